@@ -1,0 +1,96 @@
+"""IRI minting and repair.
+
+`segment` turns any string into one IRI path segment, injectively (two different strings never
+give the same segment), readably (`Telehealth` stays `Telehealth`, spaces become `_`) and
+deterministically. `to_iri` turns a URL from the front matter into a valid absolute IRI by
+percent-encoding what is illegal; it never guesses a scheme.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_SEGMENT_KEEP = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.~")
+
+
+@lru_cache(maxsize=65536)
+def segment(text: str) -> str:
+    """Encode `text` as one path segment: keep `[A-Za-z0-9-.~]`, space to `_`, else %XX (UTF-8).
+
+    `_` itself is encoded (`%5F`), so the mapping is injective.
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch in _SEGMENT_KEEP:
+            out.append(ch)
+        elif ch == " ":
+            out.append("_")
+        else:
+            out.extend(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+    encoded = "".join(out)
+    # "." and ".." are path navigation, not names: encode them so they stay names.
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+# ASCII characters allowed unencoded in an IRI (RFC 3987 unreserved + reserved, minus [ ]).
+_IRI_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#@!$&'()*+,;=")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _encode_char(ch: str) -> str:
+    return "".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+
+
+def to_iri(url: str) -> str | None:
+    """Return `url` as a valid absolute IRI, or None when it has no scheme.
+
+    Characters that are illegal in an IRI (spaces, quotes, `<>{}|\\^``, controls, non-ASCII,
+    a `%` not followed by two hex digits, `[`/`]`, a second `#`) are percent-encoded; characters
+    that are already legal are left as they are, so a valid IRI comes back unchanged.
+    """
+    url = url.strip()
+    if not _SCHEME.match(url):
+        return None
+    out: list[str] = []
+    seen_hash = False
+    n = len(url)
+    for i, ch in enumerate(url):
+        if ch == "%":
+            if i + 2 < n and url[i + 1] in _HEX and url[i + 2] in _HEX:
+                out.append(ch)
+            else:
+                out.append("%25")
+        elif ch == "#":
+            out.append("%23" if seen_hash else ch)
+            seen_hash = True
+        elif ch in _IRI_ASCII:
+            out.append(ch)
+        else:
+            out.append(_encode_char(ch))
+    iri = "".join(out)
+    return iri if _valid_authority(iri) else None
+
+
+_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://([^/?#]*)")
+_PORT = re.compile(r"^(?:[^@]*@)?[^:@]*(?::[0-9]*)?$")
+
+
+def _valid_authority(iri: str) -> bool:
+    """Reject authorities whose port is not a number (`http://a:b:c/`): no encoding repairs them."""
+    m = _AUTHORITY.match(iri)
+    return m is None or bool(_PORT.match(m.group(1)))
+
+
+def is_valid_iri(iri: str) -> bool:
+    """True when an independent IRI parser (Oxigraph's) accepts `iri`."""
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,202 @@
+"""Value-level normalisers for front-matter fields. Pure functions, no I/O.
+
+Each returns the normalised value, or None for "absent", and raises `FieldError` when a
+value is present but unusable; the caller turns that into a per-field `Problem`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from kg.iri import to_iri
+from kg.model import Temporal, Topic
+
+
+class FieldError(ValueError):
+    """A present value of the wrong type or form; the message says what was expected."""
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean_string(text: str) -> str:
+    """Replace lone surrogates (not encodable as UTF-8) with U+FFFD; everything else stays."""
+    return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
+
+
+def text(value: Any) -> str | None:
+    """A trimmed, non-empty string; '' and null mean absent; integers are taken as their digits."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise FieldError("expected text, got a YAML boolean (quote the value)")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise FieldError(f"expected text, got {_kind(value)}")
+    value = clean_string(value).strip()
+    return value or None
+
+
+def text_list(value: Any) -> list[str]:
+    """A list of strings from a string or list of strings; empty and null items are dropped."""
+    if value is None:
+        return []
+    items: Iterable[Any] = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, (dict, list)):
+            raise FieldError(f"expected text items, got {_kind(item)}")
+        t = text(item)
+        if t is not None and t not in out:
+            out.append(t)
+    return out
+
+
+def integer(value: Any) -> int | None:
+    """An integer, from an int or a string of digits."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise FieldError("expected an integer, got a YAML boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    raise FieldError(f"expected an integer, got {_kind(value)}")
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def temporal(value: Any) -> Temporal | None:
+    """An xsd:dateTime (or xsd:date for a bare date) from a string or a YAML date/datetime.
+
+    Accepts ISO 8601 with or without microseconds, `Z` or an offset, `T` or a space. A naive
+    time stays naive (no timezone is invented); UTC is written as `Z`.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return Temporal(_format_datetime(value), "dateTime")
+    if isinstance(value, dt.date):
+        return Temporal(value.isoformat(), "date")
+    if not isinstance(value, str):
+        raise FieldError(f"expected a date or dateTime, got {_kind(value)}")
+    raw = value.strip()
+    if not raw:
+        return None
+    if _DATE_ONLY.match(raw):
+        try:
+            return Temporal(dt.date.fromisoformat(raw).isoformat(), "date")
+        except ValueError as exc:
+            raise FieldError(f"impossible date: {exc}") from None
+    try:
+        parsed = dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise FieldError(f"not an ISO 8601 date or dateTime: {exc}") from None
+    return Temporal(_format_datetime(parsed), "dateTime")
+
+
+def _format_datetime(value: dt.datetime) -> str:
+    text_ = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text_ += f".{value.microsecond:06d}".rstrip("0")
+    offset = value.utcoffset()
+    if offset is None:
+        return text_
+    if offset == dt.timedelta(0):
+        return text_ + "Z"
+    total = int(offset.total_seconds())
+    sign = "+" if total >= 0 else "-"
+    hours, minutes = divmod(abs(total) // 60, 60)
+    return f"{text_}{sign}{hours:02d}:{minutes:02d}"
+
+
+_WEB_URL = re.compile(r"^\s*https?://[^/?#\s]", re.IGNORECASE)
+
+
+def url(value: Any) -> str | None:
+    """A valid absolute http(s) IRI from a URL string; '' and null mean absent.
+
+    Only web URLs are accepted: a `javascript:` or `file:` link is a field problem.
+    """
+    t = text(value)
+    if t is None:
+        return None
+    if not _WEB_URL.match(t):
+        raise FieldError("not an absolute http(s) URL")
+    iri = to_iri(t)
+    if iri is None:
+        raise FieldError("not a valid URL (its port is not a number)")
+    return iri
+
+
+def topic(value: str) -> Topic | None:
+    """Split `Source: Label` at the first ': '; `-hash-` is the site's spelling of `#`."""
+    value = clean_string(value).replace("-hash-", "#").strip()
+    if not value:
+        return None
+    source, sep, label = value.partition(": ")
+    if sep and source.strip() and label.strip():
+        return Topic(source.strip(), label.strip())
+    return Topic(None, value)
+
+
+def topics(community_topics: Any, medigy_topics_json: Any) -> list[Topic]:
+    """`communityTopics` united with the JSON string `openProjectCustomFields.medigyTopics`.
+
+    Order of first appearance is kept; duplicates (after `-hash-` decoding) are dropped.
+    """
+    raw: list[str] = text_list(community_topics)
+    if medigy_topics_json not in (None, ""):
+        if isinstance(medigy_topics_json, list):
+            decoded: Any = medigy_topics_json
+        elif isinstance(medigy_topics_json, str):
+            try:
+                decoded = json.loads(medigy_topics_json)
+            except json.JSONDecodeError as exc:
+                raise FieldError(f"medigyTopics is not valid JSON: {exc.msg}") from None
+        else:
+            raise FieldError(f"expected a JSON list string, got {_kind(medigy_topics_json)}")
+        if not isinstance(decoded, list):
+            raise FieldError("medigyTopics JSON is not a list")
+        raw.extend(text_list([item for item in decoded if isinstance(item, (str, int))]))
+    out: list[Topic] = []
+    for item in raw:
+        t = topic(item)
+        if t is not None and t not in out:
+            out.append(t)
+    return out
+
+
+def dimensions(value: Any) -> tuple[int | None, int | None]:
+    """`size: [width, height]` as positive integers; anything else is a FieldError."""
+    if value is None or value == []:
+        return None, None
+    if not isinstance(value, list) or len(value) != 2:
+        raise FieldError("expected [width, height]")
+    width, height = (integer(v) for v in value)
+    if (width is not None and width <= 0) or (height is not None and height <= 0):
+        raise FieldError("width and height must be positive")
+    return width, height
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """A short printable rendering of a value for error messages."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "\u2026"
+
+
+def _kind(value: Any) -> str:
+    return {
+        "list": "a list",
+        "dict": "a mapping",
+        "float": "a number",
+        "int": "an integer",
+        "str": "text",
+    }.get(type(value).__name__, type(value).__name__)

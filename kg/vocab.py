@@ -1,0 +1,104 @@
+"""The project's vocabulary as code and the one prefix map used everywhere.
+
+`PREFIXES` feeds graph bindings, the Turtle writer, the JSON-LD context and the query
+prefixes, so a prefix is spelled once. `KG` is a closed `DefinedNamespace`: using a term
+that is not declared here raises, and `tests/test_ontology.py` keeps it equal to the
+terms declared in `ontology/kg.ttl`.
+"""
+
+from __future__ import annotations
+
+from rdflib.namespace import DefinedNamespace, Namespace
+from rdflib.term import URIRef
+
+KG_NS = "https://w3id.org/medigy/kg#"
+
+#: Default base under which instance IRIs (curations, topics, brands, ...) are minted.
+DEFAULT_BASE_IRI = "https://w3id.org/medigy/kg/id/"
+
+
+class KG(DefinedNamespace):
+    """Terms of the kg ontology (`ontology/kg.ttl`)."""
+
+    _fail = True
+    _NS = Namespace(KG_NS)
+
+    # classes
+    Curation: URIRef  # base class of every curation; subclass of schema:CreativeWork
+    OwlTypeClass: URIRef  # metaclass: classes minted from an `owlType` value
+    WorkPackageTypeClass: URIRef  # metaclass: classes minted from `openProjectWorkPackageType`
+    Community: URIRef  # a Medigy community of practice
+    SourceArticle: URIRef  # the external page a curation points at
+    CurationGraph: URIRef  # the named graph holding one curation's triples
+
+    # relations
+    topic: URIRef  # curation -> skos:Concept
+    community: URIRef  # curation -> kg:Community
+    sourceBrand: URIRef  # curation -> schema:Organization (the source brand)
+    sourceArticle: URIRef  # curation -> kg:SourceArticle
+    favicon: URIRef  # curation -> schema:ImageObject (the source's favicon)
+    featuredPdf: URIRef  # curation -> schema:MediaObject
+
+    # literals on curations
+    workPackageId: URIRef  # numeric OpenProject work-package id (`id`)
+    mdName: URIRef  # the curation's UUID (`mdName`)
+    slug: URIRef
+    alias: URIRef
+    searchCategory: URIRef
+    basePath: URIRef
+    bodyFormat: URIRef  # media type of schema:articleBody: text/html or text/markdown
+
+    # literals on source articles
+    originalUrl: URIRef  # `link.original` where it differs from schema:url
+    cleanUrl: URIRef  # `openProjectCustomFields.cleanUrl` where it differs
+    sourceUrl: URIRef  # `openProjectCustomFields.sourceUrl` where it differs
+
+    # communities
+    mastHead: URIRef
+    path: URIRef
+
+    # provenance
+    sourcePath: URIRef  # source file path relative to the source root
+
+
+PREFIXES: dict[str, str] = {
+    "kg": KG_NS,
+    "schema": "https://schema.org/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+
+SCHEMA = Namespace(PREFIXES["schema"])
+SKOS = Namespace(PREFIXES["skos"])
+DCTERMS = Namespace(PREFIXES["dcterms"])
+PROV = Namespace(PREFIXES["prov"])
+OWL = Namespace(PREFIXES["owl"])
+RDF = Namespace(PREFIXES["rdf"])
+RDFS = Namespace(PREFIXES["rdfs"])
+XSD = Namespace(PREFIXES["xsd"])
+
+
+def instance_prefixes(base_iri: str) -> dict[str, str]:
+    """Prefixes for minted instance IRIs under `base_iri` (used for readable Turtle)."""
+    return {
+        "cur": base_iri + "curation/",
+        "topic": base_iri + "topic/",
+        "scheme": base_iri + "scheme/",
+        "brand": base_iri + "brand/",
+        "person": base_iri + "person/",
+        "community": base_iri + "community/",
+        "owltype": base_iri + "owl-type/",
+        "wptype": base_iri + "work-package-type/",
+        "graph": base_iri + "graph/",
+    }
+
+
+def sparql_prefix_header(prefixes: dict[str, str] | None = None) -> str:
+    """`PREFIX` lines for SPARQL from the shared prefix map."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or PREFIXES).items())
