@@ -1,0 +1,289 @@
+"""Map one normalised `Curation` to RDF triples. Pure: no file access, no global state.
+
+Every curation gets a named graph of its own holding its triples *and* the descriptions of the
+shared nodes it links to (its classes, topics and their schemes, community, brand, authors).
+Each graph is therefore self-contained: replacing one curation's graph in a store updates
+everything that curation says, and a shared node disappears when no graph mentions it.
+See README "IRI scheme" for the minting rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kg.iri import segment, to_iri
+from kg.model import Curation, Media, Temporal
+from kg.terms import XSD_DATE, XSD_DATETIME, XSD_INTEGER, Lit, Triple
+from kg.vocab import DEFAULT_BASE_IRI, KG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS
+
+# Terms as plain strings, resolved once (DefinedNamespace attribute access is slow).
+A = str(RDF.type)
+C_CURATION = str(KG.Curation)
+C_OWL_TYPE = str(KG.OwlTypeClass)
+C_WP_TYPE = str(KG.WorkPackageTypeClass)
+C_COMMUNITY = str(KG.Community)
+C_SOURCE_ARTICLE = str(KG.SourceArticle)
+C_GRAPH = str(KG.CurationGraph)
+OWL_CLASS = str(OWL.Class)
+RDFS_LABEL = str(RDFS.label)
+RDFS_SUBCLASS = str(RDFS.subClassOf)
+SKOS_CONCEPT = str(SKOS.Concept)
+SKOS_SCHEME = str(SKOS.ConceptScheme)
+SKOS_PREF = str(SKOS.prefLabel)
+SKOS_IN_SCHEME = str(SKOS.inScheme)
+PROV_DERIVED = str(PROV.wasDerivedFrom)
+S_ORG = str(SCHEMA.Organization)
+S_PERSON = str(SCHEMA.Person)
+S_IMAGE = str(SCHEMA.ImageObject)
+S_MEDIA = str(SCHEMA.MediaObject)
+S_NAME = str(SCHEMA.name)
+S_DESCRIPTION = str(SCHEMA.description)
+S_URL = str(SCHEMA.url)
+S_AUTHOR = str(SCHEMA.author)
+S_IMAGE_P = str(SCHEMA.image)
+S_KEYWORDS = str(SCHEMA.keywords)
+S_BODY = str(SCHEMA.articleBody)
+S_CREATED = str(SCHEMA.dateCreated)
+S_PUBLISHED = str(SCHEMA.datePublished)
+S_MODIFIED = str(SCHEMA.dateModified)
+S_START = str(SCHEMA.startDate)
+S_END = str(SCHEMA.endDate)
+S_PUBLISHER = str(SCHEMA.publisher)
+S_CONTENT_URL = str(SCHEMA.contentUrl)
+S_WIDTH = str(SCHEMA.width)
+S_HEIGHT = str(SCHEMA.height)
+S_FORMAT = str(SCHEMA.encodingFormat)
+S_CAPTION = str(SCHEMA.caption)
+K_TOPIC = str(KG.topic)
+K_COMMUNITY = str(KG.community)
+K_BRAND = str(KG.sourceBrand)
+K_ARTICLE = str(KG.sourceArticle)
+K_FAVICON = str(KG.favicon)
+K_PDF = str(KG.featuredPdf)
+K_WP_ID = str(KG.workPackageId)
+K_MD_NAME = str(KG.mdName)
+K_SLUG = str(KG.slug)
+K_ALIAS = str(KG.alias)
+K_SEARCH = str(KG.searchCategory)
+K_BASE_PATH = str(KG.basePath)
+K_BODY_FORMAT = str(KG.bodyFormat)
+K_ORIGINAL = str(KG.originalUrl)
+K_CLEAN = str(KG.cleanUrl)
+K_SOURCE_URL = str(KG.sourceUrl)
+K_MAST_HEAD = str(KG.mastHead)
+K_PATH = str(KG.path)
+K_SOURCE_PATH = str(KG.sourcePath)
+
+#: schema.org types for work-package types where one fits (compared case-insensitively).
+#: Unlisted types still get their own minted class; they are typed schema:CreativeWork.
+SCHEMA_TYPES: dict[str, str] = {
+    "curated content": str(SCHEMA.Article),
+    "contributed content": str(SCHEMA.Article),
+    "curated news": str(SCHEMA.NewsArticle),
+    "curated video": str(SCHEMA.VideoObject),
+    "curated event": str(SCHEMA.Event),
+    "infographics": str(SCHEMA.ImageObject),
+    "recent updates & reports": str(SCHEMA.Report),
+}
+S_CREATIVE_WORK = str(SCHEMA.CreativeWork)
+
+_DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class IriScheme:
+    """Mints every IRI kg emits from the base IRI (see README, "IRI scheme")."""
+
+    base: str = DEFAULT_BASE_IRI
+    asset_base: str | None = None  # where relative image/PDF hrefs resolve; default base + asset/
+
+    def curation(self, c: Curation) -> str:
+        if c.md_name is not None:
+            return f"{self.base}curation/{segment(c.md_name)}"
+        return f"{self.base}work-package/{c.work_package_id}"
+
+    def graph(self, curation_iri: str) -> str:
+        return f"{self.base}graph/{curation_iri[len(self.base) :]}"
+
+    def source_file(self, path: str) -> str:
+        return self.base + "source/" + "/".join(segment(part) for part in path.split("/"))
+
+    def owl_type(self, value: str) -> str:
+        return f"{self.base}owl-type/{segment(value)}"
+
+    def work_package_type(self, value: str) -> str:
+        return f"{self.base}work-package-type/{segment(value)}"
+
+    def topic(self, source: str | None, label: str) -> str:
+        if source is None:
+            return f"{self.base}topic/{segment(label)}"
+        return f"{self.base}topic/{segment(source)}/{segment(label)}"
+
+    def scheme(self, source: str | None) -> str:
+        return f"{self.base}scheme/{segment(source)}" if source else f"{self.base}scheme-none"
+
+    def community(self, identifier: str) -> str:
+        return f"{self.base}community/{segment(identifier)}"
+
+    def brand(self, name: str) -> str:
+        return f"{self.base}brand/{segment(name)}"
+
+    def person(self, name: str) -> str:
+        return f"{self.base}person/{segment(name)}"
+
+    def asset(self, href: str) -> str | None:
+        """An absolute IRI for an image/PDF href; relative hrefs resolve under the asset base."""
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", href):
+            return to_iri(href)
+        base = self.asset_base or f"{self.base}asset/"
+        return to_iri(base + "/".join(segment(p) for p in href.lstrip("/").split("/")))
+
+
+#: Label of the scheme that holds topics written without a `Source: ` prefix.
+NO_SOURCE_LABEL = "(no source)"
+
+
+def curation_triples(c: Curation, iris: IriScheme) -> tuple[str, list[Triple]]:
+    """Return (graph IRI, triples) for one curation; the triples contain no blank nodes."""
+    s = iris.curation(c)
+    g = iris.graph(s)
+    out: list[Triple] = []
+    add = out.append
+
+    add((s, A, C_CURATION))
+    wp_schema = S_CREATIVE_WORK
+    if c.owl_type:
+        cls = iris.owl_type(c.owl_type)
+        add((s, A, cls))
+        _declare_class(add, cls, c.owl_type, C_OWL_TYPE)
+    if c.work_package_type:
+        cls = iris.work_package_type(c.work_package_type)
+        add((s, A, cls))
+        _declare_class(add, cls, c.work_package_type, C_WP_TYPE)
+        wp_schema = SCHEMA_TYPES.get(c.work_package_type.casefold(), S_CREATIVE_WORK)
+    add((s, A, wp_schema))
+
+    add((s, S_NAME, Lit(c.title)))
+    if c.description:
+        add((s, S_DESCRIPTION, Lit(c.description)))
+    if c.md_name is not None:
+        add((s, K_MD_NAME, Lit(c.md_name)))
+    if c.work_package_id is not None:
+        add((s, K_WP_ID, Lit(str(c.work_package_id), XSD_INTEGER)))
+    for prop, value in (
+        (S_CREATED, c.date_created),
+        (S_PUBLISHED, c.date_published),
+        (S_MODIFIED, c.date_modified),
+        (S_START, c.event_start),
+        (S_END, c.event_end),
+    ):
+        if value is not None:
+            add((s, prop, _temporal(value)))
+    for name in c.authors:
+        person = iris.person(name)
+        add((s, S_AUTHOR, person))
+        add((person, A, S_PERSON))
+        add((person, S_NAME, Lit(name)))
+    for topic in c.topics:
+        concept = iris.topic(topic.source, topic.label)
+        scheme = iris.scheme(topic.source)
+        add((s, K_TOPIC, concept))
+        add((concept, A, SKOS_CONCEPT))
+        add((concept, SKOS_PREF, Lit(topic.label)))
+        add((concept, SKOS_IN_SCHEME, scheme))
+        add((scheme, A, SKOS_SCHEME))
+        add((scheme, SKOS_PREF, Lit(topic.source or NO_SOURCE_LABEL)))
+    if c.community is not None:
+        m = iris.community(c.community.identifier)
+        add((s, K_COMMUNITY, m))
+        add((m, A, C_COMMUNITY))
+        add((m, RDFS_LABEL, Lit(c.community.identifier)))
+        if c.community.mast_head:
+            add((m, K_MAST_HEAD, Lit(c.community.mast_head)))
+        if c.community.path:
+            add((m, K_PATH, Lit(c.community.path)))
+
+    brand = None
+    if c.brand:
+        brand = iris.brand(c.brand)
+        add((s, K_BRAND, brand))
+        add((brand, A, S_ORG))
+        add((brand, S_NAME, Lit(c.brand)))
+        if _DOMAIN.match(c.brand):
+            add((brand, S_URL, f"https://{c.brand.lower()}/"))
+    if c.url:
+        article = s + "/source"
+        add((s, K_ARTICLE, article))
+        add((article, A, C_SOURCE_ARTICLE))
+        add((article, S_URL, c.url))
+        for prop, other_url in (
+            (K_ORIGINAL, c.original_url),
+            (K_CLEAN, c.clean_url),
+            (K_SOURCE_URL, c.source_url),
+        ):
+            if other_url:
+                add((article, prop, other_url))
+        if brand:
+            add((article, S_PUBLISHER, brand))
+
+    _media(add, s, S_IMAGE_P, s + "/featured-image", S_IMAGE, c.featured_image, iris)
+    _media(add, s, K_FAVICON, s + "/favicon", S_IMAGE, c.favicon, iris)
+    _media(add, s, K_PDF, s + "/featured-pdf", S_MEDIA, c.featured_pdf, iris)
+
+    for tag in c.tags:
+        add((s, S_KEYWORDS, Lit(tag)))
+    for alias in c.aliases:
+        add((s, K_ALIAS, Lit(alias)))
+    if c.slug:
+        add((s, K_SLUG, Lit(c.slug)))
+    if c.search_category:
+        add((s, K_SEARCH, Lit(c.search_category)))
+    if c.base_path:
+        add((s, K_BASE_PATH, Lit(c.base_path)))
+    if c.body:
+        add((s, S_BODY, Lit(c.body)))
+        add((s, K_BODY_FORMAT, Lit(c.body_format or "text/markdown")))
+
+    add((g, A, C_GRAPH))
+    add((g, PROV_DERIVED, iris.source_file(c.source_path)))
+    add((g, K_SOURCE_PATH, Lit(c.source_path)))
+    return g, out
+
+
+def _declare_class(add: Callable[[Triple], None], cls: str, label: str, metaclass: str) -> None:
+    add((cls, A, OWL_CLASS))
+    add((cls, A, metaclass))
+    add((cls, RDFS_LABEL, Lit(label)))
+    add((cls, RDFS_SUBCLASS, C_CURATION))
+
+
+def _temporal(value: Temporal) -> Lit:
+    return Lit(value.lexical, XSD_DATETIME if value.datatype == "dateTime" else XSD_DATE)
+
+
+def _media(
+    add: Callable[[Triple], None],
+    subject: str,
+    prop: str,
+    node: str,
+    cls: str,
+    media: Media | None,
+    iris: IriScheme,
+) -> None:
+    if media is None:
+        return
+    content = iris.asset(media.href)
+    add((subject, prop, node))
+    add((node, A, cls))
+    if content:
+        add((node, S_CONTENT_URL, content))
+    if media.width is not None:
+        add((node, S_WIDTH, Lit(str(media.width), XSD_INTEGER)))
+    if media.height is not None:
+        add((node, S_HEIGHT, Lit(str(media.height), XSD_INTEGER)))
+    if media.format:
+        add((node, S_FORMAT, Lit(media.format)))
+    if media.caption:
+        add((node, S_CAPTION, Lit(media.caption)))
