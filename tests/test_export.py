@@ -1,0 +1,123 @@
+"""The export pipeline end to end: every file accounted for, determinism, atomicity, exits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.export import FORMATS, export
+from tests.conftest import EXAMPLES
+
+BAD_FILES = {
+    "bad-yaml.md": b"---\ntitle: x\nmdName: y\nbad: [\n---\n",
+    "latin1.md": b"---\ntitle: caf\xe9\nmdName: y\n---\n",
+    "list.md": b"---\n- a\n---\n",
+    "page.md": b"---\ntitle: About us\n---\nA page, not a curation.\n",
+    "no-fm.md": b"# just markdown\n",
+}
+
+
+def _tree_with_bad_files(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLES, src / "good")
+    for name, data in BAD_FILES.items():
+        (src / name).write_bytes(data)
+    return src
+
+
+def test_every_input_file_is_reported_exactly_once(tmp_path: Path) -> None:
+    src = _tree_with_bad_files(tmp_path)
+    report = export([src], tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    paths = [f["path"] for f in data["files"]]
+    on_disk = sorted(p.relative_to(src).as_posix() for p in src.rglob("*.md"))
+    assert sorted(paths) == on_disk and len(paths) == len(set(paths))
+    status = {f["path"]: f["status"] for f in data["files"]}
+    assert status["bad-yaml.md"] == status["latin1.md"] == status["list.md"] == "failed"
+    assert status["page.md"] == status["no-fm.md"] == "skipped"
+    n_good = len(list(EXAMPLES.glob("*.md")))
+    assert data["totals"]["exported"] == n_good == report.count("exported")
+    assert data["totals"]["failed"] == 3 and report.exit_code() == 1
+
+
+def test_outputs_are_byte_identical_across_runs(tmp_path: Path) -> None:
+    src = _tree_with_bad_files(tmp_path)
+    export([src], tmp_path / "a")
+    export([src], tmp_path / "b", jobs=1)
+    for name in [*FORMATS.values(), "report.json"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_parallel_and_serial_give_identical_outputs(tmp_path: Path) -> None:
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(450):  # above the parallel threshold
+        (src / f"c{i:04d}.md").write_text(
+            f"---\ntitle: T{i}\nmdName: m{i}\ncommunityTopics: ['KLAS: T{i % 7}']\n---\nbody\n"
+        )
+    export([src], tmp_path / "serial", jobs=1)
+    export([src], tmp_path / "parallel", jobs=2)
+    for name in FORMATS.values():
+        assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "parallel" / name).read_bytes()
+
+
+def test_failed_write_leaves_previous_outputs_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    export([EXAMPLES], out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("kg.export.write_jsonld", boom)
+    with pytest.raises(OSError):
+        export([EXAMPLES], out)
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before  # no partial file, no temporary left behind
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["export", str(EXAMPLES), "-o", str(tmp_path / "ok")])
+    assert ok.exit_code == 0, ok.output
+    assert "failed" in ok.stderr and "exported" in ok.stderr
+    src = _tree_with_bad_files(tmp_path)
+    some_bad = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "bad")])
+    assert some_bad.exit_code == 1
+    assert "bad-yaml.md" in some_bad.stderr
+    assert (tmp_path / "bad" / "curations.ttl").stat().st_size > 0  # the rest still written
+    strict = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "strict"), "--strict"])
+    assert strict.exit_code == 2 and "--strict" in strict.stderr
+    assert not (tmp_path / "strict" / "curations.ttl").exists()
+    usage = runner.invoke(main, ["export", str(tmp_path / "missing"), "-o", str(tmp_path / "x")])
+    assert usage.exit_code == 2
+    fmt = runner.invoke(main, ["export", str(EXAMPLES), "-o", str(tmp_path / "y"), "-f", "xml"])
+    assert fmt.exit_code == 2
+
+
+def test_format_selection_writes_only_those_files(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", str(EXAMPLES), "-o", str(tmp_path), "-f", "ttl,nq"])
+    assert result.exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curations.nq", "curations.ttl", "report.json"]
+
+
+def test_seeds_export(seeds_dir: Path, tmp_path: Path) -> None:
+    report = export([seeds_dir], tmp_path)
+    assert report.count("exported") == 2 and report.exit_code() == 0
+
+
+@pytest.mark.corpus
+def test_whole_real_corpus_exports_without_failures(corpus_dir: Path, tmp_path: Path) -> None:
+    report = export([corpus_dir], tmp_path)
+    assert len(report.files) == 400
+    assert report.count("exported") == 400, [f for f in report.files if f["status"] != "exported"]
+    assert report.problems == 0
+    assert report.exit_code() == 0

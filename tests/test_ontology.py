@@ -1,0 +1,51 @@
+"""Code and ontology stay in step: every kg term used is declared, labelled and commented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import OWL, RDF, RDFS, Graph, URIRef
+
+from kg.export import export
+from kg.resources import ontology_path
+from kg.vocab import KG, KG_NS
+from tests.conftest import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    return Graph().parse(ontology_path(), format="turtle")
+
+
+def declared(ontology: Graph) -> set[str]:
+    kinds = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+    return {str(s) for k in kinds for s in ontology.subjects(RDF.type, k) if str(s).startswith(KG_NS)}
+
+
+def test_defined_namespace_equals_ontology(ontology: Graph) -> None:
+    in_code = {KG_NS + name for name in KG.__annotations__}
+    assert in_code == declared(ontology)
+
+
+def test_every_term_is_labelled_commented_and_aligned(ontology: Graph) -> None:
+    for term in declared(ontology):
+        iri = URIRef(term)
+        assert ontology.value(iri, RDFS.label), term
+        assert ontology.value(iri, RDFS.comment), term
+    for cls in ("Curation", "Community", "SourceArticle", "CurationGraph"):
+        assert ontology.value(URIRef(KG_NS + cls), RDFS.subClassOf) is not None, cls
+
+
+def test_exported_terms_are_declared(ontology: Graph, tmp_path: Path) -> None:
+    export([EXAMPLES], tmp_path, ["ntriples"])
+    data = Graph().parse(tmp_path / "curations.nt", format="nt")
+    used = {str(p) for p in data.predicates() if str(p).startswith(KG_NS)}
+    used |= {str(o) for o in data.objects(None, RDF.type) if str(o).startswith(KG_NS)}
+    assert used, "export used no kg terms"
+    assert used <= declared(ontology), used - declared(ontology)
+
+
+def test_undeclared_term_raises() -> None:
+    with pytest.raises(AttributeError):
+        _ = KG.notATerm
