@@ -159,6 +159,83 @@ def _row(result: ParseResult) -> dict[str, object]:
     return row
 
 
+@dataclass(slots=True)
+class CurationGraphData:
+    """One exported curation: its source path, graph IRI and N-Quads lines."""
+
+    path: str
+    graph: str
+    nquads: str
+
+
+@dataclass(slots=True)
+class InMemoryExport:
+    """The result of `build`: the report and every curation graph, nothing written to disk."""
+
+    report: ExportReport
+    graphs: list[CurationGraphData]
+    union: UnionGraph
+
+    def nquads(self) -> bytes:
+        return "".join(g.nquads for g in self.graphs).encode("utf-8")
+
+    def ntriples(self) -> bytes:
+        return "".join(self.union.sorted_lines()).encode("utf-8")
+
+
+def _run(
+    sources: list[Path],
+    iris: IriScheme,
+    strict: bool,
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+    on_graph: Callable[[str, str, str], None],
+) -> tuple[ExportReport, UnionGraph]:
+    """Process every file, call `on_graph(path, graph, nquads)` per curation, fill the report."""
+    files = discover(sources)
+    report = ExportReport()
+    union = UnionGraph()
+    for done, outcome in enumerate(process_all(files, iris, jobs), start=1):
+        result = outcome.result
+        if strict:
+            first = next(iter(result.problems), None) if result.status == "exported" else None
+            if result.status == "failed":
+                first = Problem(result.path, None, result.reason or "failed")
+            if first is not None:
+                raise StrictError(first)
+        report.files.append(_row(result))
+        if outcome.graph is not None:
+            lines = graph_lines(outcome.graph, outcome.triples)
+            report.quads += len(lines)
+            on_graph(result.path, outcome.graph, "".join(lines))
+            union.add_all(outcome.triples)
+        if progress is not None:
+            progress(done, len(files))
+    report.triples = len(union)
+    return report, union
+
+
+def build(
+    sources: list[Path],
+    iris: IriScheme | None = None,
+    strict: bool = False,
+    jobs: int | None = None,
+) -> InMemoryExport:
+    """Run the export pipeline in memory (for `kg validate` and `kg load` on sources)."""
+    started = time.perf_counter()
+    graphs: list[CurationGraphData] = []
+    report, union = _run(
+        sources,
+        iris or IriScheme(),
+        strict,
+        jobs,
+        None,
+        lambda path, graph, nq: graphs.append(CurationGraphData(path, graph, nq)),
+    )
+    report.seconds = time.perf_counter() - started
+    return InMemoryExport(report, graphs, union)
+
+
 def export(
     sources: list[Path],
     out_dir: Path,
@@ -175,32 +252,17 @@ def export(
     """
     started = time.perf_counter()
     iris = iris or IriScheme()
-    files = discover(sources)
-    report = ExportReport()
-    union = UnionGraph()
     prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
     out_dir.mkdir(parents=True, exist_ok=True)
 
     with _StagedOutputs(out_dir) as staged:
         nquads = staged.open(FORMATS["nquads"]) if "nquads" in formats else None
-        for done, outcome in enumerate(process_all(files, iris, jobs), start=1):
-            result = outcome.result
-            if strict:
-                first = next(iter(result.problems), None) if result.status == "exported" else None
-                if result.status == "failed":
-                    first = Problem(result.path, None, result.reason or "failed")
-                if first is not None:
-                    raise StrictError(first)
-            report.files.append(_row(result))
-            if outcome.graph is not None:
-                lines = graph_lines(outcome.graph, outcome.triples)
-                report.quads += len(lines)
-                if nquads is not None:
-                    nquads.write("".join(lines).encode("utf-8"))
-                union.add_all(outcome.triples)
-            if progress is not None:
-                progress(done, len(files))
-        report.triples = len(union)
+
+        def on_graph(path: str, graph: str, lines: str) -> None:
+            if nquads is not None:
+                nquads.write(lines.encode("utf-8"))
+
+        report, union = _run(sources, iris, strict, jobs, progress, on_graph)
         if "ntriples" in formats:
             write_ntriples(staged.open(FORMATS["ntriples"]), union)
         if "turtle" in formats:

@@ -121,3 +121,15 @@ def test_whole_real_corpus_exports_without_failures(corpus_dir: Path, tmp_path: 
     assert report.count("exported") == 400, [f for f in report.files if f["status"] != "exported"]
     assert report.problems == 0
     assert report.exit_code() == 0
+
+
+def test_in_memory_build_matches_the_written_files(tmp_path: Path) -> None:
+    from kg.export import build
+
+    built = build([EXAMPLES])
+    export([EXAMPLES], tmp_path)
+    assert built.nquads() == (tmp_path / "curations.nq").read_bytes()
+    assert built.ntriples() == (tmp_path / "curations.nt").read_bytes()
+    assert [g.path for g in built.graphs] == [
+        f["path"] for f in built.report.files if f["status"] == "exported"
+    ]
