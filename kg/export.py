@@ -12,24 +12,27 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
 from kg import __version__
-from kg.mapping import IriScheme, curation_triples
+from kg.mapping import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
 from kg.sources import SourceFile, discover, read_file
-from kg.terms import Triple
+from kg.terms import Triple, nt_line
 from kg.vocab import PREFIXES, instance_prefixes
 from kg.writers import (
-    UnionGraph,
-    graph_lines,
-    write_jsonld,
-    write_ntriples,
-    write_turtle,
+    OutputStreams,
+    Renderer,
+    ntriples_block,
+    render_blocks,
+    sort_triples,
 )
 
 #: Output formats: name -> file name in the output folder.
@@ -44,13 +47,25 @@ REPORT_NAME = "report.json"
 PARALLEL_THRESHOLD = 400
 
 
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What every worker needs to know: how to mint IRIs and which formats to render."""
+
+    iris: IriScheme
+    formats: tuple[str, ...]
+    prefixes: tuple[tuple[str, str], ...]
+
+
 @dataclass(slots=True)
 class FileOutcome:
-    """One input file after read, parse and map."""
+    """One input file after read, parse, map and render (everything picklable)."""
 
     result: ParseResult
     graph: str | None = None
-    triples: list[Triple] = field(default_factory=list)
+    nquads: str = ""  # the curation's whole named graph (own + shared triples)
+    blocks: dict[str, str] = field(default_factory=dict)  # own triples rendered per format
+    own: int = 0  # number of distinct own triples
+    shared: list[Triple] = field(default_factory=list)
 
 
 class StrictError(Exception):
@@ -61,35 +76,57 @@ class StrictError(Exception):
         self.problem = problem
 
 
-def process(source: SourceFile, iris: IriScheme) -> FileOutcome:
-    """Read, parse and map one file. Never raises: an unexpected error fails only this file."""
+@lru_cache(maxsize=4)
+def _renderer(prefixes: tuple[tuple[str, str], ...]) -> Renderer:
+    return Renderer(dict(prefixes))
+
+
+def process(source: SourceFile, job: Job) -> FileOutcome:
+    """Read, parse, map and render one file. Never raises: an error fails only this file."""
     try:
         result = read_file(source)
         if result.curation is None:
             return FileOutcome(result)
-        graph, triples = curation_triples(result.curation, iris)
-        return FileOutcome(result, graph, triples)
+        rdf = curation_rdf(result.curation, job.iris)
+        result.curation = None  # not needed by the parent; saves pickling the body
+        own = sort_triples(dict.fromkeys(rdf.own))
+        own_nt = [nt_line(t) for t in own]  # encoded once, reused for N-Triples and N-Quads
+        blocks = render_blocks(_renderer(job.prefixes), own, job.formats, own_nt)
+        nquads = ""
+        if "nquads" in job.formats:
+            in_graph = f"<{rdf.graph}> .\n"  # an N-Triples line ends ".\n"; a quad adds its graph
+            nquads = "".join(line[:-2] + in_graph for line in own_nt + [nt_line(t) for t in rdf.shared])
+        return FileOutcome(result, rdf.graph, nquads, blocks, len(own), rdf.shared)
     except Exception as exc:
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return FileOutcome(ParseResult(source.relative, "failed", reason=reason))
 
 
-def _process_chunk(args: tuple[list[SourceFile], IriScheme]) -> list[FileOutcome]:
-    files, iris = args
-    return [process(f, iris) for f in files]
+def _process_chunk(files: list[SourceFile], job: Job) -> list[FileOutcome]:
+    return [process(f, job) for f in files]
 
 
-def process_all(files: list[SourceFile], iris: IriScheme, jobs: int | None = None) -> Iterator[FileOutcome]:
-    """Outcomes in the order of `files`, computed serially or by `jobs` worker processes."""
+def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> Iterator[FileOutcome]:
+    """Outcomes in the order of `files`, computed serially or by `jobs` worker processes.
+
+    At most two chunks per worker are in flight, so results never pile up in memory.
+    """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
         for f in files:
-            yield process(f, iris)
+            yield process(f, job)
         return
-    size = max(16, min(256, len(files) // (workers * 8) or 1))
-    chunks = [(files[i : i + size], iris) for i in range(0, len(files), size)]
+    size = max(8, min(128, len(files) // (workers * 16) or 1))
+    chunks = iter([files[i : i + size] for i in range(0, len(files), size)])
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for outcomes in pool.map(_process_chunk, chunks):
+        pending: deque[Future[list[FileOutcome]]] = deque(
+            pool.submit(_process_chunk, chunk, job) for chunk in islice(chunks, workers * 2)
+        )
+        while pending:
+            outcomes = pending.popleft().result()
+            chunk = next(chunks, None)
+            if chunk is not None:
+                pending.append(pool.submit(_process_chunk, chunk, job))
             yield from outcomes
 
 
@@ -174,28 +211,38 @@ class InMemoryExport:
 
     report: ExportReport
     graphs: list[CurationGraphData]
-    union: UnionGraph
+    own_ntriples: list[str]
+    shared: set[Triple]
 
     def nquads(self) -> bytes:
+        """All curation graphs, byte-identical to `curations.nq`."""
         return "".join(g.nquads for g in self.graphs).encode("utf-8")
 
     def ntriples(self) -> bytes:
-        return "".join(self.union.sorted_lines()).encode("utf-8")
+        """The union graph, byte-identical to `curations.nt`."""
+        shared = ntriples_block(sort_triples(self.shared))
+        return ("".join(self.own_ntriples) + shared).encode("utf-8")
+
+
+def _job(iris: IriScheme, formats: Iterable[str]) -> Job:
+    prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
+    return Job(iris, tuple(formats), tuple(prefixes.items()))
 
 
 def _run(
     sources: list[Path],
-    iris: IriScheme,
+    job: Job,
     strict: bool,
     jobs: int | None,
     progress: Callable[[int, int], None] | None,
-    on_graph: Callable[[str, str, str], None],
-) -> tuple[ExportReport, UnionGraph]:
-    """Process every file, call `on_graph(path, graph, nquads)` per curation, fill the report."""
+    on_curation: Callable[[FileOutcome], None],
+) -> tuple[ExportReport, set[Triple]]:
+    """Process every file, hand each exported curation to `on_curation`, fill the report."""
     files = discover(sources)
     report = ExportReport()
-    union = UnionGraph()
-    for done, outcome in enumerate(process_all(files, iris, jobs), start=1):
+    shared: set[Triple] = set()
+    own = 0
+    for done, outcome in enumerate(process_all(files, job, jobs), start=1):
         result = outcome.result
         if strict:
             first = next(iter(result.problems), None) if result.status == "exported" else None
@@ -205,14 +252,14 @@ def _run(
                 raise StrictError(first)
         report.files.append(_row(result))
         if outcome.graph is not None:
-            lines = graph_lines(outcome.graph, outcome.triples)
-            report.quads += len(lines)
-            on_graph(result.path, outcome.graph, "".join(lines))
-            union.add_all(outcome.triples)
+            report.quads += outcome.nquads.count("\n")
+            own += outcome.own
+            shared.update(outcome.shared)
+            on_curation(outcome)
         if progress is not None:
             progress(done, len(files))
-    report.triples = len(union)
-    return report, union
+    report.triples = own + len(shared)
+    return report, shared
 
 
 def build(
@@ -224,16 +271,17 @@ def build(
     """Run the export pipeline in memory (for `kg validate` and `kg load` on sources)."""
     started = time.perf_counter()
     graphs: list[CurationGraphData] = []
-    report, union = _run(
-        sources,
-        iris or IriScheme(),
-        strict,
-        jobs,
-        None,
-        lambda path, graph, nq: graphs.append(CurationGraphData(path, graph, nq)),
-    )
+    own_nt: list[str] = []
+
+    def keep(outcome: FileOutcome) -> None:
+        assert outcome.graph is not None
+        graphs.append(CurationGraphData(outcome.result.path, outcome.graph, outcome.nquads))
+        own_nt.append(outcome.blocks.get("ntriples", ""))
+
+    job = _job(iris or IriScheme(), ("nquads", "ntriples"))
+    report, shared = _run(sources, job, strict, jobs, None, keep)
     report.seconds = time.perf_counter() - started
-    return InMemoryExport(report, graphs, union)
+    return InMemoryExport(report, graphs, own_nt, shared)
 
 
 def export(
@@ -247,29 +295,25 @@ def export(
 ) -> ExportReport:
     """Export `sources` to `out_dir` in `formats`; returns the report (also written as JSON).
 
-    Every output is first written to a temporary file and renamed into place only after all
-    of them are complete, so a crash leaves the previous outputs as they were.
+    Outputs are streamed to temporary files and renamed into place only after all of them
+    are complete, so a crash leaves the previous outputs as they were.
     """
     started = time.perf_counter()
-    iris = iris or IriScheme()
-    prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
+    job = _job(iris or IriScheme(), [f for f in FORMATS if f in formats])
     out_dir.mkdir(parents=True, exist_ok=True)
 
     with _StagedOutputs(out_dir) as staged:
-        nquads = staged.open(FORMATS["nquads"]) if "nquads" in formats else None
+        handles = {name: staged.open(FORMATS[name]) for name in job.formats}
+        streams = OutputStreams(_renderer(job.prefixes), handles)
 
-        def on_graph(path: str, graph: str, lines: str) -> None:
-            if nquads is not None:
-                nquads.write(lines.encode("utf-8"))
+        def write(outcome: FileOutcome) -> None:
+            if "nquads" in handles:
+                handles["nquads"].write(outcome.nquads.encode("utf-8"))
+            streams.write_blocks(outcome.blocks)
 
-        report, union = _run(sources, iris, strict, jobs, progress, on_graph)
-        if "ntriples" in formats:
-            write_ntriples(staged.open(FORMATS["ntriples"]), union)
-        if "turtle" in formats:
-            write_turtle(staged.open(FORMATS["turtle"]), union, prefixes)
-        if "jsonld" in formats:
-            write_jsonld(staged.open(FORMATS["jsonld"]), union, prefixes)
-        report.outputs = [FORMATS[f] for f in formats] + [REPORT_NAME]
+        report, shared = _run(sources, job, strict, jobs, progress, write)
+        streams.finish(shared)
+        report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
         report_file = staged.open(REPORT_NAME)
         report_file.write(json.dumps(report.to_json(), indent=1, ensure_ascii=False).encode("utf-8") + b"\n")
     report.seconds = time.perf_counter() - started

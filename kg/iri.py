@@ -39,6 +39,10 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # ASCII characters allowed unencoded in an IRI (RFC 3987 unreserved + reserved, minus [ ]).
 _IRI_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#@!$&'()*+,;=")
 _HEX = frozenset("0123456789abcdefABCDEF")
+# Fast path: only legal ASCII, every % followed by two hex digits, at most one #.
+_ALREADY_VALID = re.compile(
+    r"^(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*(?:#(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?$"
+)
 
 
 def _encode_char(ch: str) -> str:
@@ -55,6 +59,8 @@ def to_iri(url: str) -> str | None:
     url = url.strip()
     if not _SCHEME.match(url):
         return None
+    if _ALREADY_VALID.match(url):
+        return url if _valid_authority(url) else None
     out: list[str] = []
     seen_hash = False
     n = len(url)

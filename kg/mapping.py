@@ -145,23 +145,50 @@ class IriScheme:
 NO_SOURCE_LABEL = "(no source)"
 
 
+@dataclass(frozen=True, slots=True)
+class CurationRDF:
+    """One curation's triples, split by who owns the subject.
+
+    `own` triples have the curation, its child nodes (`/source`, `/featured-image`, ...) or its
+    graph as subject: no other curation states them. `shared` triples describe nodes that many
+    curations link to (classes, topics, schemes, community, brand, authors); writers merge them.
+    """
+
+    graph: str
+    subject: str
+    own: list[Triple]
+    shared: list[Triple]
+
+    @property
+    def triples(self) -> list[Triple]:
+        return self.own + self.shared
+
+
 def curation_triples(c: Curation, iris: IriScheme) -> tuple[str, list[Triple]]:
-    """Return (graph IRI, triples) for one curation; the triples contain no blank nodes."""
+    """Return (graph IRI, all triples) for one curation; no blank nodes."""
+    rdf = curation_rdf(c, iris)
+    return rdf.graph, rdf.triples
+
+
+def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
+    """Map one curation to its own and shared triples."""
     s = iris.curation(c)
     g = iris.graph(s)
-    out: list[Triple] = []
-    add = out.append
+    own: list[Triple] = []
+    shared_list: list[Triple] = []
+    add = own.append
+    share = shared_list.append
 
     add((s, A, C_CURATION))
     wp_schema = S_CREATIVE_WORK
     if c.owl_type:
         cls = iris.owl_type(c.owl_type)
         add((s, A, cls))
-        _declare_class(add, cls, c.owl_type, C_OWL_TYPE)
+        _declare_class(share, cls, c.owl_type, C_OWL_TYPE)
     if c.work_package_type:
         cls = iris.work_package_type(c.work_package_type)
         add((s, A, cls))
-        _declare_class(add, cls, c.work_package_type, C_WP_TYPE)
+        _declare_class(share, cls, c.work_package_type, C_WP_TYPE)
         wp_schema = SCHEMA_TYPES.get(c.work_package_type.casefold(), S_CREATIVE_WORK)
     add((s, A, wp_schema))
 
@@ -184,35 +211,35 @@ def curation_triples(c: Curation, iris: IriScheme) -> tuple[str, list[Triple]]:
     for name in c.authors:
         person = iris.person(name)
         add((s, S_AUTHOR, person))
-        add((person, A, S_PERSON))
-        add((person, S_NAME, Lit(name)))
+        share((person, A, S_PERSON))
+        share((person, S_NAME, Lit(name)))
     for topic in c.topics:
         concept = iris.topic(topic.source, topic.label)
         scheme = iris.scheme(topic.source)
         add((s, K_TOPIC, concept))
-        add((concept, A, SKOS_CONCEPT))
-        add((concept, SKOS_PREF, Lit(topic.label)))
-        add((concept, SKOS_IN_SCHEME, scheme))
-        add((scheme, A, SKOS_SCHEME))
-        add((scheme, SKOS_PREF, Lit(topic.source or NO_SOURCE_LABEL)))
+        share((concept, A, SKOS_CONCEPT))
+        share((concept, SKOS_PREF, Lit(topic.label)))
+        share((concept, SKOS_IN_SCHEME, scheme))
+        share((scheme, A, SKOS_SCHEME))
+        share((scheme, SKOS_PREF, Lit(topic.source or NO_SOURCE_LABEL)))
     if c.community is not None:
         m = iris.community(c.community.identifier)
         add((s, K_COMMUNITY, m))
-        add((m, A, C_COMMUNITY))
-        add((m, RDFS_LABEL, Lit(c.community.identifier)))
+        share((m, A, C_COMMUNITY))
+        share((m, RDFS_LABEL, Lit(c.community.identifier)))
         if c.community.mast_head:
-            add((m, K_MAST_HEAD, Lit(c.community.mast_head)))
+            share((m, K_MAST_HEAD, Lit(c.community.mast_head)))
         if c.community.path:
-            add((m, K_PATH, Lit(c.community.path)))
+            share((m, K_PATH, Lit(c.community.path)))
 
     brand = None
     if c.brand:
         brand = iris.brand(c.brand)
         add((s, K_BRAND, brand))
-        add((brand, A, S_ORG))
-        add((brand, S_NAME, Lit(c.brand)))
+        share((brand, A, S_ORG))
+        share((brand, S_NAME, Lit(c.brand)))
         if _DOMAIN.match(c.brand):
-            add((brand, S_URL, f"https://{c.brand.lower()}/"))
+            share((brand, S_URL, f"https://{c.brand.lower()}/"))
     if c.url:
         article = s + "/source"
         add((s, K_ARTICLE, article))
@@ -249,7 +276,7 @@ def curation_triples(c: Curation, iris: IriScheme) -> tuple[str, list[Triple]]:
     add((g, A, C_GRAPH))
     add((g, PROV_DERIVED, iris.source_file(c.source_path)))
     add((g, K_SOURCE_PATH, Lit(c.source_path)))
-    return g, out
+    return CurationRDF(g, s, own, list(dict.fromkeys(shared_list)))
 
 
 def _declare_class(add: Callable[[Triple], None], cls: str, label: str, metaclass: str) -> None:

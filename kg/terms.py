@@ -64,9 +64,3 @@ def nt_line(triple: Triple) -> str:
     """One N-Triples line, newline included."""
     s, p, o = triple
     return f"<{s}> <{p}> {nt_object(o)} .\n"
-
-
-def nq_line(triple: Triple, graph: str) -> str:
-    """One N-Quads line in `graph`, newline included."""
-    s, p, o = triple
-    return f"<{s}> <{p}> {nt_object(o)} <{graph}> .\n"

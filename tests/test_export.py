@@ -76,7 +76,7 @@ def test_failed_write_leaves_previous_outputs_untouched(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("kg.export.write_jsonld", boom)
+    monkeypatch.setattr("kg.export.OutputStreams.finish", boom)
     with pytest.raises(OSError):
         export([EXAMPLES], out)
     after = {p.name: p.read_bytes() for p in out.iterdir()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -54,7 +55,11 @@ def test_to_iri_always_gives_a_valid_iri_or_none(tail: str) -> None:
     assert iri is None or is_valid_iri(iri)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("KG_HYPOTHESIS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(title=hostile_text, topic=hostile_text, source=hostile_text, path=hostile_text, brand=hostile_text)
 def test_hostile_front_matter_round_trips_through_every_format(
     title: str, topic: str, source: str, path: str, brand: str

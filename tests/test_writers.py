@@ -1,0 +1,59 @@
+"""The writers on edge cases: every rendered term parses back to the same IRI or literal."""
+
+from __future__ import annotations
+
+import pyoxigraph
+import pytest
+from rdflib import Graph
+
+from kg.terms import XSD_DATETIME, XSD_INTEGER, Lit
+from kg.writers import Renderer, sort_triples
+
+NS = "https://example.org/id/"
+RENDERER = Renderer({"ex": NS, "schema": "https://schema.org/"})
+LOCALS = ["-a", ".a", "a.", "a~b", "a/b/c", "a%20b", "%zz", "a:b", "a b", "é", "_", "a..b", "0", "a#b"]
+
+
+@pytest.mark.parametrize("local", LOCALS)
+def test_turtle_iri_rendering_round_trips(local: str) -> None:
+    iri = NS + local.replace(" ", "%20").replace("é", "%C3%A9").replace("%zz", "%25zz")
+    text = RENDERER.turtle_header() + RENDERER.turtle_block([(iri, iri, iri)])
+    [triple] = list(pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.TURTLE))
+    assert triple.subject.value == iri
+    [(s, _, _)] = list(Graph().parse(data=text, format="turtle"))
+    assert str(s) == iri
+
+
+def test_turtle_literals_and_grouping() -> None:
+    triples = sort_triples(
+        [
+            (NS + "a", "https://schema.org/name", Lit('quote " back \\ nl \n tab \t nul \x00')),
+            (NS + "a", "https://schema.org/width", Lit("12", XSD_INTEGER)),
+            (NS + "a", "https://schema.org/width", Lit("007", XSD_INTEGER)),
+            (NS + "a", "https://schema.org/date", Lit("2020-01-01T00:00:00Z", XSD_DATETIME)),
+            (NS + "a", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", NS + "T"),
+            (NS + "b", "https://schema.org/name", Lit("x", language="en")),
+        ]
+    )
+    text = RENDERER.turtle_header() + RENDERER.turtle_block(triples)
+    assert "ex:a a ex:T ;" in text and '"007"^^' in text and ", 12 ." in text
+    parsed = {str(t) for t in pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.TURTLE)}
+    expected = {
+        str(pyoxigraph.Triple(pyoxigraph.NamedNode(s), pyoxigraph.NamedNode(p), _term(o)))
+        for s, p, o in triples
+    }
+    assert parsed == expected
+
+
+def _term(o: str | Lit) -> pyoxigraph.NamedNode | pyoxigraph.Literal:
+    if isinstance(o, str):
+        return pyoxigraph.NamedNode(o)
+    if o.language:
+        return pyoxigraph.Literal(o.lexical, language=o.language)
+    return pyoxigraph.Literal(o.lexical, datatype=pyoxigraph.NamedNode(o.datatype))
+
+
+def test_jsonld_never_compacts_into_an_absolute_looking_iri() -> None:
+    assert RENDERER.json_iri(NS + "//x") == NS + "//x"
+    assert RENDERER.json_iri(NS + "x") == "ex:x"
+    assert RENDERER.json_iri("https://other.org/x") == "https://other.org/x"
