@@ -8,6 +8,7 @@ and store loader consumes. IRIs reaching here are valid by construction (see `kg
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple, Union
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -38,14 +39,25 @@ _ESCAPES = {
     "\f": "\\f",
 }
 _NEEDS_ESCAPE = frozenset(_ESCAPES) | frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
-_TRANSLATE = str.maketrans({**{chr(c): f"\\u{c:04X}" for c in range(0x20)}, "\x7f": "\\u007F", **_ESCAPES})
+_OTHER_CONTROLS = re.compile("[\x00-\x07\x0b\x0e-\x1f\x7f]")  # those without an ECHAR
+
+
+def _uchar(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04X}"
 
 
 def escape_lexical(text: str) -> str:
-    """Escape a lexical form for N-Triples (canonical: ECHAR where defined, else UCHAR)."""
+    """Escape a lexical form for N-Triples (canonical: ECHAR where defined, else UCHAR).
+
+    `str.replace` per escaped character (backslash first), not `str.translate`: translate with
+    a mapping runs per character in Python and took ~5 s on a 20 MB body; this takes ~0.7 s.
+    """
     if _NEEDS_ESCAPE.isdisjoint(text):
         return text
-    return text.translate(_TRANSLATE)
+    for char, escaped in _ESCAPES.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return _OTHER_CONTROLS.sub(_uchar, text)
 
 
 def nt_object(obj: Object) -> str:
