@@ -28,6 +28,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 class SourceFile:
     path: Path  # as found on disk
     relative: str  # POSIX, relative to the source root
+    error: str | None = None  # why it cannot be read, when already known (a folder not listable)
 
 
 class SourceError(Exception):
@@ -39,47 +40,102 @@ class ReadError(Exception):
 
 
 def discover(sources: list[Path]) -> list[SourceFile]:
-    """Every curation candidate under `sources`, each once, sorted by relative path."""
-    found: dict[Path, Path] = {}  # resolved path -> path as found
-    roots: list[Path] = []
+    """Every curation candidate under `sources`, each once, sorted by relative path.
+
+    A folder inside the tree that cannot be listed is returned as an entry `folder/` that
+    fails with the reason, rather than silently missing from the report.
+    """
+    found: dict[str, tuple[str, str | None]] = {}  # real path -> (path as found, error)
+    roots: list[str] = []
     for source in sources:
         if source.is_dir():
-            roots.append(source.resolve())
-            for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
-                dirnames.sort()
-                for name in sorted(filenames):
-                    if name.endswith(".md"):
-                        file = Path(dirpath) / name
-                        found.setdefault(_resolve(file), file)
+            real = os.path.realpath(source)
+            roots.append(real)
+            try:
+                _walk(os.fspath(source), real, found)
+            except OSError as exc:
+                raise SourceError(f"{source}: cannot list the folder: {exc.strerror or exc}") from None
         elif source.exists():
-            roots.append(source.resolve().parent)
-            found.setdefault(_resolve(source), source)
+            roots.append(os.path.dirname(os.path.realpath(source)))
+            found.setdefault(_resolve(os.fspath(source)), (os.fspath(source), None))
         else:
             raise SourceError(f"{source}: no such file or folder")
-    root = Path(os.path.commonpath([str(r) for r in roots])) if roots else Path.cwd()
-    files = [SourceFile(path, _relative(resolved, path, root)) for resolved, path in found.items()]
+    root = os.path.commonpath(roots) if roots else os.getcwd()
+    files = [_source(path, _relative(real, path, root), error) for real, (path, error) in found.items()]
     return sorted(files, key=lambda f: f.relative)
 
 
-def _resolve(path: Path) -> Path:
+def _source(path: str, relative: str, error: str | None) -> SourceFile:
+    """A listed file; one whose name is not UTF-8 fails, named with `\\xNN` for the bad bytes.
+
+    (The OS hands such names over with lone surrogates, which no output format can hold.)
+    """
+    if relative.isascii():
+        return SourceFile(Path(path), relative, error)
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return SourceFile(Path(path), shown, error or "cannot read: the file name is not UTF-8")
+    return SourceFile(Path(path), relative, error)
+
+
+def _walk(top: str, real_top: str, found: dict[str, tuple[str, str | None]]) -> None:
+    """Add the `*.md` files under `top` (real path `real_top`) to `found`, depth first, sorted.
+
+    Symlinked folders are not followed (a loop cannot trap the walk), so every folder reached
+    is a real folder and a file's real path is its folder's real path plus its name; only
+    symlinked files need resolving. Raises OSError when `top` itself cannot be listed.
+    """
+    stack = [(top, real_top)]
+    while stack:
+        folder, real_folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            if folder == top:
+                raise
+            found.setdefault(
+                real_folder + "/", (folder + "/", f"cannot list the folder: {exc.strerror or exc}")
+            )
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:
+                if not entry.is_symlink():
+                    subfolders.append((entry.path, os.path.join(real_folder, entry.name)))
+            elif entry.name.endswith(".md"):
+                real = _resolve(entry.path) if entry.is_symlink() else os.path.join(real_folder, entry.name)
+                found.setdefault(real, (entry.path, None))
+        stack.extend(reversed(subfolders))
+
+
+def _resolve(path: str) -> str:
     """The real path; a symlink that dangles or loops is kept where it was found (absolute).
 
     It is listed all the same, so that reading it fails with the reason in the report.
     """
     try:
-        return path.resolve(strict=True)
-    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
-        return Path(os.path.abspath(path))
+        return os.path.realpath(path, strict=True)
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
 
 
-def _relative(resolved: Path, path: Path, root: Path) -> str:
+def _relative(real: str, path: str, root: str) -> str:
     """The name relative to the root; a symlink to a file outside the root is named where found."""
-    for candidate in (resolved, Path(os.path.abspath(path))):
-        try:
-            return candidate.relative_to(root).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
+    prefix = root if root.endswith("/") else root + "/"
+    if real.startswith(prefix):
+        return real[len(prefix) :]
+    slash = "/" if path.endswith("/") else ""
+    found = os.path.abspath(path) + slash
+    if found.startswith(prefix):
+        return found[len(prefix) :]
+    return Path(path).as_posix() + slash
 
 
 def read_bytes(source: SourceFile) -> bytes:
@@ -89,6 +145,8 @@ def read_bytes(source: SourceFile) -> bytes:
     what is read: a regular file of at most `MAX_FILE_BYTES` (read with that bound too, in case
     it grows while being read).
     """
+    if source.error is not None:
+        raise ReadError(source.error)
     try:
         fd = os.open(source.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -97,19 +155,34 @@ def read_bytes(source: SourceFile) -> bytes:
         raise ReadError("cannot read: the file vanished after the folder was listed") from None
     except OSError as exc:
         raise ReadError(f"cannot read: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ReadError("cannot read: not a regular file (a FIFO, device or socket)")
-            if info.st_size > MAX_FILE_BYTES:
-                raise ReadError(f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit")
-            data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise ReadError(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ReadError("cannot read: not a regular file (a FIFO, device or socket)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ReadError(f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+        data = _read_bounded(fd, info.st_size)
+    except OSError as exc:
+        raise ReadError(f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise ReadError(f"file grew over the {MAX_FILE_BYTES}-byte limit while being read")
     return data
+
+
+def _read_bounded(fd: int, size: int) -> bytes:
+    """Read to the end, or to one byte over the limit; `size` is the expected size (one read)."""
+    chunks: list[bytes] = []
+    total = 0
+    want = size + 1  # one more than expected, so a file of the expected size needs no retry
+    while total <= MAX_FILE_BYTES:
+        chunk = os.read(fd, min(max(want, 1 << 16), MAX_FILE_BYTES + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse_bytes(data: bytes, relative: str) -> ParseResult:
@@ -133,3 +206,24 @@ def read_file(source: SourceFile) -> ParseResult:
     except ReadError as exc:
         return ParseResult(source.relative, "failed", reason=str(exc))
     return parse_bytes(data, source.relative)
+
+
+Stamp = tuple[int, int] | None  # (size, mtime_ns), None when the file cannot be stat'ed
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def snapshot(files: list[SourceFile]) -> list[Stamp]:
+    """Size and modification time of each file, to tell later whether it changed meanwhile."""
+    return [_stamp(f.path) for f in files]
+
+
+def changed_since(files: list[SourceFile], before: list[Stamp]) -> list[str]:
+    """Relative paths of the files edited, created or removed since `snapshot` gave `before`."""
+    return [f.relative for f, stamp in zip(files, before, strict=True) if _stamp(f.path) != stamp]

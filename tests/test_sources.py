@@ -139,3 +139,38 @@ def test_a_20_mb_body_exports_in_bounded_time(tmp_path: Path) -> None:
     assert report.count("exported") == 1
     nt = (tmp_path / "out" / "curations.nt").read_bytes()
     assert len(nt) > 20 * 1024 * 1024  # the body is there, escaped, once per format
+
+
+def test_a_file_name_that_is_not_utf8_fails_that_file_only(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(ONE, src / "good.md")
+    shutil.copy(ONE, os.path.join(os.fsencode(src), b"caf\xe9.md"))  # Latin-1 bytes in the name
+    report = export([src], tmp_path / "out")  # used to crash encoding the name into the outputs
+    status = _statuses(tmp_path / "out")
+    assert status["caf\\xe9.md"] == ("failed", "cannot read: the file name is not UTF-8")
+    assert status["good.md"][0] == "exported" and report.exit_code() == 1
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    (src / "locked").mkdir(parents=True)
+    shutil.copy(ONE, src / "good.md")
+    shutil.copy(ONE, src / "locked" / "hidden.md")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if Path(path).name == "locked":  # as root, chmod 000 does not stop listing: simulate it
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr("kg.sources.os.scandir", scandir)
+    report = export([src], tmp_path / "out")
+    status = _statuses(tmp_path / "out")
+    assert status == {
+        "good.md": ("exported", None),
+        "locked/": ("failed", "cannot list the folder: Permission denied"),
+    }
+    assert report.exit_code() == 1
