@@ -16,7 +16,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -206,15 +206,16 @@ class OutputStreams:
             context = json.dumps(renderer.jsonld_context(), ensure_ascii=False, indent=1, sort_keys=True)
             handles["jsonld"].write(f'{{"@context": {context},\n"@graph": [\n'.encode())
 
-    def write_blocks(self, blocks: dict[str, str]) -> None:
-        """Append pre-rendered blocks (format name -> text) to the matching outputs."""
+    def write_blocks(self, blocks: Mapping[str, str | bytes]) -> None:
+        """Append pre-rendered blocks (format name -> text, or text already UTF-8 encoded)."""
         for name, text in blocks.items():
             if not text or name not in self.handles:
                 continue
             if name == "jsonld":
-                text = text if self._first_node else ",\n" + text
+                if not self._first_node:
+                    self.handles[name].write(b",\n")
                 self._first_node = False
-            self.handles[name].write(text.encode("utf-8"))
+            self.handles[name].write(text if isinstance(text, bytes) else text.encode("utf-8"))
 
     def finish(self, shared: Iterable[Triple]) -> None:
         """Write the merged shared nodes (sorted) and close the JSON-LD document."""
