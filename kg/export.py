@@ -18,8 +18,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
+from json.encoder import encode_basestring as _json_str
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from kg import __version__
 from kg.mapping import IriScheme, curation_rdf
@@ -167,6 +168,21 @@ class ExportReport:
             "files": self.files,
         }
 
+    def to_bytes(self) -> bytes:
+        """`report.json`: `to_json` as `json.dumps(indent=1, ensure_ascii=False)` writes it, plus "\\n".
+
+        The same bytes, but the rows of `files` are formatted here: the pure-Python indenting
+        encoder took ~0.15 s at 10k files, a noticeable part of an incremental export.
+        """
+        items = []
+        for key, value in self.to_json().items():
+            if key == "files" and self.files:
+                text = "[\n" + ",\n".join(_row_json(row) for row in self.files) + "\n ]"
+            else:
+                text = json.dumps(value, indent=1, ensure_ascii=False).replace("\n", "\n ")
+            items.append(f" {_json_str(key)}: {text}")
+        return ("{\n" + ",\n".join(items) + "\n}\n").encode("utf-8")
+
     def summary(self, out_dir: Path | None) -> str:
         lines = [
             f"kg export: {len(self.files)} files seen: {self.count('exported')} exported, "
@@ -194,6 +210,17 @@ def _row(result: ParseResult) -> dict[str, object]:
             for p in result.problems
         ]
     return row
+
+
+def _row_json(row: dict[str, Any]) -> str:
+    """One report row as `json.dumps(indent=1)` writes it at depth 2 of report.json."""
+    if len(row) == 3:
+        reason = row["reason"]
+        return (
+            f'  {{\n   "path": {_json_str(row["path"])},\n   "status": {_json_str(row["status"])},\n'
+            f'   "reason": {"null" if reason is None else _json_str(reason)}\n  }}'
+        )
+    return "  " + json.dumps(row, indent=1, ensure_ascii=False).replace("\n", "\n  ")
 
 
 @dataclass(slots=True)
@@ -314,8 +341,7 @@ def export(
         report, shared = _run(sources, job, strict, jobs, progress, write)
         streams.finish(shared)
         report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
-        report_file = staged.open(REPORT_NAME)
-        report_file.write(json.dumps(report.to_json(), indent=1, ensure_ascii=False).encode("utf-8") + b"\n")
+        staged.open(REPORT_NAME).write(report.to_bytes())
     report.seconds = time.perf_counter() - started
     return report
 

@@ -133,3 +133,20 @@ def test_in_memory_build_matches_the_written_files(tmp_path: Path) -> None:
     assert [g.path for g in built.graphs] == [
         f["path"] for f in built.report.files if f["status"] == "exported"
     ]
+
+
+def test_report_bytes_are_what_json_dumps_writes(tmp_path: Path) -> None:
+    from kg.export import ExportReport
+
+    report = export([_tree_with_bad_files(tmp_path)], tmp_path / "out")
+    report.files.append(
+        {
+            "path": 'é"\\\n\x00\u202e😀',
+            "status": "exported",
+            "reason": None,
+            "problems": [{"field": "date", "message": "m\x7f", "value": None, "severity": "warning"}],
+        }
+    )
+    for case in (report, ExportReport()):
+        expected = json.dumps(case.to_json(), indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
+        assert case.to_bytes() == expected
