@@ -73,6 +73,11 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="Stop at the first problem (exit 2), write nothing.")
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Process every file again instead of reusing those unchanged since the last export in OUTPUT.",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -87,6 +92,7 @@ def export_command(
     asset_base: str | None,
     strict: bool,
     jobs: int | None,
+    full: bool,
 ) -> None:
     """Export curations (files or folders of *.md) to RDF files in OUTPUT.
 
@@ -94,6 +100,9 @@ def export_command(
     curations.jsonld, curations.nt, curations.nq (one named graph per curation) and
     report.json (every input file with its status). Exit 0: all exported; 1: some failed
     (the rest are still written); 2: usage or fatal error.
+
+    Incremental: OUTPUT keeps a manifest (.kg-manifest.json) of the last export; files
+    unchanged since are not processed again (the outputs are the same bytes as a full export).
 
     \b
     Example:
@@ -122,6 +131,7 @@ def export_command(
             strict=strict,
             jobs=jobs,
             progress=progress if show_progress else None,
+            full=full,
         )
     except SourceError as exc:
         raise click.UsageError(str(exc)) from None

@@ -8,24 +8,28 @@ stops the others: every failure becomes a `failed` row in the report.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import IO, Any
 
-from kg import __version__
+from kg import __version__, incremental
 from kg.mapping import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
-from kg.sources import SourceFile, discover, read_file
+from kg.sources import ReadError, SourceFile, changed_since, discover, parse_bytes, read_bytes, snapshot
 from kg.terms import Triple, nt_line
 from kg.vocab import PREFIXES, instance_prefixes
 from kg.writers import (
@@ -66,7 +70,11 @@ class FileOutcome:
     nquads: str = ""  # the curation's whole named graph (own + shared triples)
     blocks: dict[str, str] = field(default_factory=dict)  # own triples rendered per format
     own: int = 0  # number of distinct own triples
-    shared: list[Triple] = field(default_factory=list)
+    shared: list[Triple] = field(default_factory=list)  # none when reused (see kg.incremental)
+    sha256: str | None = None  # of the bytes parsed; None when the file could not be read
+    digest: str = ""  # of the curation's graph (see kg.incremental.graph_digest)
+    quads: int = 0  # lines in `nquads`
+    encoded: dict[str, bytes] | None = None  # reused: UTF-8 blocks (nquads too) copied, not rendered
 
 
 class StrictError(Exception):
@@ -85,19 +93,27 @@ def _renderer(prefixes: tuple[tuple[str, str], ...]) -> Renderer:
 def process(source: SourceFile, job: Job) -> FileOutcome:
     """Read, parse, map and render one file. Never raises: an error fails only this file."""
     try:
-        result = read_file(source)
+        try:
+            data = read_bytes(source)
+        except ReadError as exc:
+            return FileOutcome(ParseResult(source.relative, "failed", reason=str(exc)))
+        sha256 = hashlib.sha256(data).hexdigest()
+        result = parse_bytes(data, source.relative)
         if result.curation is None:
-            return FileOutcome(result)
+            return FileOutcome(result, sha256=sha256)
         rdf = curation_rdf(result.curation, job.iris)
         result.curation = None  # not needed by the parent; saves pickling the body
         own = sort_triples(dict.fromkeys(rdf.own))
         own_nt = [nt_line(t) for t in own]  # encoded once, reused for N-Triples and N-Quads
+        lines = own_nt + [nt_line(t) for t in rdf.shared]
         blocks = render_blocks(_renderer(job.prefixes), own, job.formats, own_nt)
         nquads = ""
         if "nquads" in job.formats:
             in_graph = f"<{rdf.graph}> .\n"  # an N-Triples line ends ".\n"; a quad adds its graph
-            nquads = "".join(line[:-2] + in_graph for line in own_nt + [nt_line(t) for t in rdf.shared])
-        return FileOutcome(result, rdf.graph, nquads, blocks, len(own), rdf.shared)
+            nquads = "".join(line[:-2] + in_graph for line in lines)
+        digest = incremental.graph_digest(rdf.graph, lines)
+        quads = len(lines) if nquads else 0
+        return FileOutcome(result, rdf.graph, nquads, blocks, len(own), rdf.shared, sha256, digest, quads)
     except Exception as exc:
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return FileOutcome(ParseResult(source.relative, "failed", reason=reason))
@@ -140,6 +156,9 @@ class ExportReport:
     quads: int = 0
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
+    changed_during_run: list[str] = field(default_factory=list)  # edited or removed while read
+    reuse: incremental.Reuse | None = None  # set by an export into a folder
+    why_full: str | None = None  # why an export did not reuse the previous one
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f["status"] == status)
@@ -154,7 +173,7 @@ class ExportReport:
 
     def to_json(self) -> dict[str, object]:
         """Deterministic content: no timings, so the file is byte-identical across runs."""
-        return {
+        data: dict[str, object] = {
             "kg_version": __version__,
             "totals": {
                 "files": len(self.files),
@@ -167,6 +186,9 @@ class ExportReport:
             },
             "files": self.files,
         }
+        if self.changed_during_run:
+            data["changed_during_run"] = self.changed_during_run
+        return data
 
     def to_bytes(self) -> bytes:
         """`report.json`: `to_json` as `json.dumps(indent=1, ensure_ascii=False)` writes it, plus "\\n".
@@ -199,6 +221,15 @@ class ExportReport:
         failed = self.count("failed")
         if failed > shown:
             lines.append(f"  ... and {failed - shown} more failures (see {REPORT_NAME})")
+        if self.reuse is not None:
+            reuse = self.reuse
+            lines.append(
+                f"incremental: {reuse.reused} files unchanged and reused, {reuse.processed} processed"
+                if self.why_full is None
+                else f"full export ({self.why_full})"
+            )
+        for path in self.changed_during_run[:10]:
+            lines.append(f"  CHANGED during the export (written as first read; run again): {path}")
         return "\n".join(lines)
 
 
@@ -262,14 +293,22 @@ def _run(
     strict: bool,
     jobs: int | None,
     progress: Callable[[int, int], None] | None,
-    on_curation: Callable[[FileOutcome], None],
+    on_outcome: Callable[[FileOutcome], None],
+    outcomes: Callable[[list[SourceFile]], Iterator[FileOutcome]] | None = None,
+    shared: set[Triple] | None = None,
 ) -> tuple[ExportReport, set[Triple]]:
-    """Process every file, hand each exported curation to `on_curation`, fill the report."""
+    """Process every file, hand each outcome to `on_outcome` after its report row, fill the report.
+
+    `outcomes` turns the files into outcomes in their order (default: process them all);
+    `shared` is the set the shared triples are merged into (it may hold some already).
+    """
     files = discover(sources)
+    before = snapshot(files)
     report = ExportReport()
-    shared: set[Triple] = set()
+    shared = set() if shared is None else shared
     own = 0
-    for done, outcome in enumerate(process_all(files, job, jobs), start=1):
+    produce = outcomes or (lambda todo: process_all(todo, job, jobs))
+    for done, outcome in enumerate(produce(files), start=1):
         result = outcome.result
         if strict:
             first = next(iter(result.problems), None) if result.status == "exported" else None
@@ -279,13 +318,14 @@ def _run(
                 raise StrictError(first)
         report.files.append(_row(result))
         if outcome.graph is not None:
-            report.quads += outcome.nquads.count("\n")
+            report.quads += outcome.quads
             own += outcome.own
             shared.update(outcome.shared)
-            on_curation(outcome)
+        on_outcome(outcome)
         if progress is not None:
             progress(done, len(files))
     report.triples = own + len(shared)
+    report.changed_during_run = changed_since(files, before)
     return report, shared
 
 
@@ -301,7 +341,8 @@ def build(
     own_nt: list[str] = []
 
     def keep(outcome: FileOutcome) -> None:
-        assert outcome.graph is not None
+        if outcome.graph is None:
+            return
         graphs.append(CurationGraphData(outcome.result.path, outcome.graph, outcome.nquads))
         own_nt.append(outcome.blocks.get("ntriples", ""))
 
@@ -319,31 +360,117 @@ def export(
     strict: bool = False,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    full: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> ExportReport:
     """Export `sources` to `out_dir` in `formats`; returns the report (also written as JSON).
 
     Outputs are streamed to temporary files and renamed into place only after all of them
-    are complete, so a crash leaves the previous outputs as they were.
+    are complete, so a crash leaves the previous outputs as they were. The export is
+    incremental (see `kg.incremental`): files unchanged since the export already in `out_dir`
+    are reused, unless `full`. `settings` are extra inputs of the rendering (e.g. a digest of
+    the shapes a validation used): when they change, the next export is a full one.
+    Raises `OutputError` (an OSError naming `out_dir`) when the outputs cannot be written.
     """
     started = time.perf_counter()
-    job = _job(iris or IriScheme(), [f for f in FORMATS if f in formats])
-    out_dir.mkdir(parents=True, exist_ok=True)
+    iris = iris or IriScheme()
+    job = _job(iris, [f for f in FORMATS if f in formats])
+    names = {name: FORMATS[name] for name in job.formats}
+    parts = incremental.fingerprint(
+        {"base_iri": iris.base, "asset_base": iris.asset_base, "formats": job.formats, **(settings or {})}
+    )
+    with _output_folder(out_dir):
+        previous = incremental.Previous(out_dir, parts, job.formats, names)
+        why_full = "--full" if full else (previous.why_not or None)
+        usable = None if full else previous
+        reuse = incremental.Reuse()
+        shared: set[Triple] = set()
+        try:
+            with _StagedOutputs(out_dir) as staged:
+                handles = {name: staged.open(FORMATS[name]) for name in job.formats}
+                streams = OutputStreams(_renderer(job.prefixes), handles)
+                recorder = incremental.Recorder(handles, usable)
 
-    with _StagedOutputs(out_dir) as staged:
-        handles = {name: staged.open(FORMATS[name]) for name in job.formats}
-        streams = OutputStreams(_renderer(job.prefixes), handles)
+                def write(outcome: FileOutcome) -> None:
+                    if outcome.graph is None:
+                        recorder.add(outcome, {})
+                        return
+                    data = incremental.encode(outcome, job.formats)
+                    if "nquads" in handles:
+                        handles["nquads"].write(data["nquads"])
+                    streams.write_blocks({name: data[name] for name in data if name != "nquads"})
+                    recorder.add(outcome, data)
 
-        def write(outcome: FileOutcome) -> None:
-            if "nquads" in handles:
-                handles["nquads"].write(outcome.nquads.encode("utf-8"))
-            streams.write_blocks(outcome.blocks)
+                def outcomes(files: list[SourceFile]) -> Iterator[FileOutcome]:
+                    produce = partial(process_all, job=job, jobs=jobs)
+                    return incremental.outcomes(files, usable, produce, shared, reuse)
 
-        report, shared = _run(sources, job, strict, jobs, progress, write)
-        streams.finish(shared)
-        report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
-        staged.open(REPORT_NAME).write(report.to_bytes())
+                report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared)
+                streams.finish(shared)
+                for handle in handles.values():
+                    handle.flush()
+                manifest = recorder.manifest(
+                    parts, previous, why_full, {names[n]: h for n, h in handles.items()}
+                )
+                staged.open(incremental.MANIFEST_NAME).write(manifest)
+                report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
+                staged.open(REPORT_NAME).write(report.to_bytes())
+        finally:
+            previous.close()
+    report.reuse, report.why_full = reuse, why_full
     report.seconds = time.perf_counter() - started
     return report
+
+
+class OutputError(OSError):
+    """The outputs could not be written (nothing was replaced); the message names the folder."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+@contextlib.contextmanager
+def _output_folder(out_dir: Path) -> Iterator[None]:
+    """Create and lock `out_dir`, remove temporaries a killed export left, name it in OS errors.
+
+    The lock (flock on the folder) stops a second export into the same folder, whose
+    temporaries the first would otherwise take for stale ones.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir, os.O_RDONLY)
+    except OSError as exc:
+        raise OutputError(exc.errno, f"{out_dir}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                errno.EBUSY, f"{out_dir}: another kg export is writing to this folder"
+            ) from None
+        _remove_stale_temporaries(out_dir)
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        where = f"{out_dir}: " if exc.filename is None or _STAGED.match(Path(str(exc.filename)).name) else ""
+        raise OutputError(exc.errno, f"{where}{exc}") from exc
+    finally:
+        os.close(fd)  # releases the lock
+
+
+#: Temporaries `_StagedOutputs` and `writers.atomic_writer` create: `.{name}.{random}.tmp`.
+_STAGED = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """Delete temporaries of kg's own outputs that a killed export left behind (under the lock)."""
+    ours = {*FORMATS.values(), REPORT_NAME, incremental.MANIFEST_NAME}
+    for name in os.listdir(out_dir):
+        match = _STAGED.match(name)
+        if match and match.group("name") in ours:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(out_dir / name)
 
 
 class _StagedOutputs:

@@ -106,7 +106,12 @@ def test_format_selection_writes_only_those_files(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["export", str(EXAMPLES), "-o", str(tmp_path), "-f", "ttl,nq"])
     assert result.exit_code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["curations.nq", "curations.ttl", "report.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".kg-manifest.json",  # what the next, incremental export starts from
+        "curations.nq",
+        "curations.ttl",
+        "report.json",
+    ]
 
 
 def test_seeds_export(seeds_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,435 @@
+"""Incremental export: the manifest of the last export, reuse of unchanged files, the change record.
+
+`kg export` writes `.kg-manifest.json` into the output folder with its other outputs (staged
+and renamed with them, before `report.json`). It records, for every input file, the sha256 of
+its bytes, its report row, its graph IRI and a digest of that graph's triples, and where the
+file's block lies (byte offset and length) in each output file; plus what the outputs depend on
+(kg version, a digest of kg's code, the settings) and the `(device, inode, size, mtime)` of each
+output file it describes.
+
+The next export reads every source file and hashes its bytes. When the manifest is usable
+(same fingerprint, output files untouched since), a file whose path and hash are unchanged is
+not parsed again: its blocks are copied from the previous output files and its report row and
+shared triples come from the manifest. Only added and changed files are processed; removed
+files simply do not appear. The outputs are byte-identical to a full export, because a file's
+blocks depend only on its bytes, its relative path and the settings, and the shared nodes and
+the report are rebuilt from all files every time.
+
+The change record (`changes` in the manifest) lists the graph IRIs added, changed and removed
+since the previous export, for `kg load` to send only those; see README "Guarantees".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import yaml
+
+from kg import __version__
+from kg.model import ParseResult, Problem
+from kg.resources import context_path
+from kg.sources import ReadError, SourceFile, read_bytes
+from kg.terms import Lit, Triple
+
+if TYPE_CHECKING:
+    from kg.export import FileOutcome
+
+MANIFEST_NAME = ".kg-manifest.json"
+MANIFEST_FORMAT = 1
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """sha256 of kg's own code and JSON-LD context: any edit invalidates every reused block.
+
+    The version number alone is not enough: a checkout at the same version with edited
+    mapping code must not reuse blocks rendered by the old code.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(context_path().read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(settings: Mapping[str, object]) -> dict[str, Any]:
+    """Everything a rendered block depends on besides the file's bytes and relative path.
+
+    Returned as it reads back from JSON (lists, not tuples), so it compares equal to the copy
+    in the manifest.
+    """
+    parts = {
+        "kg_version": __version__,
+        "code": code_digest(),
+        "environment": {
+            "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
+            "pyyaml": yaml.__version__,
+        },
+        "settings": dict(settings),
+    }
+    loaded: dict[str, Any] = json.loads(json.dumps(parts))
+    return loaded
+
+
+def graph_digest(graph: str, lines: list[str]) -> str:
+    """sha256 of one file's graph: its IRI and its N-Triples lines (own, then shared)."""
+    digest = hashlib.sha256(graph.encode("utf-8") + b"\n")
+    digest.update("".join(lines).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def export_id(graphs: Mapping[str, str]) -> str:
+    """An export's identity: sha256 of its graph IRIs and digests. Same graphs, same id."""
+    return hashlib.sha256(json.dumps(sorted(graphs.items())).encode("utf-8")).hexdigest()
+
+
+def _stat(info: os.stat_result) -> dict[str, int]:
+    return {"device": info.st_dev, "inode": info.st_ino, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+
+
+#: The per-file columns of the manifest's `files` table (one list per key, one item per file).
+COLUMNS = ("path", "sha256", "status", "reason", "graph", "digest", "own", "quads", "shared")
+
+
+class Previous:
+    """The last export in an output folder, as its manifest describes it.
+
+    `graphs` and `export` are known whenever the manifest could be read (for the change
+    record); `reusable` says whether its blocks may be reused, and `why_not` why not.
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        parts: Mapping[str, object],
+        formats: tuple[str, ...],
+        names: Mapping[str, str],
+    ) -> None:
+        self.graphs: dict[str, str] = {}
+        self.export: str | None = None
+        self.reusable = False
+        self.why_not = ""
+        self.files: dict[str, list[Any]] = {}
+        self.problems: dict[int, list[dict[str, Any]]] = {}
+        self.shared: list[Triple] = []
+        self.index: dict[str, int] = {}
+        self._fds: dict[str, int] = {}
+        manifest = self._read(out_dir / MANIFEST_NAME)
+        if manifest is None:
+            return
+        try:
+            why_not = self._load(manifest, out_dir, parts, formats, names)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            why_not = f"the manifest is damaged ({type(exc).__name__}: {exc})"
+            self.graphs, self.export = {}, None
+        except OSError as exc:
+            why_not = f"cannot read the previous {exc.filename}: {exc.strerror}"
+        self.why_not = why_not or ""
+        self.reusable = why_not is None
+
+    def _load(
+        self,
+        manifest: dict[str, Any],
+        out_dir: Path,
+        parts: Mapping[str, object],
+        formats: tuple[str, ...],
+        names: Mapping[str, str],
+    ) -> str | None:
+        """Take in `manifest`; returns why its outputs cannot be reused, or None when they can.
+
+        Raises KeyError, TypeError, ValueError or IndexError when it is not what kg wrote.
+        """
+        graphs, export = manifest["graphs"], manifest["export"]
+        if not isinstance(graphs, dict) or not isinstance(export, str):
+            raise TypeError("graphs or export")
+        self.graphs, self.export = dict(graphs), export
+        changed = [key for key, value in parts.items() if manifest.get(key) != value]
+        if changed:
+            return f"{', '.join(changed)} changed since the last export"
+        sizes = {}
+        for name in formats:
+            fd = self._fds[name] = os.open(out_dir / names[name], os.O_RDONLY)
+            info = os.fstat(fd)
+            if manifest["outputs"].get(names[name]) != _stat(info):
+                return f"{names[name]} is not the file the manifest describes"
+            sizes[name] = info.st_size
+        files = manifest["files"]
+        count = len(files["path"])
+        if any(len(files[key]) != count for key in (*COLUMNS, *formats)):
+            raise ValueError("columns of different lengths")
+        for name in formats:
+            if any(r is not None and not 0 <= r[0] <= r[0] + r[1] <= sizes[name] for r in files[name]):
+                raise ValueError(f"a block outside {names[name]}")
+        self.files = files
+        self.problems = {i: problems for i, problems in files["problems"]}
+        self.shared = [(s, p, o if isinstance(o, str) else Lit(*o)) for s, p, o in manifest["shared"]]
+        self.index = {path: i for i, path in enumerate(files["path"])}
+        return None
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        try:
+            manifest = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            self.why_not = "no manifest of a previous export"
+            return None
+        except (OSError, ValueError) as exc:
+            self.why_not = f"the manifest cannot be read ({exc})"
+            return None
+        if not isinstance(manifest, dict) or manifest.get("kg_manifest") != MANIFEST_FORMAT:
+            self.why_not = "the manifest is of another format"
+            return None
+        return manifest
+
+    def unchanged(self, source: SourceFile) -> bool:
+        """True when `source` has the path and bytes of a file whose outcome can be reused."""
+        i = self.index.get(source.relative)
+        if i is None or self.files["sha256"][i] is None:
+            return False
+        try:
+            digest: str = hashlib.sha256(read_bytes(source)).hexdigest()
+        except ReadError:
+            return False  # processed again: the worker reports why it cannot be read
+        return bool(digest == self.files["sha256"][i])
+
+    def outcome(self, path: str) -> FileOutcome:
+        """The file's outcome rebuilt from the manifest and the previous output files.
+
+        Its `shared` triples are left out: `outcomes` adds those of all reused files at once.
+        """
+        from kg.export import FileOutcome
+
+        i = self.index[path]
+        files = self.files
+        problems = [
+            Problem(path, p["field"], p["message"], p["value"], p["severity"])
+            for p in self.problems.get(i, ())
+        ]
+        encoded = {}
+        if files["graph"][i] is not None:
+            for name, fd in self._fds.items():
+                start, size = files[name][i]
+                encoded[name] = os.pread(fd, size, start)
+        return FileOutcome(
+            ParseResult(path, files["status"][i], reason=files["reason"][i], problems=problems),
+            files["graph"][i],
+            own=files["own"][i],
+            sha256=files["sha256"][i],
+            digest=files["digest"][i],
+            quads=files["quads"][i],
+            encoded=encoded,
+        )
+
+    def shared_of(self, paths: Iterable[str]) -> set[Triple]:
+        """The shared triples of the files at `paths`."""
+        used: set[int] = set()
+        for path in paths:
+            used.update(self.files["shared"][self.index[path]])
+        return {self.shared[i] for i in used}
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+
+def outcomes(
+    files: list[SourceFile],
+    previous: Previous | None,
+    produce: Callable[[list[SourceFile]], Iterator[FileOutcome]],
+    shared: set[Triple],
+    counts: Reuse,
+) -> Iterator[FileOutcome]:
+    """Outcomes in the order of `files`: reused where path and hash match, else `produce`d.
+
+    Every file is read and hashed here first; the added and changed ones are then processed
+    together (in the worker pool when there are many). The shared triples of the reused
+    files are added to `shared` (their outcomes carry none, which saves hashing ~300k tuples).
+    """
+    if previous is None or not previous.reusable:
+        counts.processed = len(files)
+        yield from produce(files)
+        return
+    reuse = [previous.unchanged(f) for f in files]
+    fresh = produce([f for f, reused in zip(files, reuse, strict=True) if not reused])
+    shared.update(previous.shared_of(f.relative for f, reused in zip(files, reuse, strict=True) if reused))
+    counts.reused = sum(reuse)
+    counts.processed = len(files) - counts.reused
+    for f, reused in zip(files, reuse, strict=True):
+        yield previous.outcome(f.relative) if reused else next(fresh)
+
+
+@dataclass(slots=True)
+class Reuse:
+    """How many files were reused from the previous export and how many were processed."""
+
+    reused: int = 0
+    processed: int = 0
+
+
+class Recorder:
+    """Collects the manifest's row of every file as its outcome is written."""
+
+    def __init__(self, handles: Mapping[str, IO[bytes]], previous: Previous | None) -> None:
+        self.handles = handles
+        self.previous = previous if previous is not None and previous.reusable else None
+        self.files: dict[str, list[Any]] = {key: [] for key in (*COLUMNS, *handles)}
+        self.problems: list[tuple[int, list[dict[str, Any]]]] = []
+        self.graphs: dict[str, str] = {}
+        # the previous table is kept in its order, so a reused file's indices stay valid
+        old = self.previous.shared if self.previous is not None else []
+        self.shared: dict[Triple, int] = {t: i for i, t in enumerate(old)}
+
+    def add(self, outcome: FileOutcome, written: Mapping[str, bytes]) -> None:
+        """Record `outcome`; `written` is what was just appended to each output (empty if none)."""
+        result = outcome.result
+        files = self.files
+        reusable = outcome.sha256 is not None and not (result.reason or "").startswith("internal error")
+        if result.problems:
+            self.problems.append((len(files["path"]), _row_of(result)["problems"]))
+        files["path"].append(result.path)
+        files["sha256"].append(outcome.sha256 if reusable else None)  # None: read again next time
+        files["status"].append(result.status)
+        files["reason"].append(result.reason)
+        files["graph"].append(outcome.graph)
+        files["digest"].append(outcome.digest or None)
+        files["own"].append(outcome.own)
+        files["quads"].append(outcome.quads)
+        if outcome.encoded is not None and self.previous is not None:  # reused: same table indices
+            files["shared"].append(self.previous.files["shared"][self.previous.index[result.path]])
+        else:
+            index = self.shared
+            files["shared"].append([index.setdefault(t, len(index)) for t in outcome.shared])
+        for name, handle in self.handles.items():
+            data = written.get(name)
+            files[name].append(None if data is None else [handle.tell() - len(data), len(data)])
+        if outcome.graph is not None:
+            previous = self.graphs.get(outcome.graph)
+            # a graph IRI made by more than one file (a duplicated mdName): digest of the digests
+            self.graphs[outcome.graph] = (
+                outcome.digest
+                if previous is None
+                else hashlib.sha256((previous + outcome.digest).encode()).hexdigest()
+            )
+
+    def manifest(
+        self,
+        parts: Mapping[str, object],
+        previous: Previous | None,
+        why_full: str | None,
+        outputs: Mapping[str, IO[bytes]],
+    ) -> bytes:
+        """The manifest JSON; `outputs` maps each output file name to its (flushed) handle."""
+        export = export_id(self.graphs)
+        old = previous.graphs if previous is not None else {}
+        head = {
+            "kg_manifest": MANIFEST_FORMAT,
+            **parts,
+            "mode": "full" if why_full else "incremental",
+            "why_full": why_full,
+            "export": export,
+            "outputs": {name: _stat(os.fstat(handle.fileno())) for name, handle in outputs.items()},
+            "changes": {
+                "from": previous.export if previous is not None else None,
+                "to": export,
+                "added": sorted(g for g in self.graphs if g not in old),
+                "changed": sorted(g for g, d in self.graphs.items() if g in old and old[g] != d),
+                "removed": sorted(g for g in old if g not in self.graphs),
+                "unchanged": sum(1 for g, d in self.graphs.items() if old.get(g) == d),
+            },
+        }
+        shared, files = self._compacted()
+        text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
+        for name, value in (
+            ("graphs", dict(sorted(self.graphs.items()))),
+            ("shared", shared),
+            ("files", {**files, "problems": self.problems}),
+        ):  # each on one line: the C encoder (no indent) writes 10k files in a few ms
+            text += f',\n "{name}": ' + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return (text + "\n}\n").encode("utf-8")
+
+    def _compacted(self) -> tuple[list[Triple], dict[str, list[Any]]]:
+        """The shared table and file columns, renumbered when a quarter of the table is unused."""
+        table = list(self.shared)
+        used: set[int] = set()
+        for indices in self.files["shared"]:
+            used.update(indices)
+        if len(used) >= 0.75 * len(table):
+            return table, self.files
+        renumber = {old: new for new, old in enumerate(sorted(used))}
+        files = dict(self.files)
+        files["shared"] = [[renumber[i] for i in indices] for indices in self.files["shared"]]
+        return [table[old] for old in sorted(used)], files
+
+
+def _row_of(result: ParseResult) -> dict[str, Any]:
+    from kg.export import _row
+
+    return _row(result)
+
+
+def encode(outcome: FileOutcome, formats: tuple[str, ...]) -> dict[str, bytes]:
+    """A fresh outcome's blocks as the UTF-8 bytes written to each output."""
+    if outcome.encoded is not None:
+        return outcome.encoded
+    data = {name: text.encode("utf-8") for name, text in outcome.blocks.items()}
+    if "nquads" in formats:
+        data["nquads"] = outcome.nquads.encode("utf-8")
+    return data
+
+
+class ManifestError(Exception):
+    """No usable manifest in an output folder."""
+
+
+class Manifest:
+    """A finished export's manifest, read-only, for consumers such as `kg load`.
+
+    A store loaded from export `changes["from"]` becomes equal to a load of this export by
+    dropping the graphs in `changes["removed"]` and replacing those in `changes["added"]` and
+    `changes["changed"]` with `nquads(graph)`. A store at any other export needs a full load.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        try:
+            data = json.loads((out_dir / MANIFEST_NAME).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"{out_dir / MANIFEST_NAME}: cannot be read ({exc})") from None
+        if not isinstance(data, dict) or data.get("kg_manifest") != MANIFEST_FORMAT:
+            raise ManifestError(f"{out_dir / MANIFEST_NAME}: not a kg manifest of format {MANIFEST_FORMAT}")
+        self.data: dict[str, Any] = data
+        self.export: str = data["export"]
+        self.changes: dict[str, Any] = data["changes"]
+        self.graphs: dict[str, str] = data["graphs"]
+
+    def current(self) -> bool:
+        """True when every output file is the one this manifest describes (no newer export)."""
+        try:
+            return all(
+                _stat((self.out_dir / name).stat()) == stat for name, stat in self.data["outputs"].items()
+            )
+        except OSError:
+            return False
+
+    def nquads(self, graph: str) -> bytes:
+        """The N-Quads lines of `graph`, read from `curations.nq` (all of them, in file order)."""
+        files = self.data["files"]
+        if "nquads" not in files:
+            raise ManifestError("this export has no curations.nq (exported without the nquads format)")
+        with (self.out_dir / "curations.nq").open("rb") as handle:
+            parts = []
+            for g, where in zip(files["graph"], files["nquads"], strict=True):
+                if g == graph and where is not None:
+                    handle.seek(where[0])
+                    parts.append(handle.read(where[1]))
+        return b"".join(parts)

@@ -1,0 +1,280 @@
+"""Incremental export: after any sequence of edits, the outputs are those of a full export.
+
+Each step edits the source tree, exports into the same folder (reusing what it can), exports
+the same tree afresh into another folder, and compares every output byte for byte; the
+manifest's change record must name exactly the graphs that were added, changed or removed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kg import incremental
+from kg.cli import main
+from kg.export import FORMATS, REPORT_NAME, ExportReport, export
+from kg.incremental import MANIFEST_NAME, Manifest
+from tests.conftest import EXAMPLES
+
+OUTPUTS = [*FORMATS.values(), REPORT_NAME]
+GRAPH = "https://w3id.org/medigy/kg/id/graph/curation/"
+
+
+def curation(name: str, title: str = "T", topics: tuple[str, ...] = ("KLAS: Telehealth",)) -> str:
+    topic_lines = "".join(f"- '{t}'\n" for t in topics)
+    return (
+        f"---\ntitle: '{title}'\nmdName: {name}\nid: 1\nauthor: [Jane Doe]\n"
+        f"communityTopics:\n{topic_lines}link:\n  brand: example.org\n"
+        f"  href: https://example.org/{name}\n---\n<p>Body of {name}</p>\n"
+    )
+
+
+def write_tree(src: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text, encoding="utf-8")
+
+
+def assert_same_as_full_export(src: Path, out: Path, fresh: Path, **kwargs: object) -> ExportReport:
+    """Export incrementally into `out` and afresh into `fresh`; every output must match."""
+    report = export([src], out, **kwargs)  # type: ignore[arg-type]
+    shutil.rmtree(fresh, ignore_errors=True)
+    export([src], fresh, **kwargs)  # type: ignore[arg-type]
+    for name in OUTPUTS:
+        if (fresh / name).exists():  # (an output of a format no longer asked for stays as it was)
+            assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+    return report
+
+
+def changes(out: Path) -> dict[str, list[str]]:
+    record = Manifest(out).changes
+    return {key: [g.removeprefix(GRAPH) for g in record[key]] for key in ("added", "changed", "removed")}
+
+
+def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(tmp_path: Path) -> None:
+    src, out, fresh = tmp_path / "src", tmp_path / "out", tmp_path / "fresh"
+    shutil.copytree(EXAMPLES, src / "examples")
+    write_tree(src, {f"gen/c{i}.md": curation(f"c{i}") for i in range(6)})
+    first = assert_same_as_full_export(src, out, fresh)
+    assert first.why_full == "no manifest of a previous export"
+    assert len(changes(out)["added"]) == 22 and Manifest(out).changes["from"] is None
+
+    steps: list[tuple[str, Callable[[], None], int, dict[str, list[str]]]] = [
+        ("nothing", lambda: None, 0, {"added": [], "changed": [], "removed": []}),
+        (
+            "touch without editing",
+            lambda: (src / "gen/c0.md").write_text(curation("c0"), encoding="utf-8"),
+            0,
+            {"added": [], "changed": [], "removed": []},
+        ),
+        (
+            "add",
+            lambda: write_tree(src, {"gen/new.md": curation("new")}),
+            1,
+            {"added": ["new"], "changed": [], "removed": []},
+        ),
+        (
+            "change a title and a topic",
+            lambda: write_tree(src, {"gen/c1.md": curation("c1", "New title", ("Gartner: AI",))}),
+            1,
+            {"added": [], "changed": ["c1"], "removed": []},
+        ),
+        (
+            "remove",
+            lambda: (src / "gen/c2.md").unlink(),
+            0,
+            {"added": [], "changed": [], "removed": ["c2"]},
+        ),
+        (
+            "rename (same curation, new source path)",
+            lambda: (src / "gen/c3.md").rename(src / "gen/c3-renamed.md"),
+            1,
+            {"added": [], "changed": ["c3"], "removed": []},
+        ),
+        (
+            "break the YAML",
+            lambda: write_tree(src, {"gen/c4.md": "---\ntitle: [\n---\n"}),
+            1,
+            {"added": [], "changed": [], "removed": ["c4"]},
+        ),
+        (
+            "repair it",
+            lambda: write_tree(src, {"gen/c4.md": curation("c4")}),
+            1,
+            {"added": ["c4"], "changed": [], "removed": []},
+        ),
+        (
+            "duplicate an mdName",
+            lambda: write_tree(src, {"gen/dup.md": curation("c5", "Twin")}),
+            1,
+            {"added": [], "changed": ["c5"], "removed": []},
+        ),
+        (
+            "turn a curation into a topic page",
+            lambda: write_tree(src, {"gen/c0.md": "---\ntitle: A topic page\n---\n"}),
+            1,
+            {"added": [], "changed": [], "removed": ["c0"]},
+        ),
+    ]
+    for name, edit, processed, expected in steps:
+        edit()
+        report = assert_same_as_full_export(src, out, fresh)
+        assert report.why_full is None, name
+        assert report.reuse is not None and report.reuse.processed == processed, name
+        assert changes(out) == expected, name
+        manifest = Manifest(out)
+        assert manifest.current() and manifest.changes["to"] == manifest.export, name
+
+
+def test_manifest_gives_each_graph_quads_for_a_loader(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_tree(src, {"a.md": curation("a"), "b.md": curation("b"), "twin.md": curation("a", "Twin")})
+    export([src], out)
+    manifest = Manifest(out)
+    everything = (out / "curations.nq").read_bytes()
+    parts = [manifest.nquads(graph) for graph in sorted(manifest.graphs)]
+    assert sorted(b"".join(parts).splitlines()) == sorted(everything.splitlines())
+    assert all(line.endswith(f"<{GRAPH}b> .".encode()) for line in manifest.nquads(GRAPH + "b").splitlines())
+    assert b"Twin" in manifest.nquads(GRAPH + "a")  # both files of a duplicated mdName
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "why"),
+    [
+        ({}, {"iris": None, "formats": ["turtle", "nquads"]}, "settings changed"),
+        ({}, {"settings": {"shapes": "0123"}}, "settings changed"),
+        ({}, {"full": True}, "--full"),
+    ],
+)
+def test_changed_settings_or_full_flag_export_everything_again(
+    tmp_path: Path, first: dict[str, object], second: dict[str, object], why: str
+) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out, **first)  # type: ignore[arg-type]
+    report = assert_same_as_full_export(src, out, tmp_path / "fresh", **second)
+    assert report.why_full is not None and why in report.why_full
+    assert report.reuse is not None and report.reuse.reused == 0
+
+
+def test_new_kg_code_or_version_exports_everything_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out)
+    monkeypatch.setattr(incremental, "__version__", "99.0")
+    assert export([src], out).why_full == "kg_version changed since the last export"
+    monkeypatch.setattr(incremental, "code_digest", lambda: "edited")
+    assert export([src], out).why_full == "code changed since the last export"
+    assert export([src], out).why_full is None
+
+
+def _edit_manifest(out: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    data = json.loads((out / MANIFEST_NAME).read_text())
+    edit(data)
+    (out / MANIFEST_NAME).write_text(json.dumps(data))
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "edit an output": lambda out: (out / "curations.ttl").write_bytes(
+        (out / "curations.ttl").read_bytes() + b"# a comment\n"
+    ),
+    "remove an output": lambda out: (out / "curations.jsonld").unlink(),
+    "garble the manifest": lambda out: (out / MANIFEST_NAME).write_text('{"kg_manifest": 1, "files": ['),
+    "a manifest of another format": lambda out: _edit_manifest(out, lambda d: d.update(kg_manifest=0)),
+    "a manifest without its graphs": lambda out: _edit_manifest(out, lambda d: d.pop("graphs")),
+    "a manifest of the wrong shape": lambda out: _edit_manifest(out, lambda d: d.update(files=[1, 2])),
+    "a block beyond the end": lambda out: _edit_manifest(
+        out, lambda d: d["files"]["turtle"].__setitem__(0, [10**9, 5])
+    ),
+    "columns of different lengths": lambda out: _edit_manifest(out, lambda d: d["files"]["sha256"].pop()),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_outputs_or_manifest_touched_by_hand_mean_a_full_export(tmp_path: Path, damage: str) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out)
+    DAMAGE[damage](out)
+    report = assert_same_as_full_export(src, out, tmp_path / "fresh")
+    assert report.why_full is not None and report.reuse is not None and report.reuse.reused == 0
+    assert export([src], out).why_full is None  # and the next run is incremental again
+
+
+def test_many_changed_files_go_through_the_worker_pool(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_tree(src, {f"c{i:03d}.md": curation(f"c{i}") for i in range(450)})
+    export([src], out, jobs=2)
+    write_tree(src, {f"c{i:03d}.md": curation(f"c{i}", "Edited") for i in range(0, 450, 1)})
+    write_tree(src, {"c000.md": curation("c0")})  # one unchanged among 450
+    report = assert_same_as_full_export(src, out, tmp_path / "fresh", jobs=2)
+    assert report.reuse is not None and report.reuse.processed == 449 and report.reuse.reused == 1
+
+
+def test_cli_full_flag_and_summary(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = str(tmp_path / "out")
+    first = runner.invoke(main, ["export", str(EXAMPLES), "-o", out])
+    assert first.exit_code == 0 and "full export (no manifest of a previous export)" in first.stderr
+    again = runner.invoke(main, ["export", str(EXAMPLES), "-o", out])
+    assert again.exit_code == 0 and "16 files unchanged and reused, 0 processed" in again.stderr
+    forced = runner.invoke(main, ["export", str(EXAMPLES), "-o", out, "--full"])
+    assert forced.exit_code == 0 and "full export (--full)" in forced.stderr
+
+
+_EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "edit", "remove", "rename", "break", "skip", "touch"]),
+        st.integers(0, 7),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=_EDITS)
+def test_any_edit_sequence_gives_full_export_bytes(
+    tmp_path_factory: pytest.TempPathFactory, edits: list
+) -> None:  # type: ignore[type-arg]
+    base = tmp_path_factory.mktemp("seq")
+    src, out, fresh = base / "src", base / "out", base / "fresh"
+    write_tree(src, {f"c{i}.md": curation(f"c{i}", topics=(f"KLAS: T{i % 3}",)) for i in range(4)})
+    export([src], out)
+    before = Manifest(out).graphs
+    for step, (op, n) in enumerate(edits):
+        path = src / f"c{n}.md"
+        if op == "remove":
+            path.unlink(missing_ok=True)
+        elif op == "add" or not path.exists():
+            write_tree(src, {f"c{n}.md": curation(f"c{n}", f"Added {step}", (f"Symplur: S{step}",))})
+        elif op == "edit":
+            write_tree(src, {f"c{n}.md": curation(f"c{n}", f"Edit {step}", (f"KLAS: T{step % 2}",))})
+        elif op == "rename":
+            path.rename(src / f"c{n + 8}.md")
+        elif op == "break":
+            path.write_bytes(b"---\ntitle: caf\xe9\n---\n")
+        elif op == "skip":
+            path.write_text("# no front matter\n")
+        else:
+            path.write_bytes(path.read_bytes())
+        assert_same_as_full_export(src, out, fresh)
+        manifest = Manifest(out)
+        after = manifest.graphs
+        record = manifest.changes
+        assert set(record["added"]) == set(after) - set(before)
+        assert set(record["removed"]) == set(before) - set(after)
+        assert set(record["changed"]) == {g for g in after if g in before and after[g] != before[g]}
+        before = after
+    report = json.loads((out / REPORT_NAME).read_text())
+    assert sorted(f["path"] for f in report["files"]) == sorted(p.name for p in src.iterdir())
