@@ -74,7 +74,7 @@ class FileOutcome:
     sha256: str | None = None  # of the bytes parsed; None when the file could not be read
     digest: str = ""  # of the curation's graph (see kg.incremental.graph_digest)
     quads: int = 0  # lines in `nquads`
-    encoded: dict[str, bytes] | None = None  # reused: UTF-8 blocks (nquads too) copied, not rendered
+    reused: int | None = None  # reused: its row in the previous manifest; its blocks are copied
 
 
 class StrictError(Exception):
@@ -390,22 +390,17 @@ def export(
                 handles = {name: staged.open(FORMATS[name]) for name in job.formats}
                 streams = OutputStreams(_renderer(job.prefixes), handles)
                 recorder = incremental.Recorder(handles, usable)
+                blocks = incremental.BlockWriter(handles, streams, usable)
 
                 def write(outcome: FileOutcome) -> None:
-                    if outcome.graph is None:
-                        recorder.add(outcome, {})
-                        return
-                    data = incremental.encode(outcome, job.formats)
-                    if "nquads" in handles:
-                        handles["nquads"].write(data["nquads"])
-                    streams.write_blocks({name: data[name] for name in data if name != "nquads"})
-                    recorder.add(outcome, data)
+                    recorder.add(outcome, {} if outcome.graph is None else blocks.write(outcome))
 
                 def outcomes(files: list[SourceFile]) -> Iterator[FileOutcome]:
                     produce = partial(process_all, job=job, jobs=jobs)
                     return incremental.outcomes(files, usable, produce, shared, reuse)
 
                 report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared)
+                blocks.flush()
                 streams.finish(shared)
                 for handle in handles.values():
                     handle.flush()

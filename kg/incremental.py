@@ -21,6 +21,7 @@ since the previous export, for `kg load` to send only those; see README "Guarant
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -41,6 +42,7 @@ from kg.terms import Lit, Triple
 
 if TYPE_CHECKING:
     from kg.export import FileOutcome
+    from kg.writers import OutputStreams
 
 MANIFEST_NAME = ".kg-manifest.json"
 MANIFEST_FORMAT = 1
@@ -123,7 +125,7 @@ class Previous:
         self.problems: dict[int, list[dict[str, Any]]] = {}
         self.shared: list[Triple] = []
         self.index: dict[str, int] = {}
-        self._fds: dict[str, int] = {}
+        self.fds: dict[str, int] = {}  # the previous output files, open for copying
         manifest = self._read(out_dir / MANIFEST_NAME)
         if manifest is None:
             return
@@ -158,7 +160,7 @@ class Previous:
             return f"{', '.join(changed)} changed since the last export"
         sizes = {}
         for name in formats:
-            fd = self._fds[name] = os.open(out_dir / names[name], os.O_RDONLY)
+            fd = self.fds[name] = os.open(out_dir / names[name], os.O_RDONLY)
             info = os.fstat(fd)
             if manifest["outputs"].get(names[name]) != _stat(info):
                 return f"{names[name]} is not the file the manifest describes"
@@ -202,7 +204,7 @@ class Previous:
         return bool(digest == self.files["sha256"][i])
 
     def outcome(self, path: str) -> FileOutcome:
-        """The file's outcome rebuilt from the manifest and the previous output files.
+        """The file's outcome rebuilt from the manifest: `reused` is its row, no blocks are read.
 
         Its `shared` triples are left out: `outcomes` adds those of all reused files at once.
         """
@@ -214,11 +216,6 @@ class Previous:
             Problem(path, p["field"], p["message"], p["value"], p["severity"])
             for p in self.problems.get(i, ())
         ]
-        encoded = {}
-        if files["graph"][i] is not None:
-            for name, fd in self._fds.items():
-                start, size = files[name][i]
-                encoded[name] = os.pread(fd, size, start)
         return FileOutcome(
             ParseResult(path, files["status"][i], reason=files["reason"][i], problems=problems),
             files["graph"][i],
@@ -226,7 +223,7 @@ class Previous:
             sha256=files["sha256"][i],
             digest=files["digest"][i],
             quads=files["quads"][i],
-            encoded=encoded,
+            reused=i,
         )
 
     def shared_of(self, paths: Iterable[str]) -> set[Triple]:
@@ -237,9 +234,9 @@ class Previous:
         return {self.shared[i] for i in used}
 
     def close(self) -> None:
-        for fd in self._fds.values():
+        for fd in self.fds.values():
             os.close(fd)
-        self._fds.clear()
+        self.fds.clear()
 
 
 def outcomes(
@@ -289,8 +286,8 @@ class Recorder:
         old = self.previous.shared if self.previous is not None else []
         self.shared: dict[Triple, int] = {t: i for i, t in enumerate(old)}
 
-    def add(self, outcome: FileOutcome, written: Mapping[str, bytes]) -> None:
-        """Record `outcome`; `written` is what was just appended to each output (empty if none)."""
+    def add(self, outcome: FileOutcome, ranges: Mapping[str, list[int]]) -> None:
+        """Record `outcome`; `ranges` gives [offset, length] of its block in each output (if any)."""
         result = outcome.result
         files = self.files
         reusable = outcome.sha256 is not None and not (result.reason or "").startswith("internal error")
@@ -304,14 +301,13 @@ class Recorder:
         files["digest"].append(outcome.digest or None)
         files["own"].append(outcome.own)
         files["quads"].append(outcome.quads)
-        if outcome.encoded is not None and self.previous is not None:  # reused: same table indices
-            files["shared"].append(self.previous.files["shared"][self.previous.index[result.path]])
+        if outcome.reused is not None and self.previous is not None:  # reused: same table indices
+            files["shared"].append(self.previous.files["shared"][outcome.reused])
         else:
             index = self.shared
             files["shared"].append([index.setdefault(t, len(index)) for t in outcome.shared])
-        for name, handle in self.handles.items():
-            data = written.get(name)
-            files[name].append(None if data is None else [handle.tell() - len(data), len(data)])
+        for name in self.handles:
+            files[name].append(ranges.get(name))
         if outcome.graph is not None:
             previous = self.graphs.get(outcome.graph)
             # a graph IRI made by more than one file (a duplicated mdName): digest of the digests
@@ -377,14 +373,83 @@ def _row_of(result: ParseResult) -> dict[str, Any]:
     return _row(result)
 
 
-def encode(outcome: FileOutcome, formats: tuple[str, ...]) -> dict[str, bytes]:
-    """A fresh outcome's blocks as the UTF-8 bytes written to each output."""
-    if outcome.encoded is not None:
-        return outcome.encoded
-    data = {name: text.encode("utf-8") for name, text in outcome.blocks.items()}
-    if "nquads" in formats:
-        data["nquads"] = outcome.nquads.encode("utf-8")
-    return data
+class BlockWriter:
+    """Appends each curation's blocks to the outputs and says where they landed.
+
+    A fresh curation's blocks are encoded and written (through `OutputStreams` for the union
+    formats). A reused curation's blocks are copied from the previous outputs: Turtle,
+    N-Triples and N-Quads blocks are concatenated as they are, so a run of consecutive
+    unchanged curations is one `copy_file_range` (a copy inside the kernel); JSON-LD blocks go
+    through `OutputStreams`, which puts the separators between nodes.
+    """
+
+    _COPIED = ("turtle", "ntriples", "nquads")
+
+    def __init__(self, handles: Mapping[str, IO[bytes]], streams: OutputStreams, previous: Previous | None):
+        self.handles = handles
+        self.streams = streams
+        self.previous = previous
+        self._pending: dict[str, list[int]] = {}  # format -> [offset in the old file, length]
+
+    def write(self, outcome: FileOutcome) -> dict[str, list[int]]:
+        """Append `outcome`'s blocks; returns [offset, length] of each in the new outputs."""
+        if outcome.reused is not None and self.previous is not None:
+            return self._copy(outcome.reused, self.previous)
+        data = {name: text.encode("utf-8") for name, text in outcome.blocks.items()}
+        if "nquads" in self.handles:
+            data["nquads"] = outcome.nquads.encode("utf-8")
+        self.flush()
+        if "nquads" in data:
+            self.handles["nquads"].write(data["nquads"])
+        self.streams.write_blocks({name: block for name, block in data.items() if name != "nquads"})
+        return {name: [self.handles[name].tell() - len(block), len(block)] for name, block in data.items()}
+
+    def _copy(self, row: int, previous: Previous) -> dict[str, list[int]]:
+        ranges = {}
+        for name, handle in self.handles.items():
+            start, size = previous.files[name][row]
+            if name not in self._COPIED:
+                self.streams.write_blocks({name: os.pread(previous.fds[name], size, start)})
+                ranges[name] = [handle.tell() - size, size]
+                continue
+            pending = self._pending.get(name)
+            if pending is not None and pending[0] + pending[1] == start:
+                ranges[name] = [handle.tell() + pending[1], size]
+                pending[1] += size
+            else:
+                self._flush(name)
+                ranges[name] = [handle.tell(), size]
+                self._pending[name] = [start, size]
+        return ranges
+
+    def flush(self) -> None:
+        """Copy what is pending; call before anything else is written to the outputs."""
+        for name in list(self._pending):
+            self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        pending = self._pending.pop(name, None)
+        if pending is None or self.previous is None:
+            return
+        handle = self.handles[name]
+        handle.flush()
+        _copy_range(self.previous.fds[name], handle.fileno(), *pending)
+        handle.seek(0, os.SEEK_END)  # the buffered writer's idea of the position, after the copy
+
+
+def _copy_range(source: int, target: int, start: int, size: int) -> None:
+    """Append `size` bytes of `source` from `start` to `target`, in the kernel where possible."""
+    done = 0
+    while done < size:
+        try:
+            copied = os.copy_file_range(source, target, size - done, start + done)
+        except OSError as exc:  # not supported here (another kernel, filesystem or platform)
+            if exc.errno not in (errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            copied = os.write(target, os.pread(source, min(size - done, 1 << 24), start + done))
+        if copied == 0:
+            raise OSError(errno.EIO, "a previous output ended early (changed during the export?)")
+        done += copied
 
 
 class ManifestError(Exception):
