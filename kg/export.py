@@ -447,9 +447,10 @@ def _output_folder(out_dir: Path) -> Iterator[None]:
         yield
     except OutputError:
         raise
-    except OSError as exc:
-        where = f"{out_dir}: " if exc.filename is None or _STAGED.match(Path(str(exc.filename)).name) else ""
-        raise OutputError(exc.errno, f"{where}{exc}") from exc
+    except OSError as exc:  # named by the folder, not by a temporary file in it
+        staged = exc.filename is None or _STAGED.match(os.path.basename(str(exc.filename)))
+        message = f"{out_dir}: {exc.strerror or exc}" if staged else f"{out_dir}: {exc}"
+        raise OutputError(exc.errno, message) from exc
     finally:
         os.close(fd)  # releases the lock
 
@@ -502,7 +503,8 @@ class _StagedOutputs:
                 _fsync_dir(self.out_dir)
         finally:
             for _, tmp, handle in self._staged:
-                handle.close()
+                with contextlib.suppress(OSError):  # on a full disk, close() fails to flush again
+                    handle.close()
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
 
