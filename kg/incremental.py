@@ -4,8 +4,8 @@
 and renamed with them, before `report.json`). It records, for every input file, the sha256 of
 its bytes, its report row, its graph IRI and a digest of that graph's triples, and where the
 file's block lies (byte offset and length) in each output file; plus what the outputs depend on
-(kg version, a digest of kg's code, the settings) and the `(device, inode, size, mtime)` of each
-output file it describes.
+(kg version, a digest of kg's code, the settings) and the size and modification time of each output
+file it describes.
 
 The next export reads every source file and hashes its bytes. When the manifest is usable
 (same fingerprint, output files untouched since), a file whose path and hash are unchanged is
@@ -96,7 +96,13 @@ def export_id(graphs: Mapping[str, str]) -> str:
 
 
 def _stat(info: os.stat_result) -> dict[str, int]:
-    return {"device": info.st_dev, "inode": info.st_ino, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+    """What identifies an output file as the one the manifest describes.
+
+    Size and modification time, not the inode: a copy that keeps times (`cp -a`, `rsync -a`, a
+    restored backup) stays usable. An output edited by hand, or written by an export killed
+    before it could rename the manifest, has another modification time.
+    """
+    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
 
 
 #: The per-file columns of the manifest's `files` table (one list per key, one item per file).
