@@ -7,6 +7,7 @@ Exit codes, in pySHACL's spirit: 0 success, 1 some input failed (or does not con
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -140,6 +141,10 @@ def export_command(
         sys.exit(2)
     except OSError as exc:
         click.echo(f"kg export: cannot write outputs: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # a bug in kg: still exit 2 (fatal), not 1 ("some files failed")
+        traceback.print_exc()
+        click.echo(f"kg export: internal error: {type(exc).__name__}: {exc}; nothing was replaced", err=True)
         sys.exit(2)
     finally:
         if bar is not None:

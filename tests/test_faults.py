@@ -1,0 +1,279 @@
+"""Faults while writing: kill -9 mid-run, a full disk, an unwritable folder, a concurrent export.
+
+In every case the outputs already in the folder stay complete and valid (byte for byte what
+they were), nothing partial becomes visible, and the CLI exits 2 with the folder named.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.export import FORMATS, REPORT_NAME, export
+from kg.incremental import MANIFEST_NAME
+from tests.conftest import EXAMPLES, ROOT, oxigraph_triples
+
+OUTPUTS = sorted([*FORMATS.values(), REPORT_NAME])
+RDF_FORMATS = {
+    "curations.ttl": pyoxigraph.RdfFormat.TURTLE,
+    "curations.jsonld": pyoxigraph.RdfFormat.JSON_LD,
+    "curations.nt": pyoxigraph.RdfFormat.N_TRIPLES,
+    "curations.nq": pyoxigraph.RdfFormat.N_QUADS,
+}
+
+
+def make_tree(dest: Path, copies: int, start: int = 0) -> None:
+    """`copies` x 16 distinct curations: the examples with a new mdName in each copy."""
+    for copy in range(start, start + copies):
+        folder = dest / f"copy{copy:04d}"
+        folder.mkdir(parents=True)
+        for example in sorted(EXAMPLES.glob("*.md")):
+            md_name = example.name.rsplit("__", 1)[1].removesuffix(".md")
+            new = f"{md_name[:-4]}{copy:04d}"
+            (folder / example.name.replace(md_name, new)).write_text(
+                example.read_text(encoding="utf-8").replace(md_name, new), encoding="utf-8"
+            )
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    """The visible outputs (temporaries are dot-files and may stay after a kill -9)."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if not p.name.startswith(".")}
+
+
+def temporaries(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp"))
+
+
+def assert_valid_rdf(outputs: dict[str, bytes]) -> None:
+    reference = oxigraph_triples(outputs["curations.nt"], pyoxigraph.RdfFormat.N_TRIPLES)
+    for name, fmt in RDF_FORMATS.items():
+        assert oxigraph_triples(outputs[name], fmt) == reference, name
+
+
+def kg_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kg.cli", "export", *args]
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.monotonic()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_kill_9_at_any_moment_leaves_complete_outputs(tmp_path: Path) -> None:
+    """Kill a real `kg export` (its whole process group) at moments spread over its run.
+
+    The moments are fractions of how long the same run takes on this machine, from start-up
+    to past its end (so some kills land in the renames, or after them).
+    """
+    src, out, expected, probe = (tmp_path / name for name in ("src", "out", "expected", "probe"))
+    make_tree(src, 150)  # 2,400 curations
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    full_run = timed(kg_command(str(src), "-o", str(out)), env)
+    old = snapshot(out)
+    assert sorted(old) == OUTPUTS
+    make_tree(src, 10, start=150)  # the next export differs: 160 more curations
+    export([src], expected)
+    new = snapshot(expected)
+    assert_valid_rdf(old)
+    assert_valid_rdf(new)
+    shutil.copytree(out, probe)  # keeps modification times: still a usable manifest
+    incremental_run = timed(kg_command(str(src), "-o", str(probe)), env)
+
+    moments = [(f * incremental_run, "--jobs=2") for f in (0.4, 0.8)]  # incremental runs
+    moments += [(f * full_run, "--full") for f in (0.1, 0.4, 0.7, 0.9, 1.0, 1.15)]
+    killed_mid_run = 0
+    for delay, mode in moments:
+        proc = subprocess.Popen(
+            kg_command(str(src), "-o", str(out), mode),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the kill takes the workers too
+        )
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        killed_mid_run += proc.returncode == -signal.SIGKILL
+        now = snapshot(out)
+        state = "old" if now == old else "new" if now == new else "mixed"
+        print(
+            f"kill -9 after {delay:.2f} s ({mode}): exit {proc.returncode}, outputs {state}, "
+            f"{len(temporaries(out))} temporaries left"
+        )
+        assert sorted(now) == OUTPUTS, (delay, mode)  # no partial or temporary file among them
+        for name, data in now.items():  # each output is the old or the new file, whole
+            assert data in (old[name], new[name]), (delay, mode, name)
+        if now[REPORT_NAME] == new[REPORT_NAME]:  # report.json is renamed last
+            assert now == new, (delay, mode)
+    assert killed_mid_run >= 5  # most kills really interrupted an export
+
+    done = subprocess.run(kg_command(str(src), "-o", str(out)), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert temporaries(out) == []  # what the killed runs left is cleaned by the next one
+    assert snapshot(out) == new
+
+
+def test_stale_temporaries_of_kg_are_removed_and_others_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    ours = [".curations.ttl.k3j_9x2a.tmp", ".report.json.abcdefgh.tmp", "..kg-manifest.json.0a1b2c3d.tmp"]
+    theirs = [
+        ".notes.tmp",
+        ".curations.ttl.tmp",
+        ".curations.ttl.abc.tmp",
+        "draft.curations.ttl.12345678.tmp",
+    ]
+    for name in ours + theirs:
+        (out / name).write_text("left over")
+    export([EXAMPLES], out)
+    assert temporaries(out) == sorted(theirs)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 200 KB tmpfs: a disk that fills up (needs root; skipped otherwise)."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tiny tmpfs needs root and mount(8)")
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_full_disk_keeps_the_previous_outputs_and_exits_2(tiny_disk: Path, tmp_path: Path) -> None:
+    out = tiny_disk / "out"
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(sorted(EXAMPLES.glob("*.md"))[0], one)
+    runner = CliRunner()
+    assert runner.invoke(main, ["export", str(one), "-o", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}  # the manifest too
+    result = runner.invoke(main, ["export", str(EXAMPLES), "-o", str(out)])  # ~600 KB: does not fit
+    assert result.exit_code == 2
+    assert f"cannot write outputs: {out}: " in result.stderr and "No space left on device" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing partial, no temporary
+
+
+def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same without root: the fifth block written fails with ENOSPC."""
+    out = tmp_path / "out"
+    export([EXAMPLES], out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    from kg.writers import OutputStreams
+
+    real = OutputStreams.write_blocks
+    calls = iter(range(1000))
+
+    def write_blocks(self: OutputStreams, blocks: dict[str, str | bytes]) -> None:
+        if next(calls) == 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, blocks)
+
+    monkeypatch.setattr(OutputStreams, "write_blocks", write_blocks)
+    result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(out), "--full"])
+    assert result.exit_code == 2 and f"{out}: " in result.stderr and "No space left" in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("not a folder")
+    result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and f"'{tmp_path / 'out'}' is a file" in result.stderr
+
+
+@pytest.mark.parametrize("how", ["a file in the way", "a read-only folder"])
+def test_unwritable_output_folder_exits_2_naming_it(tmp_path: Path, how: str) -> None:
+    out = tmp_path / "out"
+    if how == "a file in the way":
+        (tmp_path / "file").write_text("not a folder")
+        out = tmp_path / "file" / "out"
+    else:
+        out.mkdir()
+        if os.geteuid() == 0:  # root writes anywhere: a read-only mount is read-only for root too
+            mounted = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(out)],
+                capture_output=True,
+                text=True,
+            )
+            if mounted.returncode != 0:
+                pytest.skip(f"cannot mount a read-only tmpfs: {mounted.stderr.strip()}")
+        else:
+            out.chmod(0o555)
+    try:
+        result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert f"cannot write outputs: {out}: " in result.stderr
+        if how == "a read-only folder":
+            assert list(out.iterdir()) == []
+    finally:
+        if how == "a read-only folder" and os.geteuid() == 0:
+            subprocess.run(["umount", "-l", str(out)], check=False)
+
+
+def test_a_second_export_into_the_same_folder_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    export([EXAMPLES], out)
+    before = snapshot(out)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a running export holds it
+        result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(out), "--full"])
+    finally:
+        os.close(fd)
+    assert result.exit_code == 2
+    assert f"cannot write outputs: {out}: another kg export is writing to this folder" in result.stderr
+    assert snapshot(out) == before
+
+
+def test_a_file_edited_during_the_export_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLES, src)
+    victim = sorted(src.glob("*.md"))[0]
+    import kg.export
+
+    real = kg.export.process
+
+    def process_then_edit(source: kg.export.SourceFile, job: kg.export.Job) -> kg.export.FileOutcome:
+        outcome = real(source, job)
+        if source.path == victim:  # edited right after it was read
+            victim.write_text(victim.read_text() + "\nmore\n")
+        return outcome
+
+    monkeypatch.setattr(kg.export, "process", process_then_edit)
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "out"), "--jobs=1"])
+    assert result.exit_code == 0
+    assert f"CHANGED during the export (written as first read; run again): {victim.name}" in result.stderr
+    report = (tmp_path / "out" / REPORT_NAME).read_text()
+    assert f'"changed_during_run": [\n  "{victim.name}"\n ]' in report
+    monkeypatch.setattr(kg.export, "process", real)
+    again = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "out")])
+    assert "1 processed" in again.stderr and "CHANGED" not in again.stderr
+
+
+def test_manifest_is_written_with_the_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    export([EXAMPLES], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS, MANIFEST_NAME])
