@@ -6,6 +6,7 @@ value is present but unusable; the caller turns that into a per-field `Problem`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -161,6 +162,8 @@ def topics(community_topics: Any, medigy_topics_json: Any) -> list[Topic]:
                 decoded = json.loads(medigy_topics_json)
             except json.JSONDecodeError as exc:
                 raise FieldError(f"medigyTopics is not valid JSON: {exc.msg}") from None
+            except RecursionError:  # json.loads recurses per nesting level
+                raise FieldError("medigyTopics is not valid JSON: nested too deeply") from None
         else:
             raise FieldError(f"expected a JSON list string, got {_kind(medigy_topics_json)}")
         if not isinstance(decoded, list):
@@ -187,9 +190,58 @@ def dimensions(value: Any) -> tuple[int | None, int | None]:
 
 
 def show(value: Any, limit: int = 120) -> str:
-    """A short printable rendering of a value for error messages."""
-    shown = repr(value)
+    """A short printable rendering of a value for error messages: `repr`, cut at `limit`.
+
+    Rendered only as far as the limit: YAML aliases can make a value whose full `repr` is
+    exponentially long (a "billion laughs" of nested lists), recursive (`&a [*a]`) or deeper
+    than Python's recursion limit, and `repr` would hang, exhaust memory or raise. Sets are
+    shown sorted, so the report is the same from run to run.
+    """
+    parts: list[str] = []
+    budget = [limit + 1]
+
+    def emit(text: str) -> None:
+        parts.append(text[: budget[0]])
+        budget[0] -= len(text)
+        if budget[0] <= 0:
+            raise _Enough
+
+    def walk(item: Any) -> None:
+        if isinstance(item, list):
+            emit("[")
+            for i, element in enumerate(item):
+                emit(", " if i else "")
+                walk(element)
+            emit("]")
+        elif isinstance(item, dict):
+            emit("{")
+            for i, (key, element) in enumerate(item.items()):
+                emit(", " if i else "")
+                walk(key)
+                emit(": ")
+                walk(element)
+            emit("}")
+        elif isinstance(item, tuple):
+            emit("(")
+            for i, element in enumerate(item):
+                emit(", " if i else "")
+                walk(element)
+            emit(",)" if len(item) == 1 else ")")
+        elif isinstance(item, (set, frozenset)):
+            emit("{" + ", ".join(sorted(repr(element) for element in item)) + "}" if item else "set()")
+        elif isinstance(item, str) and len(item) > limit:
+            emit(repr(item[: limit + 1]))  # the same first characters as repr(item)
+        else:
+            emit(repr(item))
+
+    with contextlib.suppress(_Enough):
+        walk(value)
+    shown = "".join(parts)
     return shown if len(shown) <= limit else shown[: limit - 1] + "\u2026"
+
+
+class _Enough(Exception):
+    """`show` has rendered past its limit."""
 
 
 def _kind(value: Any) -> str:

@@ -78,6 +78,36 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     return text[start : end.start()], body, 2
 
 
+#: Front matter nested deeper than this is refused: PyYAML's C composer recurses once per
+#: level and overflows the C stack near 25,000 levels, killing the process (a segmentation
+#: fault, not an exception). Real front matter nests 4 levels.
+MAX_DEPTH = 1000
+
+
+def too_deep(yaml_text: str) -> bool:
+    """True when `yaml_text` nests collections deeper than `MAX_DEPTH`.
+
+    Cheap first: every collection opens with a flow bracket or a block indicator (`-` entry,
+    `?` key, `:` value), so the count of those characters bounds the depth (real front matter
+    has under 300); only a text over the bound is walked through libyaml's events (iterative,
+    so safe at any depth).
+    """
+    if sum(map(yaml_text.count, "-?:[{")) <= MAX_DEPTH:
+        return False
+    depth = 0
+    try:
+        for event in yaml.parse(yaml_text, Loader=CurationLoader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return True
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return False  # loading reports the error, at a depth already known to be safe
+    return False
+
+
 def load_yaml(yaml_text: str) -> Any:
     """Load front matter with the safe libyaml loader (no object tags, timestamps as text)."""
     return yaml.load(yaml_text, Loader=CurationLoader)
@@ -92,6 +122,8 @@ def parse_text(text: str, path: str) -> ParseResult:
     if split is None:
         return ParseResult(path, "skipped", reason="no front matter (file does not start with '---')")
     yaml_text, body, first_line = split
+    if too_deep(yaml_text):
+        return ParseResult(path, "failed", reason=f"front matter nests deeper than {MAX_DEPTH} levels")
     try:
         data = load_yaml(yaml_text)
     except yaml.MarkedYAMLError as exc:
