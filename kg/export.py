@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +21,17 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
+from rdflib import Graph
+
 from kg import __version__
+from kg.fastshacl import (
+    CompiledShapes,
+    LocalOutcome,
+    Result,
+    SharedValidation,
+    compile_shapes,
+    validate_curation,
+)
 from kg.mapping import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
 from kg.sources import SourceFile, discover, read_file
@@ -54,6 +64,7 @@ class Job:
     iris: IriScheme
     formats: tuple[str, ...]
     prefixes: tuple[tuple[str, str], ...]
+    shapes: tuple[str, ...] = ()  # SHACL files to validate against in the workers (fast engine)
 
 
 @dataclass(slots=True)
@@ -66,6 +77,7 @@ class FileOutcome:
     blocks: dict[str, str] = field(default_factory=dict)  # own triples rendered per format
     own: int = 0  # number of distinct own triples
     shared: list[Triple] = field(default_factory=list)
+    validation: LocalOutcome | None = None  # the worker's half of validation, when asked
 
 
 class StrictError(Exception):
@@ -74,6 +86,15 @@ class StrictError(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+@lru_cache(maxsize=4)
+def compiled_shapes(paths: tuple[str, ...]) -> CompiledShapes:
+    """Shapes parsed and compiled once per process."""
+    graph = Graph()
+    for path in paths:
+        graph.parse(path, format="turtle")
+    return compile_shapes(graph)
 
 
 @lru_cache(maxsize=4)
@@ -96,7 +117,11 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
         if "nquads" in job.formats:
             in_graph = f"<{rdf.graph}> .\n"  # an N-Triples line ends ".\n"; a quad adds its graph
             nquads = "".join(line[:-2] + in_graph for line in own_nt + [nt_line(t) for t in rdf.shared])
-        return FileOutcome(result, rdf.graph, nquads, blocks, len(own), rdf.shared)
+        validation = None
+        if job.shapes:
+            own_subjects = {t[0] for t in own}
+            validation = validate_curation(compiled_shapes(job.shapes), own, rdf.shared, own_subjects)
+        return FileOutcome(result, rdf.graph, nquads, blocks, len(own), rdf.shared, validation)
     except Exception as exc:
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return FileOutcome(ParseResult(source.relative, "failed", reason=reason))
@@ -139,6 +164,7 @@ class ExportReport:
     quads: int = 0
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
+    validation: list[Result] | None = None  # SHACL results when the export validated
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f["status"] == status)
@@ -224,9 +250,9 @@ class InMemoryExport:
         return ("".join(self.own_ntriples) + shared).encode("utf-8")
 
 
-def _job(iris: IriScheme, formats: Iterable[str]) -> Job:
+def _job(iris: IriScheme, formats: Iterable[str], shapes: Iterable[Path] = ()) -> Job:
     prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
-    return Job(iris, tuple(formats), tuple(prefixes.items()))
+    return Job(iris, tuple(formats), tuple(prefixes.items()), tuple(str(p) for p in shapes))
 
 
 def _run(
@@ -242,6 +268,8 @@ def _run(
     report = ExportReport()
     shared: set[Triple] = set()
     own = 0
+    checker = SharedValidation(compiled_shapes(job.shapes)) if job.shapes else None
+    files_of_graph: dict[str, list[str]] = defaultdict(list)
     for done, outcome in enumerate(process_all(files, job, jobs), start=1):
         result = outcome.result
         if strict:
@@ -252,14 +280,50 @@ def _run(
                 raise StrictError(first)
         report.files.append(_row(result))
         if outcome.graph is not None:
-            report.quads += outcome.nquads.count("\n")
+            report.quads += outcome.own + len(outcome.shared)
             own += outcome.own
             shared.update(outcome.shared)
+            files_of_graph[outcome.graph].append(result.path)
+            if checker is not None and outcome.validation is not None:
+                checker.add(outcome.validation)
             on_curation(outcome)
         if progress is not None:
             progress(done, len(files))
     report.triples = own + len(shared)
+    if checker is not None:
+        report.validation = checker.finish(shared)
+        duplicated = [paths for paths in files_of_graph.values() if len(paths) > 1]
+        if duplicated:
+            report.validation = _revalidate_duplicates(report.validation, duplicated, files, job)
     return report, shared
+
+
+SPARQL_COMPONENT = "http://www.w3.org/ns/shacl#SPARQLConstraintComponent"
+
+
+def _revalidate_duplicates(
+    results: list[Result], duplicated: list[list[str]], files: list[SourceFile], job: Job
+) -> list[Result]:
+    """Curations whose identity appears in several files merge in the union graph: validate
+    their own nodes again on the merged triples, as a whole-graph validator would see them."""
+    by_path = {f.relative: f for f in files}
+    compiled = compiled_shapes(job.shapes)
+    for paths in duplicated:
+        own: list[Triple] = []
+        shared: list[Triple] = []
+        for path in paths:
+            curation = read_file(by_path[path]).curation
+            if curation is not None:
+                rdf = curation_rdf(curation, job.iris)
+                own += rdf.own
+                shared += rdf.shared
+        subjects = {t[0] for t in own}
+        merged = validate_curation(compiled, own, shared, subjects).results
+        results = [
+            r for r in results if r.focus not in subjects or r.component.endswith("SPARQLConstraintComponent")
+        ]
+        results += [r for r in merged if r not in results]
+    return results
 
 
 def build(
@@ -267,6 +331,7 @@ def build(
     iris: IriScheme | None = None,
     strict: bool = False,
     jobs: int | None = None,
+    shapes: Iterable[Path] = (),
 ) -> InMemoryExport:
     """Run the export pipeline in memory (for `kg validate` and `kg load` on sources)."""
     started = time.perf_counter()
@@ -278,7 +343,7 @@ def build(
         graphs.append(CurationGraphData(outcome.result.path, outcome.graph, outcome.nquads))
         own_nt.append(outcome.blocks.get("ntriples", ""))
 
-    job = _job(iris or IriScheme(), ("nquads", "ntriples"))
+    job = _job(iris or IriScheme(), ("nquads", "ntriples"), shapes)
     report, shared = _run(sources, job, strict, jobs, None, keep)
     report.seconds = time.perf_counter() - started
     return InMemoryExport(report, graphs, own_nt, shared)
@@ -292,6 +357,7 @@ def export(
     strict: bool = False,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    shapes: Iterable[Path] = (),
 ) -> ExportReport:
     """Export `sources` to `out_dir` in `formats`; returns the report (also written as JSON).
 
@@ -299,7 +365,7 @@ def export(
     are complete, so a crash leaves the previous outputs as they were.
     """
     started = time.perf_counter()
-    job = _job(iris or IriScheme(), [f for f in FORMATS if f in formats])
+    job = _job(iris or IriScheme(), [f for f in FORMATS if f in formats], shapes)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     with _StagedOutputs(out_dir) as staged:
