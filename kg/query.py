@@ -34,7 +34,7 @@ from typing import Literal, Union
 import pyoxigraph
 
 from kg.remote import Endpoint
-from kg.store import memory_store
+from kg.store import is_store_dir, memory_store, open_store
 from kg.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes, sparql_prefix_header
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
@@ -459,9 +459,10 @@ def python_value(term: object) -> object:
 
 
 def execute(query: NamedQuery | str, target: Target, params: Mapping[str, object] | None = None) -> Results:
-    """Bind `params` into `query` and run it on `target`: a pyoxigraph `Store`, an `Endpoint`
-    or an http(s) URL (SPARQL 1.1 Protocol), or RDF files / curation sources (a path or a list
-    of paths, loaded into an in-memory store as `kg load` would)."""
+    """Bind `params` into `query` and run it on `target`: a pyoxigraph `Store`, the folder of
+    an embedded store (`kg load --store DIR`), an `Endpoint` or an http(s) URL (SPARQL 1.1
+    Protocol), or RDF files / curation sources (a path or a list of paths, loaded into an
+    in-memory store as `kg load` would)."""
     named = query if isinstance(query, NamedQuery) else adhoc(query)
     text = bind(named.text(), named.bindings(params or {}))
     if query_form(text) in _UPDATE_OPERATIONS:
@@ -470,6 +471,8 @@ def execute(query: NamedQuery | str, target: Target, params: Mapping[str, object
         return _remote(target, text)
     if isinstance(target, str) and target.startswith(("http://", "https://")):
         return _remote(Endpoint.from_env(target), text)
+    if isinstance(target, (str, os.PathLike)) and is_store_dir(Path(target)):
+        target = open_store(Path(target), read_only=True)
     if not isinstance(target, pyoxigraph.Store):
         paths = [target] if isinstance(target, (str, os.PathLike)) else list(target)
         target = memory_store([Path(p) for p in paths])
@@ -511,7 +514,7 @@ def _remote(endpoint: Endpoint, text: str) -> Results:
 
 # --- showing results to people ---------------------------------------------------------------
 
-CELL_WIDTH = 80
+CELL_WIDTH = 100
 
 
 def _compact(iri: str) -> str:

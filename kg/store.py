@@ -153,6 +153,11 @@ def memory_store(paths: list[Path], iris: IriScheme | None = None) -> pyoxigraph
     return store
 
 
+def is_store_dir(path: Path) -> bool:
+    """A folder holding an embedded (RocksDB) store, as `kg load --store` makes."""
+    return (path / "CURRENT").is_file() and any(path.glob("MANIFEST-*"))
+
+
 def open_store(location: Path, read_only: bool = False) -> pyoxigraph.Store:
     """The embedded store at `location` (created on first write)."""
     try:

@@ -121,6 +121,18 @@ def test_library_query_rows(
     assert run(name, store, **params) == expected(facts, *args)
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_library_queries_on_the_real_corpus(corpus_dir: Path) -> None:
+    """The 400-file corpus: many more topics, brands and gaps than the examples."""
+    exported = build([corpus_dir])
+    facts = expect.curation_facts(exported.nquads())
+    corpus_store = pyoxigraph.Store()
+    load_store(corpus_store, collect([corpus_dir]))
+    for name, params, expected, args in CASES:
+        assert run(name, corpus_store, **params) == expected(facts, *args), name
+
+
 def test_every_library_query_is_tested_on_rows(facts: list[expect.Facts]) -> None:
     """Each query has a case, and its expectation is not trivially empty on the examples."""
     assert {c[0] for c in CASES} == set(library())

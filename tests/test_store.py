@@ -85,6 +85,8 @@ def test_the_store_persists_on_disk(tmp_path: Path) -> None:
     del store
     reopened = open_store(location, read_only=True)
     assert counts(reopened) == (EXAMPLE_QUADS, 16)
+    # The API takes the folder too; a source folder is not mistaken for a store.
+    assert run("brand-counts", location) == run("brand-counts", reopened) == run("brand-counts", EXAMPLES)
 
 
 def test_rdf_files_keep_their_graphs_or_get_one_named_after_the_file(tmp_path: Path) -> None:
