@@ -200,6 +200,12 @@ def _log_to_stderr() -> None:
         logger.setLevel(logging.INFO)
 
 
+def _given(param: str) -> bool:
+    """The option was set on the command line or from its environment variable."""
+    source = click.get_current_context().get_parameter_source(param)
+    return source not in (None, ParameterSource.DEFAULT)
+
+
 def _fail(command: str, message: str) -> NoReturn:
     click.echo(f"kg {command}: {message}", err=True)
     sys.exit(2)
@@ -241,6 +247,8 @@ def load_command(
     _log_to_stderr()
     if not base_iri.endswith(("/", "#")):
         raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
+    if endpoint is not None and _given("store_dir"):
+        raise click.UsageError("choose one of --store, --endpoint")
     paths = list(data) or [examples_dir()]
     missing = [p for p in paths if not p.exists()]
     if missing:
@@ -338,9 +346,7 @@ def query_command(
         return
     if (query is None) == (sparql is None):
         raise click.UsageError("give a query NAME or FILE.rq, or --sparql TEXT (or --list)")
-    ctx = click.get_current_context()
-    store_given = ctx.get_parameter_source("store_dir") not in (None, ParameterSource.DEFAULT)
-    if sum([bool(data), endpoint is not None, store_given]) > 1:
+    if sum([bool(data), endpoint is not None, _given("store_dir")]) > 1:
         raise click.UsageError("choose one of --store, --data, --endpoint")
     values: dict[str, str] = {}
     for item in params:

@@ -168,7 +168,8 @@ def open_store(location: Path, read_only: bool = False) -> pyoxigraph.Store:
         location.mkdir(parents=True, exist_ok=True)
         return pyoxigraph.Store(str(location))
     except OSError as exc:
-        raise DataError(f"cannot open the store at {location}: {exc}") from None
+        hint = " (is another kg load writing to it?)" if "lock" in str(exc).lower() else ""
+        raise DataError(f"cannot open the store at {location}: {exc}{hint}") from None
 
 
 @dataclass(slots=True)

@@ -180,6 +180,8 @@ def test_cli_list_show_and_errors(tmp_path: Path) -> None:
     assert code == 2 and "choose one of" in err
     code, _, err = invoke("query", "search", "-p", "novalue", "--data", str(EXAMPLES))
     assert code == 2 and "NAME=VALUE" in err
+    code, _, err = invoke("load", "--store", str(tmp_path / "s"), "--endpoint", "http://127.0.0.1:1/store")
+    assert code == 2 and "choose one of" in err
 
 
 def test_cli_load_reports_failed_sources_and_still_loads_the_rest(tmp_path: Path) -> None:
