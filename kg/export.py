@@ -244,8 +244,11 @@ def export(
     strict: bool = False,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_union: Callable[[UnionGraph], None] | None = None,
 ) -> ExportReport:
     """Export `sources` to `out_dir` in `formats`; returns the report (also written as JSON).
+
+    `on_union` receives the union graph once every file is processed (`kg export --validate`).
 
     Every output is first written to a temporary file and renamed into place only after all
     of them are complete, so a crash leaves the previous outputs as they were.
@@ -263,6 +266,8 @@ def export(
                 nquads.write(lines.encode("utf-8"))
 
         report, union = _run(sources, iris, strict, jobs, progress, on_graph)
+        if on_union is not None:
+            on_union(union)
         if "ntriples" in formats:
             write_ntriples(staged.open(FORMATS["ntriples"]), union)
         if "turtle" in formats:
