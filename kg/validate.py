@@ -16,6 +16,7 @@ produces a report graph can be swapped in and compared. Each result is then loca
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -137,11 +138,17 @@ class QueryCachingGraph(Graph):
         """
         graph = cls()
         saved = rdflib.NORMALIZE_LITERALS
+        term_logger = logging.getLogger("rdflib.term")
+        saved_level = term_logger.level
         rdflib.NORMALIZE_LITERALS = False
+        # An ill-typed literal ("2021-02-30"^^xsd:date) is a SHACL result (sh:datatype), not a
+        # traceback on stderr.
+        term_logger.setLevel(logging.ERROR)
         try:
             graph.parse(data=text, format="nt")
         finally:
             rdflib.NORMALIZE_LITERALS = saved
+            term_logger.setLevel(saved_level)
         return graph
 
 
