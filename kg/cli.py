@@ -229,6 +229,8 @@ def validate_command(
     from kg.writers import atomic_writer
 
     threshold = severity_named(fail_on)
+    if not base_iri.endswith(("/", "#")):
+        raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
     try:
         shapes_graph = load_shapes(shapes)
         report = validate_inputs(list(data) or [examples_dir()], shapes_graph, iris=IriScheme(base_iri))
