@@ -435,3 +435,15 @@ def test_validate_function_takes_any_rdflib_graph() -> None:
     report = validate(plain, load_shapes())
     assert report.results == [] and report.curations == 2 and report.triples == len(plain)
     assert isinstance(QueryCachingGraph.from_ntriples(base_data().ntriples), Graph)
+
+
+def test_complex_result_paths_are_shown_in_sparql_syntax(tmp_path: Path) -> None:
+    (tmp_path / "s.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<urn:s> a sh:NodeShape ; sh:targetClass <https://w3id.org/medigy/kg#Curation> ;\n"
+        "  sh:property <urn:p> .\n"
+        '<urn:p> a sh:PropertyShape ; sh:message "5 topic labels" ; sh:minCount 5 ;\n'
+        "  sh:path ( <https://w3id.org/medigy/kg#topic> [ sh:inversePath <urn:q> ] ) .\n"
+    )
+    report = validate_inputs([CURATIONS], load_shapes(tmp_path))
+    assert {r.path for r in report.results} == {"(<https://w3id.org/medigy/kg#topic> / ^<urn:q>)"}
