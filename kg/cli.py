@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from click.core import ParameterSource
@@ -24,6 +24,9 @@ from kg.resources import examples_dir
 from kg.sources import SourceError
 from kg.store import DEFAULT_STORE, DataError, LoadError, collect, load_endpoint, load_store, open_store
 from kg.vocab import DEFAULT_BASE_IRI
+
+if TYPE_CHECKING:
+    from kg.validate import Engine
 
 FORMAT_ALIASES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "nq": "nquads"}
 
@@ -80,6 +83,13 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="Stop at the first problem (exit 2), write nothing.")
 @click.option(
+    "--validate",
+    "run_validation",
+    is_flag=True,
+    help="Also validate the exported graph with the packaged shapes (summary on stderr; "
+    "exit 1 on violations).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -94,6 +104,7 @@ def export_command(
     asset_base: str | None,
     strict: bool,
     jobs: int | None,
+    run_validation: bool,
 ) -> None:
     """Export curations (files or folders of *.md) to RDF files in OUTPUT.
 
@@ -105,6 +116,7 @@ def export_command(
     \b
     Example:
       kg export ../shared/corpus/curations -o outputs/corpus --format turtle,nquads
+      kg export ../shared/corpus/curations --validate   # same as kg validate on the sources
     """
     chosen = _formats(formats)
     if not base_iri.endswith(("/", "#")):
@@ -142,7 +154,140 @@ def export_command(
         if bar is not None:
             bar.render_finish()
     click.echo(report.summary(out_dir), err=True)
-    sys.exit(report.exit_code())
+    validated = _validate_export(out_dir, chosen, paths, base_iri) if run_validation else 0
+    sys.exit(max(report.exit_code(), validated))
+
+
+# --- kg validate ------------------------------------------------------------------------------
+
+
+#: SHACL engines `kg validate --engine` chooses from; both return a SHACL report graph.
+ENGINE_NAMES = ("fast", "pyshacl")
+
+
+def _engine(name: str) -> Engine:
+    """The engine called `name`, imported only when needed (pySHACL is slow to import)."""
+    from kg.fastshacl import fast_engine
+    from kg.validate import pyshacl_engine
+
+    return fast_engine if name == "fast" else pyshacl_engine
+
+
+def _validate_export(out_dir: Path, formats: list[str], sources: list[Path], base_iri: str) -> int:
+    """`kg export --validate`: validate what was exported; summary and violations on stderr.
+
+    Reads the N-Quads just written (their graphs give each result its source file), or
+    exports the sources again in memory when N-Quads were not among the formats.
+    """
+    from kg.reports import text_report
+    from kg.validate import ValidationError, load_shapes, validate_inputs
+
+    data = [out_dir / FORMATS["nquads"]] if "nquads" in formats else sources
+    try:
+        report = validate_inputs(data, load_shapes(), iris=IriScheme(base_iri), engine=_engine("fast"))
+    except ValidationError as exc:
+        click.echo(f"kg export --validate: {exc}", err=True)
+        return 2
+    click.echo(text_report(report, "Violation", show="Violation").rstrip("\n"), err=True)
+    return 0 if report.conforms("Violation") else 1
+
+
+@main.command("validate")
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle", "junit"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="Report format: text grouped by source file, a JSON list of results, the SHACL report "
+    "graph in Turtle, or JUnit XML (one test case per source file).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to FILE (atomically) instead of stdout; the summary goes to stderr.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning", "info"], case_sensitive=False),
+    default="violation",
+    show_default=True,
+    help="Lowest severity that fails (exit 1).",
+)
+@click.option(
+    "--shapes",
+    "shapes",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder (or file) of SHACL shapes to use instead of the packaged ones.",
+)
+@click.option(
+    "--base-iri",
+    default=DEFAULT_BASE_IRI,
+    show_default=True,
+    help="Base IRI used when exporting curation sources in memory.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINE_NAMES),
+    default="fast",
+    show_default=True,
+    help="SHACL engine: kg's fast set-based engine, or pySHACL (the reference it is tested against).",
+)
+def validate_command(
+    data: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    shapes: Path | None,
+    base_iri: str,
+    engine: str,
+) -> None:
+    """Validate RDF files or curation sources against the SHACL shapes.
+
+    DATA are RDF files, read by extension (.ttl, .nt, .nq, .trig, .jsonld; the union of the
+    graphs of N-Quads and TriG), or curation sources (.md files and folders, exported in memory
+    first). With no DATA, the bundled example curations. Each result names the source file and
+    front-matter key. Exit 0: conforms at the --fail-on level; 1: does not; 2: the data or the
+    shapes cannot be read.
+
+    \b
+    Example:
+      kg validate ../shared/corpus/curations --format junit -o validation.xml
+      kg validate outputs/curations.nq --fail-on warning
+    """
+    from kg.reports import render, summary
+    from kg.validate import ValidationError, load_shapes, severity_named, validate_inputs
+    from kg.writers import atomic_writer
+
+    threshold = severity_named(fail_on)
+    if not base_iri.endswith(("/", "#")):
+        raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
+    try:
+        shapes_graph = load_shapes(shapes)
+        report = validate_inputs(
+            list(data) or [examples_dir()], shapes_graph, iris=IriScheme(base_iri), engine=_engine(engine)
+        )
+    except ValidationError as exc:
+        click.echo(f"kg validate: {exc}", err=True)
+        sys.exit(2)
+    text = render(report, fmt.lower(), threshold)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            with atomic_writer(output) as handle:
+                handle.write(text.encode("utf-8"))
+        except OSError as exc:
+            click.echo(f"kg validate: cannot write {output}: {exc}", err=True)
+            sys.exit(2)
+        click.echo(summary(report, threshold) + f" -> {output}", err=True)
+    sys.exit(0 if report.conforms(threshold) else 1)
 
 
 # --- load and query: the embedded store, files and remote SPARQL stores (issue 4) ----------

@@ -233,6 +233,8 @@ class ShapesCompiler:
                     bits |= bit
             return re.compile(str(value), bits)
         if name in ("minCount", "maxCount", "minLength", "maxLength"):
+            if not isinstance(value, Literal) or not isinstance(value.toPython(), int):
+                raise UnsupportedShape(f"{node}: sh:{name} must be an integer, not {value!r}")
             return int(value)
         return _term(value)
 
@@ -404,13 +406,15 @@ def _compare(value: Object, bound: Object) -> int | None:
 
 def _node_kind_ok(value: Object, kind: str) -> bool:
     name = kind.rsplit("#", 1)[1]
-    is_iri = isinstance(value, str)
+    is_blank = isinstance(value, str) and value.startswith("_:")
+    is_iri = isinstance(value, str) and not is_blank
+    is_literal = not isinstance(value, str)
     return {
         "IRI": is_iri,
-        "Literal": not is_iri,
-        "BlankNode": False,
-        "BlankNodeOrIRI": is_iri,
-        "IRIOrLiteral": True,
+        "Literal": is_literal,
+        "BlankNode": is_blank,
+        "BlankNodeOrIRI": not is_literal,
+        "IRIOrLiteral": not is_blank,
         "BlankNodeOrLiteral": not is_iri,
     }[name]
 
@@ -698,3 +702,78 @@ def _from_ox(term: Any) -> Object:
             return Lit(term.value, RDF_LANGSTRING, term.language)
         return Lit(term.value, term.datatype.value)
     return str(term)
+
+
+# ---------------------------------------------------------------------- whole-graph mode
+
+
+def validate_triples(compiled: CompiledShapes, triples: list[Triple]) -> list[Result]:
+    """Validate any graph at once (no per-curation split): for RDF files given to kg validate."""
+    index = Index(triples)
+    validator = Validator(compiled)
+    results: list[Result] = []
+    focus_by_shape: set[tuple[int, str]] = set()
+    for number, shape in enumerate(compiled.targeted):
+        for node in focus_nodes(shape, index):
+            results.extend(validator.validate_focus(shape, node, index))
+            if isinstance(node, str):
+                focus_by_shape.add((number, node))
+    wanted = compiled.sparql_predicates
+    lines = [nt_line(t) for t in triples if t[1] in wanted]
+    results.extend(run_sparql_constraints(compiled, lines, index, focus_by_shape))
+    return results
+
+
+def _from_rdflib(node: Any) -> Object:
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    return _term(node)
+
+
+def _to_rdflib(term: Object) -> Any:
+    if isinstance(term, str):
+        return BNode(term[2:]) if term.startswith("_:") else URIRef(term)
+    if term.language:
+        return Literal(term.lexical, lang=term.language)
+    return Literal(term.lexical, datatype=URIRef(term.datatype))
+
+
+def results_graph(results: list[Result]) -> Graph:
+    """Results as a standard SHACL validation report graph (what pySHACL returns)."""
+    report = Graph()
+    root = BNode()
+    report.add((root, RDF.type, SH.ValidationReport))
+    report.add((root, SH.conforms, Literal(not any(r.severity == VIOLATION for r in results))))
+    for r in results:
+        node = BNode()
+        report.add((root, SH.result, node))
+        report.add((node, RDF.type, SH.ValidationResult))
+        report.add((node, SH.focusNode, _to_rdflib(r.focus)))
+        if r.path is not None:
+            report.add((node, SH.resultPath, URIRef(r.path)))
+        if r.value is not None:
+            report.add((node, SH.value, _to_rdflib(r.value)))
+        report.add((node, SH.sourceConstraintComponent, URIRef(r.component)))
+        report.add((node, SH.sourceShape, _to_rdflib(r.shape)))
+        report.add((node, SH.resultSeverity, URIRef(r.severity)))
+        if r.message is not None:
+            report.add((node, SH.resultMessage, Literal(r.message)))
+    return report
+
+
+def fast_engine(data_graph: Graph, shapes_graph: Graph) -> Graph:
+    """`kg.validate` engine interface: (data graph, shapes graph) -> SHACL report graph.
+
+    Shapes it cannot use raise `kg.validate.ValidationError` (exit code 2), as for pySHACL.
+    """
+    from kg.validate import ValidationError
+
+    try:
+        compiled = compile_shapes(shapes_graph)
+    except (UnsupportedShape, re.error) as exc:
+        raise ValidationError(f"the shapes cannot be used: {exc}") from exc
+    triples: list[Triple] = [
+        (f"_:{s}" if isinstance(s, BNode) else str(s), str(p), _from_rdflib(o))
+        for s, p, o in data_graph.triples((None, None, None))
+    ]
+    return results_graph(validate_triples(compiled, triples))
