@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Set up, then export the bundled example curations to outputs/ (and validate them).
 example: $(STAMP)
-	$(BIN)/kg export -o outputs
+	$(BIN)/kg export -o outputs --validate
 
 ## Set up, then run linters, type checks and the whole test suite.
 test: $(STAMP)

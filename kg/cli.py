@@ -1,4 +1,4 @@
-"""The `kg` command line: a thin layer over `kg.export` (and, later, validate/load/query).
+"""The `kg` command line: a thin layer over `kg.export`, `kg.store` and `kg.query` (and, later, validate).
 
 Exit codes, in pySHACL's spirit: 0 success, 1 some input failed (or does not conform),
 2 usage or fatal error.
@@ -6,18 +6,28 @@ Exit codes, in pySHACL's spirit: 0 success, 1 some input failed (or does not con
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
+from click.core import ParameterSource
 
 from kg import __version__
 from kg.export import FORMATS, StrictError, export
 from kg.mapping import IriScheme
+from kg.query import QueryError, Target, adhoc, bind, describe_library, execute, format_table, resolve
+from kg.remote import PASSWORD_ENV, USER_ENV, Endpoint, RemoteError
 from kg.resources import examples_dir
 from kg.sources import SourceError
+from kg.store import DEFAULT_STORE, DataError, LoadError, collect, load_endpoint, load_store, open_store
 from kg.vocab import DEFAULT_BASE_IRI
+
+if TYPE_CHECKING:
+    from kg.validate import Engine
 
 FORMAT_ALIASES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "nq": "nquads"}
 
@@ -74,6 +84,13 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="Stop at the first problem (exit 2), write nothing.")
 @click.option(
+    "--validate",
+    "run_validation",
+    is_flag=True,
+    help="Also validate the exported graph with the packaged shapes (summary on stderr; "
+    "exit 1 on violations).",
+)
+@click.option(
     "--full",
     is_flag=True,
     help="Process every file again instead of reusing those unchanged since the last export in OUTPUT.",
@@ -93,6 +110,7 @@ def export_command(
     asset_base: str | None,
     strict: bool,
     jobs: int | None,
+    run_validation: bool,
     full: bool,
 ) -> None:
     """Export curations (files or folders of *.md) to RDF files in OUTPUT.
@@ -108,6 +126,7 @@ def export_command(
     \b
     Example:
       kg export ../shared/corpus/curations -o outputs/corpus --format turtle,nquads
+      kg export ../shared/corpus/curations --validate   # same as kg validate on the sources
     """
     chosen = _formats(formats)
     if not base_iri.endswith(("/", "#")):
@@ -150,7 +169,378 @@ def export_command(
         if bar is not None:
             bar.render_finish()
     click.echo(report.summary(out_dir), err=True)
-    sys.exit(report.exit_code())
+    validated = _validate_export(out_dir, chosen, paths, base_iri) if run_validation else 0
+    sys.exit(max(report.exit_code(), validated))
+
+
+# --- kg validate ------------------------------------------------------------------------------
+
+
+#: SHACL engines `kg validate --engine` chooses from; both return a SHACL report graph.
+ENGINE_NAMES = ("fast", "pyshacl")
+
+
+def _engine(name: str) -> Engine:
+    """The engine called `name`, imported only when needed (pySHACL is slow to import)."""
+    from kg.fastshacl import fast_engine
+    from kg.validate import pyshacl_engine
+
+    return fast_engine if name == "fast" else pyshacl_engine
+
+
+def _validate_export(out_dir: Path, formats: list[str], sources: list[Path], base_iri: str) -> int:
+    """`kg export --validate`: validate what was exported; summary and violations on stderr.
+
+    Reads the N-Quads just written (their graphs give each result its source file), or
+    exports the sources again in memory when N-Quads were not among the formats.
+    """
+    from kg.reports import text_report
+    from kg.validate import ValidationError, load_shapes, validate_inputs
+
+    data = [out_dir / FORMATS["nquads"]] if "nquads" in formats else sources
+    try:
+        report = validate_inputs(data, load_shapes(), iris=IriScheme(base_iri), engine=_engine("fast"))
+    except ValidationError as exc:
+        click.echo(f"kg export --validate: {exc}", err=True)
+        return 2
+    click.echo(text_report(report, "Violation", show="Violation").rstrip("\n"), err=True)
+    return 0 if report.conforms("Violation") else 1
+
+
+@main.command("validate")
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle", "junit"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="Report format: text grouped by source file, a JSON list of results, the SHACL report "
+    "graph in Turtle, or JUnit XML (one test case per source file).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to FILE (atomically) instead of stdout; the summary goes to stderr.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning", "info"], case_sensitive=False),
+    default="violation",
+    show_default=True,
+    help="Lowest severity that fails (exit 1).",
+)
+@click.option(
+    "--shapes",
+    "shapes",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder (or file) of SHACL shapes to use instead of the packaged ones.",
+)
+@click.option(
+    "--base-iri",
+    default=DEFAULT_BASE_IRI,
+    show_default=True,
+    help="Base IRI used when exporting curation sources in memory.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINE_NAMES),
+    default="fast",
+    show_default=True,
+    help="SHACL engine: kg's fast set-based engine, or pySHACL (the reference it is tested against).",
+)
+def validate_command(
+    data: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    shapes: Path | None,
+    base_iri: str,
+    engine: str,
+) -> None:
+    """Validate RDF files or curation sources against the SHACL shapes.
+
+    DATA are RDF files, read by extension (.ttl, .nt, .nq, .trig, .jsonld; the union of the
+    graphs of N-Quads and TriG), or curation sources (.md files and folders, exported in memory
+    first). With no DATA, the bundled example curations. Each result names the source file and
+    front-matter key. Exit 0: conforms at the --fail-on level; 1: does not; 2: the data or the
+    shapes cannot be read.
+
+    \b
+    Example:
+      kg validate ../shared/corpus/curations --format junit -o validation.xml
+      kg validate outputs/curations.nq --fail-on warning
+    """
+    from kg.reports import render, summary
+    from kg.validate import ValidationError, load_shapes, severity_named, validate_inputs
+    from kg.writers import atomic_writer
+
+    threshold = severity_named(fail_on)
+    if not base_iri.endswith(("/", "#")):
+        raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
+    try:
+        shapes_graph = load_shapes(shapes)
+        report = validate_inputs(
+            list(data) or [examples_dir()], shapes_graph, iris=IriScheme(base_iri), engine=_engine(engine)
+        )
+    except ValidationError as exc:
+        click.echo(f"kg validate: {exc}", err=True)
+        sys.exit(2)
+    text = render(report, fmt.lower(), threshold)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            with atomic_writer(output) as handle:
+                handle.write(text.encode("utf-8"))
+        except OSError as exc:
+            click.echo(f"kg validate: cannot write {output}: {exc}", err=True)
+            sys.exit(2)
+        click.echo(summary(report, threshold) + f" -> {output}", err=True)
+    sys.exit(0 if report.conforms(threshold) else 1)
+
+
+# --- load and query: the embedded store, files and remote SPARQL stores (issue 4) ----------
+
+_store_option = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_STORE,
+    envvar="KG_STORE",
+    show_default=True,
+    help="Embedded store folder (env KG_STORE).",
+)
+
+
+def _remote_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--user/--password/--timeout/--retries, shared by the commands that talk to an endpoint."""
+    for option in reversed(
+        [
+            click.option(
+                "--user", envvar=USER_ENV, default=None, help=f"User for the endpoint (env {USER_ENV})."
+            ),
+            click.option(
+                "--password",
+                envvar=PASSWORD_ENV,
+                default=None,
+                help=f"Password for the endpoint; prefer the env var {PASSWORD_ENV}. Never printed.",
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0.1),
+                default=60.0,
+                show_default=True,
+                help="Seconds per request.",
+            ),
+            click.option(
+                "--retries",
+                type=click.IntRange(min=0),
+                default=3,
+                show_default=True,
+                help="Retries on connection errors, HTTP 5xx and 429 (exponential backoff).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("kg")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("kg: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _given(param: str) -> bool:
+    """The option was set on the command line or from its environment variable."""
+    source = click.get_current_context().get_parameter_source(param)
+    return source not in (None, ParameterSource.DEFAULT)
+
+
+def _fail(command: str, message: str) -> NoReturn:
+    click.echo(f"kg {command}: {message}", err=True)
+    sys.exit(2)
+
+
+@main.command("load")
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@_store_option
+@click.option("--endpoint", default=None, help="Load into a remote store: its Graph Store Protocol URL.")
+@_remote_options
+@click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base IRI for sources.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
+def load_command(
+    data: tuple[Path, ...],
+    store_dir: Path,
+    endpoint: str | None,
+    user: str | None,
+    password: str | None,
+    timeout: float,
+    retries: int,
+    base_iri: str,
+    jobs: int | None,
+) -> None:
+    """Load curations into a store, replacing each curation's named graph.
+
+    DATA are curation sources (.md files, folders), exported in memory first, or RDF files:
+    .nq and .trig keep their graphs; .ttl, .nt, .jsonld, ... go into a graph named after the
+    file. With no DATA, the bundled example curations. Loading twice changes nothing; a
+    changed curation keeps only its new values. The store is the embedded one in --store,
+    or a remote one with --endpoint (SPARQL 1.1 Graph Store HTTP Protocol: one PUT per
+    graph; e.g. Oxigraph's /store, Fuseki's /DATASET/data). Exit 0: loaded; 1: loaded, but
+    some source files failed to export; 2: nothing or not everything loaded.
+
+    \b
+    Example:
+      kg load ../shared/corpus/curations --store .kg-store
+      kg load outputs/curations.nq --endpoint http://localhost:7878/store
+    """
+    _log_to_stderr()
+    if not base_iri.endswith(("/", "#")):
+        raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
+    if endpoint is not None and _given("store_dir"):
+        raise click.UsageError("choose one of --store, --endpoint")
+    paths = list(data) or [examples_dir()]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {missing[0]}")
+    try:
+        collected = collect(paths, IriScheme(base_iri), jobs=jobs)
+    except (DataError, SourceError) as exc:
+        _fail("load", str(exc))
+    for report in collected.reports:
+        if report.count("failed"):
+            click.echo(report.summary(None), err=True)
+    try:
+        if endpoint is not None:
+            target = Endpoint.from_env(
+                endpoint, user=user, password=password, timeout=timeout, retries=retries
+            )
+            result = load_endpoint(target, collected)
+            where = f"PUT to {target.display_url}"
+        else:
+            result = load_store(open_store(store_dir), collected)
+            where = f"replaced in {store_dir}"
+    except (RemoteError, DataError) as exc:
+        _fail("load", str(exc))
+    except LoadError as exc:
+        _fail("load", f"stopped at {exc.cause}\n{exc.details()}")
+    click.echo(
+        f"kg load: {result.graphs} graphs ({result.triples} triples) {where} in {result.seconds:.2f} s",
+        err=True,
+    )
+    sys.exit(1 if collected.failed_files() else 0)
+
+
+@main.command("query")
+@click.argument("query", required=False)
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeat)."
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; csv, tsv, json: W3C SPARQL results formats.",
+)
+@_store_option
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Query these RDF files or curation sources instead of a store (repeat).",
+)
+@click.option("--endpoint", default=None, help="Query a remote store: its SPARQL 1.1 Protocol query URL.")
+@click.option("--sparql", default=None, help="Run this SPARQL text instead of a named query.")
+@click.option("--list", "list_queries", is_flag=True, help="List the query library and exit.")
+@click.option(
+    "--show", is_flag=True, help="Print the query as it would be sent (parameters bound), do not run it."
+)
+@_remote_options
+def query_command(
+    query: str | None,
+    params: tuple[str, ...],
+    fmt: str,
+    store_dir: Path,
+    data: tuple[Path, ...],
+    endpoint: str | None,
+    sparql: str | None,
+    list_queries: bool,
+    show: bool,
+    user: str | None,
+    password: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Run a library query (NAME), a query file (FILE.rq) or --sparql text, and print results.
+
+    Reads the embedded store (--store) unless --data or --endpoint is given. Parameters are
+    bound as typed RDF terms, never pasted into the query text. Queries are read-only:
+    SPARQL updates are refused. Exit 0: answered; 2: error.
+
+    \b
+    Example:
+      kg query --list
+      kg query topic-counts
+      kg query curations-by-topic --param topic=Telehealth --format csv
+      kg query search -p text="symptom checker" --data outputs/curations.nq
+      kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }'
+      kg query brand-counts --endpoint http://localhost:7878/query
+    """
+    _log_to_stderr()
+    if list_queries:
+        click.echo(describe_library())
+        return
+    if (query is None) == (sparql is None):
+        raise click.UsageError("give a query NAME or FILE.rq, or --sparql TEXT (or --list)")
+    if sum([bool(data), endpoint is not None, _given("store_dir")]) > 1:
+        raise click.UsageError("choose one of --store, --data, --endpoint")
+    values: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--param")
+        values[name.strip()] = value
+    try:
+        named = adhoc(sparql) if sparql is not None else resolve(query or "")
+        if show:
+            click.echo(bind(named.text(), named.bindings(values)))
+            return
+        target: Target
+        if endpoint is not None:
+            target = Endpoint.from_env(
+                endpoint, user=user, password=password, timeout=timeout, retries=retries
+            )
+        elif data:
+            target = list(data)
+        else:
+            target = open_store(store_dir, read_only=True)
+        results = execute(named, target, values)
+    except (QueryError, DataError, RemoteError, SourceError) as exc:
+        _fail("query", str(exc))
+    if results.kind == "graph":
+        click.echo(results.data.decode("utf-8"), nl=False)
+    elif fmt == "table":
+        click.echo(format_table(results))
+        if results.kind == "solutions":
+            count = len(results.terms())
+            click.echo(f"({count} row{'s' if count != 1 else ''})", err=True)
+    else:
+        out = results.serialize(fmt)
+        click.echo(out, nl=not out.endswith(b"\n"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,8 +16,8 @@ import os
 import re
 import tempfile
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -26,10 +26,29 @@ from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import IO, Any
 
+from rdflib import Graph
+
 from kg import __version__, incremental
+from kg.fastshacl import (
+    CompiledShapes,
+    LocalOutcome,
+    Result,
+    SharedValidation,
+    compile_shapes,
+    validate_curation,
+)
 from kg.mapping import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
-from kg.sources import ReadError, SourceFile, changed_since, discover, parse_bytes, read_bytes, snapshot
+from kg.sources import (
+    ReadError,
+    SourceFile,
+    changed_since,
+    discover,
+    parse_bytes,
+    read_bytes,
+    read_file,
+    snapshot,
+)
 from kg.terms import Triple, nt_line
 from kg.vocab import PREFIXES, instance_prefixes
 from kg.writers import (
@@ -59,6 +78,7 @@ class Job:
     iris: IriScheme
     formats: tuple[str, ...]
     prefixes: tuple[tuple[str, str], ...]
+    shapes: tuple[str, ...] = ()  # SHACL files to validate against in the workers (fast engine)
 
 
 @dataclass(slots=True)
@@ -71,9 +91,10 @@ class FileOutcome:
     blocks: dict[str, str] = field(default_factory=dict)  # own triples rendered per format
     own: int = 0  # number of distinct own triples
     shared: list[Triple] = field(default_factory=list)  # none when reused (see kg.incremental)
+    validation: LocalOutcome | None = None  # the worker's half of validation, when asked
     sha256: str | None = None  # of the bytes parsed; None when the file could not be read
     digest: str = ""  # of the curation's graph (see kg.incremental.graph_digest)
-    quads: int = 0  # lines in `nquads`
+    quads: int = 0  # quads in the curation's named graph (own + shared triples)
     reused: int | None = None  # reused: its row in the previous manifest; its blocks are copied
 
 
@@ -83,6 +104,15 @@ class StrictError(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+@lru_cache(maxsize=4)
+def compiled_shapes(paths: tuple[str, ...]) -> CompiledShapes:
+    """Shapes parsed and compiled once per process."""
+    graph = Graph()
+    for path in paths:
+        graph.parse(path, format="turtle")
+    return compile_shapes(graph)
 
 
 @lru_cache(maxsize=4)
@@ -111,9 +141,22 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
         if "nquads" in job.formats:
             in_graph = f"<{rdf.graph}> .\n"  # an N-Triples line ends ".\n"; a quad adds its graph
             nquads = "".join(line[:-2] + in_graph for line in lines)
-        digest = incremental.graph_digest(rdf.graph, lines)
-        quads = len(lines) if nquads else 0
-        return FileOutcome(result, rdf.graph, nquads, blocks, len(own), rdf.shared, sha256, digest, quads)
+        validation = None
+        if job.shapes:
+            own_subjects = {t[0] for t in own}
+            validation = validate_curation(compiled_shapes(job.shapes), own, rdf.shared, own_subjects)
+        return FileOutcome(
+            result,
+            rdf.graph,
+            nquads,
+            blocks,
+            len(own),
+            rdf.shared,
+            validation,
+            sha256=sha256,
+            digest=incremental.graph_digest(rdf.graph, lines),
+            quads=len(lines),
+        )
     except Exception as exc:
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return FileOutcome(ParseResult(source.relative, "failed", reason=reason))
@@ -156,6 +199,7 @@ class ExportReport:
     quads: int = 0
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
+    validation: list[Result] | None = None  # SHACL results when the export validated
     changed_during_run: list[str] = field(default_factory=list)  # edited or removed while read
     reuse: incremental.Reuse | None = None  # set by an export into a folder
     why_full: str | None = None  # why an export did not reuse the previous one
@@ -282,9 +326,9 @@ class InMemoryExport:
         return ("".join(self.own_ntriples) + shared).encode("utf-8")
 
 
-def _job(iris: IriScheme, formats: Iterable[str]) -> Job:
+def _job(iris: IriScheme, formats: Iterable[str], shapes: Iterable[Path] = ()) -> Job:
     prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
-    return Job(iris, tuple(formats), tuple(prefixes.items()))
+    return Job(iris, tuple(formats), tuple(prefixes.items()), tuple(str(p) for p in shapes))
 
 
 def _run(
@@ -308,6 +352,8 @@ def _run(
     shared = set() if shared is None else shared
     own = 0
     produce = outcomes or (lambda todo: process_all(todo, job, jobs))
+    checker = SharedValidation(compiled_shapes(job.shapes)) if job.shapes else None
+    files_of_graph: dict[str, list[str]] = defaultdict(list)
     for done, outcome in enumerate(produce(files), start=1):
         result = outcome.result
         if strict:
@@ -321,12 +367,48 @@ def _run(
             report.quads += outcome.quads
             own += outcome.own
             shared.update(outcome.shared)
+            files_of_graph[outcome.graph].append(result.path)
+            if checker is not None and outcome.validation is not None:
+                checker.add(outcome.validation)
         on_outcome(outcome)
         if progress is not None:
             progress(done, len(files))
     report.triples = own + len(shared)
     report.changed_during_run = changed_since(files, before)
+    if checker is not None:
+        report.validation = checker.finish(shared)
+        duplicated = [paths for paths in files_of_graph.values() if len(paths) > 1]
+        if duplicated:
+            report.validation = _revalidate_duplicates(report.validation, duplicated, files, job)
     return report, shared
+
+
+SPARQL_COMPONENT = "http://www.w3.org/ns/shacl#SPARQLConstraintComponent"
+
+
+def _revalidate_duplicates(
+    results: list[Result], duplicated: list[list[str]], files: list[SourceFile], job: Job
+) -> list[Result]:
+    """Curations whose identity appears in several files merge in the union graph: validate
+    their own nodes again on the merged triples, as a whole-graph validator would see them."""
+    by_path = {f.relative: f for f in files}
+    compiled = compiled_shapes(job.shapes)
+    for paths in duplicated:
+        own: list[Triple] = []
+        shared: list[Triple] = []
+        for path in paths:
+            curation = read_file(by_path[path]).curation
+            if curation is not None:
+                rdf = curation_rdf(curation, job.iris)
+                own += rdf.own
+                shared += rdf.shared
+        subjects = {t[0] for t in own}
+        merged = validate_curation(compiled, own, shared, subjects).results
+        results = [
+            r for r in results if r.focus not in subjects or r.component.endswith("SPARQLConstraintComponent")
+        ]
+        results += [r for r in merged if r not in results]
+    return results
 
 
 def build(
@@ -334,6 +416,7 @@ def build(
     iris: IriScheme | None = None,
     strict: bool = False,
     jobs: int | None = None,
+    shapes: Iterable[Path] = (),
 ) -> InMemoryExport:
     """Run the export pipeline in memory (for `kg validate` and `kg load` on sources)."""
     started = time.perf_counter()
@@ -346,7 +429,7 @@ def build(
         graphs.append(CurationGraphData(outcome.result.path, outcome.graph, outcome.nquads))
         own_nt.append(outcome.blocks.get("ntriples", ""))
 
-    job = _job(iris or IriScheme(), ("nquads", "ntriples"))
+    job = _job(iris or IriScheme(), ("nquads", "ntriples"), shapes)
     report, shared = _run(sources, job, strict, jobs, None, keep)
     report.seconds = time.perf_counter() - started
     return InMemoryExport(report, graphs, own_nt, shared)
@@ -360,29 +443,31 @@ def export(
     strict: bool = False,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    shapes: Iterable[Path] = (),
     full: bool = False,
-    settings: Mapping[str, str] | None = None,
 ) -> ExportReport:
     """Export `sources` to `out_dir` in `formats`; returns the report (also written as JSON).
 
     Outputs are streamed to temporary files and renamed into place only after all of them
     are complete, so a crash leaves the previous outputs as they were. The export is
     incremental (see `kg.incremental`): files unchanged since the export already in `out_dir`
-    are reused, unless `full`. `settings` are extra inputs of the rendering (e.g. a digest of
-    the shapes a validation used): when they change, the next export is a full one.
+    are reused, unless `full`, or unless `shapes` are given: validating in the workers needs
+    every curation processed (the shapes do not change the outputs).
     Raises `OutputError` (an OSError naming `out_dir`) when the outputs cannot be written.
     """
     started = time.perf_counter()
     iris = iris or IriScheme()
-    job = _job(iris, [f for f in FORMATS if f in formats])
+    job = _job(iris, [f for f in FORMATS if f in formats], shapes)
     names = {name: FORMATS[name] for name in job.formats}
     parts = incremental.fingerprint(
-        {"base_iri": iris.base, "asset_base": iris.asset_base, "formats": job.formats, **(settings or {})}
+        {"base_iri": iris.base, "asset_base": iris.asset_base, "formats": job.formats}
     )
     with _output_folder(out_dir):
         previous = incremental.Previous(out_dir, parts, job.formats, names)
-        why_full = "--full" if full else (previous.why_not or None)
-        usable = None if full else previous
+        why_full = (
+            "--full" if full else "validating (every curation)" if job.shapes else previous.why_not or None
+        )
+        usable = None if why_full else previous
         reuse = incremental.Reuse()
         shared: set[Triple] = set()
         try:

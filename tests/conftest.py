@@ -16,6 +16,9 @@ SEEDS = SHARED / "seeds"
 CORPUS = SHARED / "corpus" / "curations"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
+# Real SPARQL servers (oxigraph, Virtuoso) and a scripted one, as fixtures.
+pytest_plugins = ["tests.servers"]
+
 
 @pytest.fixture
 def corpus_dir() -> Path:

@@ -1,0 +1,113 @@
+"""Read what `kg validate` is given: RDF files (by extension) and curation sources.
+
+RDF is parsed by Oxigraph (strict, fast, and it refuses remote JSON-LD contexts instead of
+fetching them), then handed to rdflib as N-Triples, because pySHACL needs an rdflib graph.
+N-Quads and TriG give the union of their graphs, plus which curation sits in which graph, the
+provenance that maps results to source files. Curation sources (`.md` files and folders) are
+exported in memory with `kg.export.build`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph
+
+from kg.mapping import IriScheme
+from kg.vocab import KG, RDF
+
+#: File extensions read as RDF -> Oxigraph format. Anything else is a curation source.
+RDF_EXTENSIONS: dict[str, pyoxigraph.RdfFormat] = {
+    ".ttl": pyoxigraph.RdfFormat.TURTLE,
+    ".nt": pyoxigraph.RdfFormat.N_TRIPLES,
+    ".nq": pyoxigraph.RdfFormat.N_QUADS,
+    ".trig": pyoxigraph.RdfFormat.TRIG,
+    ".jsonld": pyoxigraph.RdfFormat.JSON_LD,
+}
+
+_TYPE = pyoxigraph.NamedNode(str(RDF.type))
+_CURATION = pyoxigraph.NamedNode(str(KG.Curation))
+_CURATION_LINE = re.compile(
+    rf"^<([^>]*)> <{re.escape(str(RDF.type))}> <{re.escape(str(KG.Curation))}> <([^>]*)> \.$", re.MULTILINE
+)
+
+
+class InputError(Exception):
+    """An input that does not exist or cannot be parsed (exit code 2)."""
+
+
+@dataclass(slots=True)
+class InputData:
+    """The union of everything read, as N-Triples, and the provenance the quads gave."""
+
+    ntriples: str = ""
+    curation_graphs: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    export_rows: list[dict[str, object]] = field(default_factory=list)  # report.json rows of sources
+
+
+def read_rdf(files: list[Path]) -> InputData:
+    """Parse RDF files by extension; blank nodes are kept apart per file."""
+    out = InputData()
+    lines: dict[str, None] = {}
+    for index, file in enumerate(files):
+        fmt = RDF_EXTENSIONS.get(file.suffix.lower())
+        if fmt is None:
+            raise InputError(f"{file}: not an RDF file ({', '.join(RDF_EXTENSIONS)})")
+        try:
+            data = file.read_bytes()
+            items = list(pyoxigraph.parse(data, format=fmt, base_iri=file.resolve().as_uri()))
+        except OSError as exc:
+            raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
+        except (SyntaxError, ValueError) as exc:
+            raise InputError(f"{file}: not valid {fmt.name}: {exc}") from None
+        for item in items:
+            triple = item.triple if isinstance(item, pyoxigraph.Quad) else item
+            s, p, o = triple.subject, triple.predicate, triple.object
+            lines[f"{_term(s, index)} {p} {_term(o, index)} .\n"] = None
+            if (
+                isinstance(item, pyoxigraph.Quad)
+                and isinstance(item.graph_name, pyoxigraph.NamedNode)
+                and p == _TYPE
+                and o == _CURATION
+                and isinstance(s, pyoxigraph.NamedNode)
+            ):
+                out.curation_graphs[s.value].add(item.graph_name.value)
+    out.ntriples = "".join(lines)
+    return out
+
+
+def _term(term: object, file_index: int) -> str:
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:f{file_index}x{term.value}"
+    return str(term)
+
+
+def read_inputs(paths: list[Path], iris: IriScheme | None = None, jobs: int | None = None) -> InputData:
+    """RDF files and curation sources (exported in memory), as one union graph."""
+    rdf_files: list[Path] = []
+    sources: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_file() and path.suffix.lower() in RDF_EXTENSIONS:
+            rdf_files.append(path)
+        else:
+            sources.append(path)
+    out = read_rdf(rdf_files)
+    if sources:
+        from kg.export import build
+        from kg.sources import SourceError
+
+        try:
+            exported = build(sources, iris or IriScheme(), jobs=jobs)
+        except SourceError as exc:
+            raise InputError(str(exc)) from None
+        out.ntriples += exported.ntriples().decode("utf-8")
+        out.export_rows = exported.report.files
+        for graph in exported.graphs:
+            for curation, graph_iri in _CURATION_LINE.findall(graph.nquads):
+                out.curation_graphs[curation].add(graph_iri)
+    return out

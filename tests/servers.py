@@ -1,0 +1,228 @@
+"""Real SPARQL servers for integration tests, started on 127.0.0.1 on a free port.
+
+- `oxigraph_server`: the `oxigraph serve` binary of the `oxigraph` PyPI package (dev extra),
+  with a temporary --location; its default graph is NOT the union of the named graphs.
+- `virtuoso_server`: Debian's `virtuoso-t` (virtuoso-opensource), when installed (`.ci/run`
+  installs it); its default graph IS the union. Skipped when the binary is absent.
+- `fake_server`: a scripted HTTP server for failures a real server will not produce on demand
+  (5xx, slow answers, auth checks), recording every request it gets.
+
+Each server is stopped by its process id at teardown: terminate, then kill if it lingers.
+Under CI (`CI` set) a missing oxigraph binary fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def find_binary(name: str) -> str | None:
+    """`name` next to the running Python (the venv's bin/) or on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop one process we started, by its id: SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wait_until_answers(url: str, process: subprocess.Popen[bytes], log: Path, **request: object) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}:\n{log.read_text(errors='replace')[-2000:]}"
+            )
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2, **request).status_code == 200:  # type: ignore[arg-type]
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not answer {url} within {START_TIMEOUT} s")
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], ready_url: str, log: Path, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command`, wait until `ready_url` answers 200, stop the process by its id at the end."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_answers(ready_url, process, log)
+        yield process
+    finally:
+        stop(process)
+
+
+@dataclass
+class Server:
+    """A running SPARQL server: where to query and where to write graphs."""
+
+    query_url: str
+    store_url: str
+    user: str | None = None
+    password: str | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+
+@pytest.fixture
+def oxigraph_server(tmp_path: Path) -> Iterator[Server]:
+    binary = find_binary("oxigraph")
+    if binary is None:
+        message = "the oxigraph server binary is not installed (pip install -e '.[dev]')"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [binary, "serve", "--location", str(tmp_path / "oxigraph-data"), "--bind", f"127.0.0.1:{port}"]
+    with running(command, f"{base}/query?query=ASK%7B%7D", tmp_path / "oxigraph.log") as process:
+        yield Server(f"{base}/query", f"{base}/store", process=process)
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+CheckpointInterval = 60
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+DirsAllowed = .
+CaseMode = 2
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {dir}/vsp
+ServerThreads = 10
+MaxClientConnections = 10
+Charset = UTF-8
+
+[SPARQL]
+ResultSetMaxRows = 100000
+MaxQueryExecutionTime = 60
+DefaultQuery = ASK {{}}
+"""
+
+
+@pytest.fixture
+def virtuoso_server(tmp_path: Path) -> Iterator[Server]:
+    binary = find_binary("virtuoso-t")
+    if binary is None:
+        pytest.skip("virtuoso-t not installed (Debian package virtuoso-opensource; .ci/run installs it)")
+    data = tmp_path / "virtuoso"
+    (data / "vsp").mkdir(parents=True)
+    http_port, sql_port = free_port(), free_port()
+    ini = data / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(dir=data, sql_port=sql_port, http_port=http_port))
+    base = f"http://127.0.0.1:{http_port}"
+    command = [binary, "+foreground", "+configfile", str(ini)]
+    with running(command, f"{base}/sparql?query=ASK%7B%7D", tmp_path / "virtuoso.out", cwd=data) as process:
+        # The authenticated Graph Store endpoint; Virtuoso's default administrator is dba/dba.
+        yield Server(f"{base}/sparql", f"{base}/sparql-graph-crud-auth", "dba", "dba", process=process)
+
+
+# --- a scripted server for failures -----------------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Reply = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class FakeServer:
+    """Answers each request with `script(recorded_so_far, request)`; records every request."""
+
+    url: str
+    requests: list[Recorded] = field(default_factory=list)
+    script: Callable[[list[Recorded], Recorded], Reply] = lambda seen, req: (200, {}, b"")
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeServer]:
+    server_box: list[FakeServer] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            req = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+            fake = server_box[0]
+            fake.requests.append(req)
+            status, headers, body = fake.script(fake.requests, req)
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = _handle
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = httpd.server_address[1]
+    server_box.append(FakeServer(f"http://127.0.0.1:{port}"))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server_box[0]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
