@@ -1,0 +1,132 @@
+"""Security: no network at run time, and no name in the input can make kg write elsewhere.
+
+(YAML object tags are refused: tests/test_hostile.py. Credentials and SPARQL parameters:
+tests/test_remote.py and tests/test_queries.py.)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.export import FORMATS, REPORT_NAME, export
+from kg.incremental import MANIFEST_NAME
+from kg.vocab import DEFAULT_BASE_IRI
+from tests.conftest import EXAMPLES
+
+
+class NetworkUsed(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every way to a socket fail, and record who tried (inherited by forked workers)."""
+    attempts: list[str] = []
+
+    def refuse(name: str) -> object:
+        def blocked(*args: object, **kwargs: object) -> object:
+            attempts.append(f"{name}{args[:2]}")
+            raise NetworkUsed(f"network access attempted: {name}{args[:2]}")
+
+        return blocked
+
+    for name in ("socket", "create_connection", "getaddrinfo", "gethostbyname", "socketpair"):
+        monkeypatch.setattr(socket, name, refuse(name))
+    return attempts
+
+
+def test_export_validate_load_and_query_run_without_network(no_network: list[str], tmp_path: Path) -> None:
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(450):  # above the parallel threshold: the worker pool runs too
+        (many / f"c{i}.md").write_text(
+            f"---\ntitle: T{i}\nmdName: m{i}\nlink:\n  href: https://x.org/{i}\n---\n"
+        )
+    runner = CliRunner()
+    steps = [
+        ["export", str(EXAMPLES), "-o", str(tmp_path / "out")],
+        ["export", str(EXAMPLES), "-o", str(tmp_path / "out")],  # incremental
+        ["export", str(many), "-o", str(tmp_path / "many-out"), "--jobs", "2"],
+        ["export", str(EXAMPLES), "-o", str(tmp_path / "validated"), "--validate"],
+        ["validate", str(tmp_path / "out" / "curations.nq")],
+        ["load", str(tmp_path / "out" / "curations.nq"), "--store", str(tmp_path / "store")],
+        ["query", "topic-counts", "--store", str(tmp_path / "store")],
+    ]
+    for args in steps:
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+    assert no_network == []
+    with pytest.raises(NetworkUsed):  # (the fence itself works)
+        socket.create_connection(("127.0.0.1", 9))
+
+
+HOSTILE_NAMES = [
+    "../../../../outside",
+    "../../escaped.ttl",
+    "/etc/passwd",
+    "..",
+    ".",
+    "..\\..\\windows",
+    "%2e%2e%2f%2e%2e%2fencoded",
+    "a/../../b",
+    "curations.ttl",
+    "~/.bashrc",
+]
+
+
+def test_hostile_names_cannot_write_outside_the_output_folder(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    src, out = work / "src", work / "out"
+    src.mkdir(parents=True)
+    for i, name in enumerate(HOSTILE_NAMES):
+        quoted = name.replace("'", "''")
+        (src / f"c{i}.md").write_text(
+            f"---\ntitle: '{quoted}'\nmdName: '{quoted}'\nslug: '{quoted}'\nidentifier: '{quoted}'\n"
+            f"basePath: '{quoted}'\nauthor: '{quoted}'\naliases: ['{quoted}']\n"
+            f"link:\n  brand: '{quoted}'\n  href: 'https://x.org/{quoted}'\n"
+            f"featuredImage:\n  href: '{quoted}'\ncommunityTopics: ['{quoted}: {quoted}']\n---\nbody\n"
+        )
+    (src / "...md").write_text("---\ntitle: dots\nmdName: '../../dots'\n---\n")  # a legal file name
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    report = export([src], out)
+    assert report.count("exported") == len(HOSTILE_NAMES) + 1, report.files
+    export([src], out)  # and again, incremental
+    after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if out not in p.parents)
+    assert after == sorted([*before, "work/out"])  # nothing appeared anywhere else
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FORMATS.values(), REPORT_NAME, MANIFEST_NAME])
+    for triple in pyoxigraph.parse(
+        (out / "curations.nt").read_bytes(), format=pyoxigraph.RdfFormat.N_TRIPLES
+    ):
+        for term in (triple.subject, triple.predicate, triple.object):
+            # every IRI kg mints keeps each name in one segment that does not navigate
+            if isinstance(term, pyoxigraph.NamedNode) and term.value.startswith(DEFAULT_BASE_IRI):
+                segments = term.value[len(DEFAULT_BASE_IRI) :].split("/")
+                assert "." not in segments and ".." not in segments, term.value
+
+
+def test_a_symlinked_output_file_is_replaced_not_followed(tmp_path: Path) -> None:
+    """A symlink planted where an output goes is replaced by the file; its target is untouched."""
+    out = tmp_path / "out"
+    out.mkdir()
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    (out / "curations.ttl").symlink_to(target)
+    export([EXAMPLES], out)
+    assert target.read_text() == "keep me"
+    assert not (out / "curations.ttl").is_symlink()
+    assert os.stat(out / "curations.ttl").st_size > 1000
+
+
+def test_output_folder_with_hostile_name_is_used_as_given(tmp_path: Path) -> None:
+    out = tmp_path / "a b" / "..x" / "é 😀"
+    export([EXAMPLES], out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FORMATS.values(), REPORT_NAME, MANIFEST_NAME])
+    shutil.rmtree(tmp_path / "a b")
