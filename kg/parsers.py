@@ -45,6 +45,7 @@ CURATION_KEYS = ("mdName", "id", "owlType", "openProjectWorkPackageType")
 
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _END_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_TOML_FENCE = re.compile(r"\+\+\+[ \t]*(?:\n|$)")  # Hugo's other front matter formats: TOML and JSON
 _HTML_START = re.compile(r"\s*<[A-Za-z!/]")
 
 T = TypeVar("T")
@@ -120,6 +121,14 @@ def parse_text(text: str, path: str) -> ParseResult:
     except ValueError as exc:
         return ParseResult(path, "failed", reason=str(exc))
     if split is None:
+        if _TOML_FENCE.match(text):
+            return ParseResult(
+                path, "skipped", reason="TOML front matter ('+++'): not a curation (curations use YAML)"
+            )
+        if text.lstrip().startswith("{"):
+            return ParseResult(
+                path, "skipped", reason="JSON front matter: not a curation (curations use YAML)"
+            )
         return ParseResult(path, "skipped", reason="no front matter (file does not start with '---')")
     yaml_text, body, first_line = split
     if too_deep(yaml_text):
