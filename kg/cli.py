@@ -165,6 +165,9 @@ def export_command(
         traceback.print_exc()
         click.echo(f"kg export: internal error: {type(exc).__name__}: {exc}; nothing was replaced", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:  # click would exit 1, which means "some files failed"
+        click.echo("kg export: interrupted; nothing was replaced", err=True)
+        sys.exit(2)
     finally:
         if bar is not None:
             bar.render_finish()
