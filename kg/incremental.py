@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -129,7 +129,8 @@ class Previous:
         self.why_not = ""
         self.files: dict[str, list[Any]] = {}
         self.problems: dict[int, list[dict[str, Any]]] = {}
-        self.shared: list[Triple] = []
+        self.shared: list[Triple] = []  # the table of shared triples files refer to by index
+        self.refs: list[int] = []  # how many files refer to each (see `seed`)
         self.index: dict[str, int] = {}
         self.fds: dict[str, int] = {}  # the previous output files, open for copying
         manifest = self._read(out_dir / MANIFEST_NAME)
@@ -181,6 +182,9 @@ class Previous:
         self.files = files
         self.problems = {i: problems for i, problems in files["problems"]}
         self.shared = [(s, p, o if isinstance(o, str) else Lit(*o)) for s, p, o in manifest["shared"]]
+        self.refs = list(manifest["shared_refs"])
+        if len(self.refs) != len(self.shared) or not all(isinstance(n, int) for n in self.refs):
+            raise ValueError("shared_refs does not match shared")
         self.index = {path: i for i, path in enumerate(files["path"])}
         return None
 
@@ -232,12 +236,19 @@ class Previous:
             reused=i,
         )
 
-    def shared_of(self, paths: Iterable[str]) -> set[Triple]:
-        """The shared triples of the files at `paths`."""
-        used: set[int] = set()
-        for path in paths:
-            used.update(self.files["shared"][self.index[path]])
-        return {self.shared[i] for i in used}
+    def seed(self, reused: set[int]) -> set[Triple]:
+        """The shared triples of the `reused` rows; their counts in `refs` stay, others go.
+
+        Each row stores its table indices as text ("3,17,42"), parsed only for the rows not
+        reused (changed and removed files): `refs` minus their references says which shared
+        triples the reused files still need, without reading the other 99%.
+        """
+        refs = self.refs
+        for row, indices in enumerate(self.files["shared"]):
+            if indices and row not in reused:
+                for i in indices.split(","):
+                    refs[int(i)] -= 1
+        return {triple for triple, count in zip(self.shared, refs, strict=True) if count > 0}
 
     def close(self) -> None:
         for fd in self.fds.values():
@@ -264,7 +275,9 @@ def outcomes(
         return
     reuse = [previous.unchanged(f) for f in files]
     fresh = produce([f for f, reused in zip(files, reuse, strict=True) if not reused])
-    shared.update(previous.shared_of(f.relative for f, reused in zip(files, reuse, strict=True) if reused))
+    shared.update(
+        previous.seed({previous.index[f.relative] for f, reused in zip(files, reuse, strict=True) if reused})
+    )
     counts.reused = sum(reuse)
     counts.processed = len(files) - counts.reused
     for f, reused in zip(files, reuse, strict=True):
@@ -288,9 +301,11 @@ class Recorder:
         self.files: dict[str, list[Any]] = {key: [] for key in (*COLUMNS, *handles)}
         self.problems: list[tuple[int, list[dict[str, Any]]]] = []
         self.graphs: dict[str, str] = {}
-        # the previous table is kept in its order, so a reused file's indices stay valid
+        # the previous table is kept in its order, so a reused file's indices stay valid, and
+        # its counts (`refs`, the same list, which `Previous.seed` adjusts before any `add`)
         old = self.previous.shared if self.previous is not None else []
         self.shared: dict[Triple, int] = {t: i for i, t in enumerate(old)}
+        self.refs: list[int] = self.previous.refs if self.previous is not None else []
 
     def add(self, outcome: FileOutcome, ranges: Mapping[str, list[int]]) -> None:
         """Record `outcome`; `ranges` gives [offset, length] of its block in each output (if any)."""
@@ -310,8 +325,12 @@ class Recorder:
         if outcome.reused is not None and self.previous is not None:  # reused: same table indices
             files["shared"].append(self.previous.files["shared"][outcome.reused])
         else:
-            index = self.shared
-            files["shared"].append([index.setdefault(t, len(index)) for t in outcome.shared])
+            index, refs = self.shared, self.refs
+            indices = [index.setdefault(t, len(index)) for t in outcome.shared]
+            refs.extend([0] * (len(index) - len(refs)))
+            for i in indices:
+                refs[i] += 1
+            files["shared"].append(",".join(map(str, indices)))
         for name in self.handles:
             files[name].append(ranges.get(name))
         if outcome.graph is not None:
@@ -349,28 +368,31 @@ class Recorder:
                 "unchanged": sum(1 for g, d in self.graphs.items() if old.get(g) == d),
             },
         }
-        shared, files = self._compacted()
+        shared, refs, files = self._compacted()
         text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
         for name, value in (
             ("graphs", dict(sorted(self.graphs.items()))),
             ("shared", shared),
+            ("shared_refs", refs),
             ("files", {**files, "problems": self.problems}),
         ):  # each on one line: the C encoder (no indent) writes 10k files in a few ms
             text += f',\n "{name}": ' + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return (text + "\n}\n").encode("utf-8")
 
-    def _compacted(self) -> tuple[list[Triple], dict[str, list[Any]]]:
-        """The shared table and file columns, renumbered when a quarter of the table is unused."""
-        table = list(self.shared)
-        used: set[int] = set()
-        for indices in self.files["shared"]:
-            used.update(indices)
-        if len(used) >= 0.75 * len(table):
-            return table, self.files
-        renumber = {old: new for new, old in enumerate(sorted(used))}
+    def _compacted(self) -> tuple[list[Triple], list[int], dict[str, list[Any]]]:
+        """The shared table, its counts and the file columns; renumbered when a quarter of the
+        table is no longer used by any file (so the table does not grow forever)."""
+        table, refs = list(self.shared), self.refs
+        if refs.count(0) <= len(refs) // 4:
+            return table, refs, self.files
+        kept = [i for i, count in enumerate(refs) if count > 0]
+        renumber = {str(old): str(new) for new, old in enumerate(kept)}
         files = dict(self.files)
-        files["shared"] = [[renumber[i] for i in indices] for indices in self.files["shared"]]
-        return [table[old] for old in sorted(used)], files
+        files["shared"] = [
+            ",".join(renumber[i] for i in indices.split(",")) if indices else ""
+            for indices in files["shared"]
+        ]
+        return [table[i] for i in kept], [refs[i] for i in kept], files
 
 
 def _row_of(result: ParseResult) -> dict[str, Any]:

@@ -281,3 +281,21 @@ def test_any_edit_sequence_gives_full_export_bytes(
         before = after
     report = json.loads((out / REPORT_NAME).read_text())
     assert sorted(f["path"] for f in report["files"]) == sorted(p.name for p in src.iterdir())
+
+
+def test_shared_table_drops_triples_no_file_uses_any_more(tmp_path: Path) -> None:
+    src, out, fresh = tmp_path / "src", tmp_path / "out", tmp_path / "fresh"
+    write_tree(src, {f"c{i}.md": curation(f"c{i}", topics=(f"KLAS: Old {i}",)) for i in range(8)})
+    export([src], out)
+    for round_ in range(3):  # every topic replaced: the old ones are unused, then dropped
+        write_tree(
+            src, {f"c{i}.md": curation(f"c{i}", topics=(f"KLAS: New {round_} {i}",)) for i in range(8)}
+        )
+        assert_same_as_full_export(src, out, fresh)
+        data = json.loads((out / MANIFEST_NAME).read_text())
+        assert len(data["shared"]) == len(data["shared_refs"]) and 0 not in data["shared_refs"]
+        fresh_table = json.loads((fresh / MANIFEST_NAME).read_text())["shared"]
+        assert sorted(map(str, data["shared"])) == sorted(map(str, fresh_table))
+    write_tree(src, {"c0.md": curation("c0", "Retitled", topics=("KLAS: New 2 0",))})
+    report = assert_same_as_full_export(src, out, fresh)  # reuses rows of the renumbered table
+    assert report.reuse is not None and report.reuse.reused == 7
