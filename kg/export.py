@@ -42,12 +42,12 @@ from kg.model import ParseResult, Problem
 from kg.sources import (
     ReadError,
     SourceFile,
+    Stamp,
     changed_since,
     discover,
     parse_bytes,
-    read_bytes,
     read_file,
-    snapshot,
+    read_stamped,
 )
 from kg.terms import Triple, nt_line
 from kg.vocab import PREFIXES, instance_prefixes
@@ -96,6 +96,7 @@ class FileOutcome:
     digest: str = ""  # of the curation's graph (see kg.incremental.graph_digest)
     quads: int = 0  # quads in the curation's named graph (own + shared triples)
     reused: int | None = None  # reused: its row in the previous manifest; its blocks are copied
+    stamp: Stamp = None  # the file's (size, mtime) when it was read
 
 
 class StrictError(Exception):
@@ -124,13 +125,13 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
     """Read, parse, map and render one file. Never raises: an error fails only this file."""
     try:
         try:
-            data = read_bytes(source)
+            data, stamp = read_stamped(source)
         except ReadError as exc:
             return FileOutcome(ParseResult(source.relative, "failed", reason=str(exc)))
         sha256 = hashlib.sha256(data).hexdigest()
         result = parse_bytes(data, source.relative)
         if result.curation is None:
-            return FileOutcome(result, sha256=sha256)
+            return FileOutcome(result, sha256=sha256, stamp=stamp)
         rdf = curation_rdf(result.curation, job.iris)
         result.curation = None  # not needed by the parent; saves pickling the body
         own = sort_triples(dict.fromkeys(rdf.own))
@@ -156,6 +157,7 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
             sha256=sha256,
             digest=incremental.graph_digest(rdf.graph, lines),
             quads=len(lines),
+            stamp=stamp,
         )
     except Exception as exc:
         reason = f"internal error: {type(exc).__name__}: {exc}"
@@ -347,7 +349,7 @@ def _run(
     `shared` is the set the shared triples are merged into (it may hold some already).
     """
     files = discover(sources)
-    before = snapshot(files)
+    stamps: list[Stamp] = []
     report = ExportReport()
     shared = set() if shared is None else shared
     own = 0
@@ -363,6 +365,7 @@ def _run(
             if first is not None:
                 raise StrictError(first)
         report.files.append(_row(result))
+        stamps.append(outcome.stamp)
         if outcome.graph is not None:
             report.quads += outcome.quads
             own += outcome.own
@@ -374,7 +377,7 @@ def _run(
         if progress is not None:
             progress(done, len(files))
     report.triples = own + len(shared)
-    report.changed_during_run = changed_since(files, before)
+    report.changed_during_run = changed_since(files, stamps)
     if checker is not None:
         report.validation = checker.finish(shared)
         duplicated = [paths for paths in files_of_graph.values() if len(paths) > 1]

@@ -37,7 +37,7 @@ import yaml
 from kg import __version__
 from kg.model import ParseResult, Problem
 from kg.resources import context_path
-from kg.sources import ReadError, SourceFile, read_bytes
+from kg.sources import ReadError, SourceFile, Stamp, read_stamped
 from kg.terms import Lit, Triple
 
 if TYPE_CHECKING:
@@ -202,18 +202,18 @@ class Previous:
             return None
         return manifest
 
-    def unchanged(self, source: SourceFile) -> bool:
-        """True when `source` has the path and bytes of a file whose outcome can be reused."""
+    def unchanged(self, source: SourceFile) -> Stamp:
+        """The file's stamp when `source` has the path and bytes of a reusable file, else None."""
         i = self.index.get(source.relative)
         if i is None or self.files["sha256"][i] is None:
-            return False
+            return None
         try:
-            digest: str = hashlib.sha256(read_bytes(source)).hexdigest()
+            data, stamp = read_stamped(source)
         except ReadError:
-            return False  # processed again: the worker reports why it cannot be read
-        return bool(digest == self.files["sha256"][i])
+            return None  # processed again: the worker reports why it cannot be read
+        return stamp if hashlib.sha256(data).hexdigest() == self.files["sha256"][i] else None
 
-    def outcome(self, path: str) -> FileOutcome:
+    def outcome(self, path: str, stamp: Stamp) -> FileOutcome:
         """The file's outcome rebuilt from the manifest: `reused` is its row, no blocks are read.
 
         Its `shared` triples are left out: `outcomes` adds those of all reused files at once.
@@ -234,6 +234,7 @@ class Previous:
             digest=files["digest"][i],
             quads=files["quads"][i],
             reused=i,
+            stamp=stamp,
         )
 
     def seed(self, reused: set[int]) -> set[Triple]:
@@ -273,15 +274,13 @@ def outcomes(
         counts.processed = len(files)
         yield from produce(files)
         return
-    reuse = [previous.unchanged(f) for f in files]
-    fresh = produce([f for f, reused in zip(files, reuse, strict=True) if not reused])
-    shared.update(
-        previous.seed({previous.index[f.relative] for f, reused in zip(files, reuse, strict=True) if reused})
-    )
-    counts.reused = sum(reuse)
-    counts.processed = len(files) - counts.reused
-    for f, reused in zip(files, reuse, strict=True):
-        yield previous.outcome(f.relative) if reused else next(fresh)
+    stamps = [previous.unchanged(f) for f in files]  # None: to be processed
+    fresh = produce([f for f, stamp in zip(files, stamps, strict=True) if stamp is None])
+    reused = {previous.index[f.relative] for f, stamp in zip(files, stamps, strict=True) if stamp is not None}
+    shared.update(previous.seed(reused))
+    counts.reused, counts.processed = len(reused), len(files) - len(reused)
+    for f, stamp in zip(files, stamps, strict=True):
+        yield next(fresh) if stamp is None else previous.outcome(f.relative, stamp)
 
 
 @dataclass(slots=True)

@@ -35,6 +35,9 @@ class SourceError(Exception):
     """A source given on the command line does not exist or cannot be listed."""
 
 
+Stamp = tuple[int, int] | None  # (size, mtime_ns) of a file when it was read
+
+
 class ReadError(Exception):
     """One listed file could not be read; the message is the report's reason."""
 
@@ -139,7 +142,12 @@ def _relative(real: str, path: str, root: str) -> str:
 
 
 def read_bytes(source: SourceFile) -> bytes:
-    """The bytes of one listed file; raises `ReadError` with the reason when it cannot be read.
+    """The bytes of one listed file; raises `ReadError` with the reason when it cannot be read."""
+    return read_stamped(source)[0]
+
+
+def read_stamped(source: SourceFile) -> tuple[bytes, Stamp]:
+    """The bytes of one listed file and its (size, mtime) as it was read; raises `ReadError`.
 
     Opened without blocking and checked with `fstat` on the open file, so what is checked is
     what is read: a regular file of at most `MAX_FILE_BYTES` (read with that bound too, in case
@@ -162,13 +170,14 @@ def read_bytes(source: SourceFile) -> bytes:
         if info.st_size > MAX_FILE_BYTES:
             raise ReadError(f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit")
         data = _read_bounded(fd, info.st_size)
+        stamp = (info.st_size, info.st_mtime_ns)
     except OSError as exc:
         raise ReadError(f"cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise ReadError(f"file grew over the {MAX_FILE_BYTES}-byte limit while being read")
-    return data
+    return data, stamp
 
 
 def _read_bounded(fd: int, size: int) -> bytes:
@@ -208,22 +217,19 @@ def read_file(source: SourceFile) -> ParseResult:
     return parse_bytes(data, source.relative)
 
 
-Stamp = tuple[int, int] | None  # (size, mtime_ns), None when the file cannot be stat'ed
+def changed_since(files: list[SourceFile], stamps: list[Stamp]) -> list[str]:
+    """Relative paths of the files whose size or mtime is not the `stamp` they were read with.
 
-
-def _stamp(path: Path) -> Stamp:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_size, info.st_mtime_ns
-
-
-def snapshot(files: list[SourceFile]) -> list[Stamp]:
-    """Size and modification time of each file, to tell later whether it changed meanwhile."""
-    return [_stamp(f.path) for f in files]
-
-
-def changed_since(files: list[SourceFile], before: list[Stamp]) -> list[str]:
-    """Relative paths of the files edited, created or removed since `snapshot` gave `before`."""
-    return [f.relative for f, stamp in zip(files, before, strict=True) if _stamp(f.path) != stamp]
+    A file that could not be read (stamp None) is reported failed already, not listed here.
+    """
+    changed = []
+    for f, stamp in zip(files, stamps, strict=True):
+        if stamp is not None:
+            try:
+                info = f.path.stat()
+                now: Stamp = (info.st_size, info.st_mtime_ns)
+            except OSError:
+                now = None
+            if now != stamp:
+                changed.append(f.relative)
+    return changed
