@@ -468,7 +468,11 @@ def export(
     with _output_folder(out_dir):
         previous = incremental.Previous(out_dir, parts, job.formats, names)
         why_full = (
-            "--full" if full else "validating (every curation)" if job.shapes else previous.why_not or None
+            "--full"
+            if full
+            else "validating: every curation is processed"
+            if job.shapes
+            else previous.why_not or None
         )
         usable = None if why_full else previous
         reuse = incremental.Reuse()
@@ -531,6 +535,9 @@ def _output_folder(out_dir: Path) -> Iterator[None]:
             raise OutputError(
                 errno.EBUSY, f"{out_dir}: another kg export is writing to this folder"
             ) from None
+        except OSError as exc:  # a filesystem without locks (some network ones): export unlocked
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
         _remove_stale_temporaries(out_dir)
         yield
     except OutputError:

@@ -109,6 +109,23 @@ def _stat(info: os.stat_result) -> dict[str, int]:
 COLUMNS = ("path", "sha256", "status", "reason", "graph", "digest", "own", "quads", "shared")
 
 
+class ManifestError(Exception):
+    """No usable manifest in an output folder; the message says why."""
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    """The manifest of the last export into `out_dir`; raises `ManifestError` when there is none."""
+    try:
+        manifest = json.loads((out_dir / MANIFEST_NAME).read_bytes())
+    except FileNotFoundError:
+        raise ManifestError("no manifest of a previous export") from None
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"the manifest cannot be read ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("kg_manifest") != MANIFEST_FORMAT:
+        raise ManifestError("the manifest is of another format")
+    return manifest
+
+
 class Previous:
     """The last export in an output folder, as its manifest describes it.
 
@@ -133,8 +150,10 @@ class Previous:
         self.refs: list[int] = []  # how many files refer to each (see `seed`)
         self.index: dict[str, int] = {}
         self.fds: dict[str, int] = {}  # the previous output files, open for copying
-        manifest = self._read(out_dir / MANIFEST_NAME)
-        if manifest is None:
+        try:
+            manifest = read_manifest(out_dir)
+        except ManifestError as exc:
+            self.why_not = str(exc)
             return
         try:
             why_not = self._load(manifest, out_dir, parts, formats, names)
@@ -187,20 +206,6 @@ class Previous:
             raise ValueError("shared_refs does not match shared")
         self.index = {path: i for i, path in enumerate(files["path"])}
         return None
-
-    def _read(self, path: Path) -> dict[str, Any] | None:
-        try:
-            manifest = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            self.why_not = "no manifest of a previous export"
-            return None
-        except (OSError, ValueError) as exc:
-            self.why_not = f"the manifest cannot be read ({exc})"
-            return None
-        if not isinstance(manifest, dict) or manifest.get("kg_manifest") != MANIFEST_FORMAT:
-            self.why_not = "the manifest is of another format"
-            return None
-        return manifest
 
     def unchanged(self, source: SourceFile) -> Stamp:
         """The file's stamp when `source` has the path and bytes of a reusable file, else None."""
@@ -479,10 +484,6 @@ def _copy_range(source: int, target: int, start: int, size: int) -> None:
         done += copied
 
 
-class ManifestError(Exception):
-    """No usable manifest in an output folder."""
-
-
 class Manifest:
     """A finished export's manifest, read-only, for consumers such as `kg load`.
 
@@ -494,11 +495,9 @@ class Manifest:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         try:
-            data = json.loads((out_dir / MANIFEST_NAME).read_bytes())
-        except (OSError, ValueError) as exc:
-            raise ManifestError(f"{out_dir / MANIFEST_NAME}: cannot be read ({exc})") from None
-        if not isinstance(data, dict) or data.get("kg_manifest") != MANIFEST_FORMAT:
-            raise ManifestError(f"{out_dir / MANIFEST_NAME}: not a kg manifest of format {MANIFEST_FORMAT}")
+            data = read_manifest(out_dir)
+        except ManifestError as exc:
+            raise ManifestError(f"{out_dir}: {exc}") from None
         self.data: dict[str, Any] = data
         self.export: str = data["export"]
         self.changes: dict[str, Any] = data["changes"]

@@ -151,7 +151,7 @@ def test_manifest_gives_each_graph_quads_for_a_loader(tmp_path: Path) -> None:
     ("first", "second", "why"),
     [
         ({}, {"iris": None, "formats": ["turtle", "nquads"]}, "settings changed"),
-        ({}, {"shapes": "packaged"}, "validating (every curation)"),
+        ({}, {"shapes": "packaged"}, "validating: every curation is processed"),
         ({}, {"full": True}, "--full"),
     ],
 )
