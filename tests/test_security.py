@@ -130,3 +130,25 @@ def test_output_folder_with_hostile_name_is_used_as_given(tmp_path: Path) -> Non
     export([EXAMPLES], out)
     assert sorted(p.name for p in out.iterdir()) == sorted([*FORMATS.values(), REPORT_NAME, MANIFEST_NAME])
     shutil.rmtree(tmp_path / "a b")
+
+
+def test_credentials_stay_out_of_errors_when_the_store_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store that does not answer: the error names the endpoint, never the password."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = "s3cr3t-Pa55"
+    monkeypatch.setenv("KG_STORE_PASSWORD", secret)
+    runner = CliRunner()
+    for url, extra in [
+        (f"http://analyst:{secret}@127.0.0.1:{port}/store", []),
+        (f"http://127.0.0.1:{port}/store", ["--user", "analyst"]),
+        (f"http://127.0.0.1:{port}/store", ["--user", "analyst", "--password", secret]),
+    ]:
+        result = runner.invoke(main, ["load", str(EXAMPLES), "--endpoint", url, "--retries", "0", *extra])
+        assert result.exit_code == 2, result.output
+        assert f"127.0.0.1:{port}" in result.stderr
+        assert secret not in result.output and secret not in result.stderr
+    assert secret not in caplog.text
