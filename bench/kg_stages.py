@@ -1,0 +1,304 @@
+"""kg measured stage by stage through its internal functions, and end to end through `export`.
+
+The stage-by-stage run calls what `kg.export` calls, in the same order, one stage at a time:
+discover -> read/parse (`kg.sources.read_file`) -> map (`kg.mapping.curation_triples`) ->
+encode (N-Quads lines per curation graph + the union graph, as `kg.export._run` does) -> each
+writer of `kg.writers`. An internal API change makes these imports or calls fail: the runner
+stops, it never skips a stage silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import cProfile
+import io
+import pstats
+import re
+import shutil
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import kg_api
+from bench.measure import Stages, peak_rss_children_mb
+from kg.export import FORMATS, build, export, process_all
+from kg.mapping import IriScheme, curation_triples
+from kg.sources import discover, read_file
+from kg.vocab import PREFIXES, instance_prefixes, sparql_prefix_header
+from kg.writers import UnionGraph, graph_lines, write_jsonld, write_ntriples, write_turtle
+
+
+def stages(root: Path, out_dir: Path) -> Stages:
+    """Every stage of the export in one process (jobs=1), timed separately."""
+    st = Stages()
+    iris = IriScheme()
+    prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with st.stage("discover") as row:
+        files = discover([root])
+        row["files"] = len(files)
+    with st.stage("read + parse (front matter -> Curation)") as row:
+        results = [read_file(f) for f in files]
+        row["exported"] = sum(r.status == "exported" for r in results)
+    failed = [r for r in results if r.status != "exported" or r.problems]
+    if failed:
+        raise RuntimeError(f"{len(failed)} generated files did not export cleanly, e.g. {failed[0]}")
+    with st.stage("map (Curation -> triples)") as row:
+        mapped = [curation_triples(r.curation, iris) for r in results if r.curation is not None]
+        row["triples emitted"] = sum(len(t) for _, t in mapped)
+    del results
+    with st.stage("encode (N-Quads lines + union graph)") as row:
+        union = UnionGraph()
+        chunks: list[str] = []
+        for graph, triples in mapped:
+            chunks.append("".join(graph_lines(graph, triples)))
+            union.add_all(triples)
+        row["triples"] = len(union)
+    del mapped
+    with st.stage("write N-Quads") as row, open(out_dir / FORMATS["nquads"], "wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk.encode("utf-8"))
+    del chunks
+    with st.stage("write N-Triples") as row, open(out_dir / FORMATS["ntriples"], "wb") as handle:
+        write_ntriples(handle, union)
+    with st.stage("write Turtle") as row, open(out_dir / FORMATS["turtle"], "wb") as handle:
+        write_turtle(handle, union, prefixes)
+    with st.stage("write JSON-LD") as row, open(out_dir / FORMATS["jsonld"], "wb") as handle:
+        write_jsonld(handle, union, prefixes)
+    for row in st.rows:
+        row.setdefault("triples", len(union))
+    return st
+
+
+def parallel(root: Path, jobs: int) -> Stages:
+    """read + parse + map through `kg.export.process_all` with `jobs` worker processes."""
+    st = Stages()
+    files = discover([root])
+    with st.stage(f"read + parse + map (process_all, jobs={jobs})") as row:
+        outcomes = list(process_all(files, IriScheme(), jobs))
+        row["triples emitted"] = sum(len(o.triples) for o in outcomes)
+        row["workers_peak_rss_mb"] = peak_rss_children_mb()
+    return st
+
+
+def _export(root: Path, out_dir: Path, jobs: int, validate: bool, formats: list[str]) -> Any:
+    if not validate:
+        return export([root], out_dir, formats, jobs=jobs)
+    how = kg_api.export_validate_option()
+    if how == "param":
+        return export([root], out_dir, formats, jobs=jobs, validate=True)  # type: ignore[call-arg]
+    if how == "cli":
+        from kg.cli import main
+
+        args = [
+            "export",
+            str(root),
+            "-o",
+            str(out_dir),
+            "-f",
+            ",".join(formats),
+            "-j",
+            str(jobs),
+            "--validate",
+        ]
+        with contextlib.suppress(SystemExit):
+            main(args, standalone_mode=False)
+        return None
+    raise RuntimeError("kg export has no validation option in this tree")
+
+
+def end_to_end(root: Path, out_dir: Path, jobs: int, validate: bool, formats: list[str]) -> Stages:
+    """`kg.export.export` of the whole corpus, all formats unless told otherwise."""
+    st = Stages()
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    label = f"kg export {'+ validate ' if validate else ''}({','.join(formats)}; jobs={jobs})"
+    with st.stage(label) as row:
+        report = _export(root, out_dir, jobs, validate, formats)
+        row["workers_peak_rss_mb"] = peak_rss_children_mb()
+    if report is not None:
+        row["triples"] = report.triples
+        row["exported"] = report.count("exported")
+        if report.count("failed") or report.problems:
+            raise RuntimeError(report.summary(out_dir))
+    row["bytes"] = sum(p.stat().st_size for p in out_dir.iterdir() if p.is_file())
+    return st
+
+
+def validate(root: Path) -> Stages:
+    """Build in memory (jobs=1), then kg's validation of that build."""
+    st = Stages()
+    fn = kg_api.validator()
+    if fn is None:
+        st.note("validate", "not available: kg.validate does not exist in this tree")
+        return st
+    with st.stage("build in memory (kg.export.build, jobs=1)") as row:
+        built = build([root], jobs=1)
+        row["triples"] = built.report.triples
+    with st.stage("validate (kg.validate)") as row:
+        result = fn(built)
+        row["result"] = repr(result)[:200]
+        row["triples"] = built.report.triples
+    return st
+
+
+# -- store and library queries ----------------------------------------------------------------
+
+_PARAM = re.compile(r"^#\s+(\w+)\s+(\w+)\s+(required|optional|default=\S+)")
+
+
+def query_params(text: str) -> list[tuple[str, str, str]]:
+    """(name, type, required|optional|default=X) from a library query's header."""
+    params: list[tuple[str, str, str]] = []
+    in_params = False
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith("# Parameters"):
+            in_params = True
+            continue
+        if in_params:
+            m = _PARAM.match(line)
+            if m is None:
+                in_params = False
+                continue
+            params.append((m.group(1), m.group(2), m.group(3)))
+    return params
+
+
+def queries_dir() -> Path | None:
+    import kg
+
+    folder = Path(kg.__file__).resolve().parent / "queries"
+    return folder if folder.is_dir() and any(folder.glob("*.rq")) else None
+
+
+def _values(store: Any, needed: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Parameter values for a query: a frequent topic, a common word, or the declared default."""
+    values: dict[str, Any] = {}
+    for name, type_, mode in needed:
+        if mode.startswith("default="):
+            value: Any = mode.split("=", 1)[1]
+        elif mode == "required":
+            value = {"text": "telehealth", "community": "Pandemic Community", "scheme": "KLAS"}.get(name)
+            if name == "topic":
+                value = _top_topic(store)
+            if value is None:
+                raise RuntimeError(f"no benchmark value for required query parameter {name!r}")
+        else:
+            continue
+        values[name] = int(value) if type_ == "integer" else value
+    return values
+
+
+def _top_topic(store: Any) -> str:
+    q = (
+        sparql_prefix_header()
+        + "SELECT ?label (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?c kg:topic ?t . ?t skos:prefLabel ?label } }"
+        " GROUP BY ?label ORDER BY DESC(?n) ?label LIMIT 1"
+    )
+    return str(next(iter(store.query(q)))["label"].value)
+
+
+def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
+    """Load an embedded store, then each library query, median of `repeat` runs."""
+    import pyoxigraph
+
+    st = Stages()
+    folder = queries_dir()
+    ops = kg_api.store_ops(jobs=2)
+    run = kg_api.query_runner()
+    if folder is None:
+        st.note("library queries", "not available: no kg/queries/*.rq in this tree")
+        return st
+    if store_dir.exists():
+        shutil.rmtree(store_dir)
+    if ops is not None:
+        with st.stage("collect for the store (kg.store.collect: in-memory export, jobs=2)") as row:
+            data = ops.collect([root])
+        with st.stage("store load (kg.store.open_store + load_store)") as row:
+            store: Any = ops.open(store_dir)
+            result = ops.load(store, data)
+            row["result"] = repr(result)[:200]
+            row["quads"] = len(store)
+        del data
+        target: Any = store
+    else:
+        st.note("store load (kg.store)", "not available: kg.store does not exist in this tree")
+        with st.stage("build in memory (kg.export.build, jobs=2)") as row:
+            built = build([root], jobs=2)
+            row["triples"] = built.report.triples
+        with st.stage("store load (reference: pyoxigraph.Store.bulk_load of kg's N-Quads)") as row:
+            store = pyoxigraph.Store(str(store_dir))
+            store.bulk_load(built.nquads(), format=pyoxigraph.RdfFormat.N_QUADS)
+            row["quads"] = len(store)
+        del built
+        target = store
+    names = sorted(folder.glob("*.rq"))
+    header = sparql_prefix_header()
+    for path in names:
+        text = path.read_text(encoding="utf-8")
+        values = _values(store, query_params(text))
+        times: list[float] = []
+        rows = 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            if run is not None:
+                result = run(path.stem, target, **values)
+                rows = len(list(result))
+            else:
+                subs: dict[pyoxigraph.Variable, Any] = {
+                    pyoxigraph.Variable(k): pyoxigraph.Literal(
+                        str(v), datatype=pyoxigraph.NamedNode(_XSD_INT)
+                    )
+                    if isinstance(v, int)
+                    else pyoxigraph.Literal(v)
+                    for k, v in values.items()
+                }
+                solutions: Any = store.query(header + text, substitutions=subs)
+                rows = sum(1 for _ in solutions)
+            times.append(time.perf_counter() - started)
+        how = "kg.query.run" if run is not None else "reference: pyoxigraph Store.query of the .rq text"
+        st.rows.append(
+            {
+                "stage": f"query {path.stem}",
+                "seconds": statistics.median(times),
+                "runs": repeat,
+                "rows": rows,
+                "params": values,
+                "how": how,
+            }
+        )
+    return st
+
+
+_XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
+
+
+def profile(root: Path, out_dir: Path, top: int = 25) -> dict[str, Any]:
+    """cProfile of `kg export` (jobs=1, all formats): the top functions by own and cumulative time."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    prof = cProfile.Profile()
+    started = time.perf_counter()
+    prof.enable()
+    export([root], out_dir, list(FORMATS), jobs=1)
+    prof.disable()
+    seconds = time.perf_counter() - started
+    out: dict[str, Any] = {"seconds_under_profiler": seconds}
+    for key in ("tottime", "cumulative"):
+        buf = io.StringIO()
+        stats = pstats.Stats(prof, stream=buf)
+        stats.strip_dirs().sort_stats(key).print_stats(top)
+        out[key] = _trim_pstats(buf.getvalue())
+    return out
+
+
+def _trim_pstats(text: str) -> str:
+    """Keep the table of a pstats printout (drop its preamble)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("ncalls"):
+            return "\n".join(lines[i:]).rstrip()
+    return text.rstrip()
