@@ -93,7 +93,8 @@ class Run:
         """Run one task in fresh child processes (best of --repeat runs) and keep the result."""
         work = self.args.cache / "work" / str(n)
         work.mkdir(parents=True, exist_ok=True)
-        repeat = 1 if task in ("kg-profile", "kg-queries") or n > self.args.repeat_max_n else self.args.repeat
+        once = ("kg-profile", "kg-queries", "baseline")
+        repeat = 1 if task in once or n > self.args.repeat_max_n else self.args.repeat
         best: Measurement | None = None
         for attempt in range(repeat):
             m = self._once(n, key, label, task, corpus, work, opts)
