@@ -76,12 +76,16 @@ def validator() -> ValidateFn | None:
 
 
 def export_validate_option() -> str | None:
-    """How `kg export` validates in this tree: 'param' (export(validate=True)), 'cli' or None."""
+    """How `kg export` validates in this tree: 'shapes' (export(shapes=[...]), kg's fast engine),
+    'validate' (export(validate=True)), 'cli' (`kg export --validate`) or None."""
     from kg import cli
     from kg.export import export
 
-    if "validate" in inspect.signature(export).parameters:
-        return "param"
+    params = inspect.signature(export).parameters
+    if "shapes" in params:
+        return "shapes"
+    if "validate" in params:
+        return "validate"
     command = cli.main.commands.get("export")
     if command is not None and any("--validate" in getattr(p, "opts", []) for p in command.params):
         return "cli"

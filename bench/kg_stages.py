@@ -1,10 +1,13 @@
 """kg measured stage by stage through its internal functions, and end to end through `export`.
 
-The stage-by-stage run calls what `kg.export` calls, in the same order, one stage at a time:
-discover -> read/parse (`kg.sources.read_file`) -> map (`kg.mapping.curation_triples`) ->
-encode (N-Quads lines per curation graph + the union graph, as `kg.export._run` does) -> each
-writer of `kg.writers`. An internal API change makes these imports or calls fail: the runner
-stops, it never skips a stage silently.
+The stage-by-stage run calls what `kg.export.process` (the per-file work, done in the worker
+processes) and `kg.export.export` (the parent) call, in the same order, one stage at a time over
+all files: discover -> read/parse (`kg.sources.read_file`) -> map (`kg.mapping.curation_rdf`)
+-> sort + N-Triples lines -> render each format's blocks (`kg.writers.render_blocks`) -> N-Quads
+lines -> validate a curation (`kg.fastshacl.validate_curation`) -> merge shared nodes ->
+validate shared nodes + SPARQL constraints (`SharedValidation.finish`) -> stream each output
+(`kg.writers.OutputStreams`). An internal API change makes these imports or calls fail: the
+runner stops, it never skips a stage silently.
 """
 
 from __future__ import annotations
@@ -22,18 +25,43 @@ from typing import Any
 
 from bench import kg_api
 from bench.measure import Stages, peak_rss_children_mb
-from kg.export import FORMATS, build, export, process_all
-from kg.mapping import IriScheme, curation_triples
+from kg.export import FORMATS, Job, build, compiled_shapes, export, process_all
+from kg.fastshacl import SharedValidation, validate_curation
+from kg.mapping import IriScheme, curation_rdf
 from kg.sources import discover, read_file
+from kg.terms import Triple, nt_line
 from kg.vocab import PREFIXES, instance_prefixes, sparql_prefix_header
-from kg.writers import UnionGraph, graph_lines, write_jsonld, write_ntriples, write_turtle
+from kg.writers import OutputStreams, Renderer, render_blocks, sort_triples
+
+#: Output formats rendered per curation as blocks, in kg's order.
+BLOCK_FORMATS = ("turtle", "jsonld", "ntriples")
+FORMAT_LABELS = {"turtle": "Turtle", "jsonld": "JSON-LD", "ntriples": "N-Triples", "nquads": "N-Quads"}
 
 
-def stages(root: Path, out_dir: Path) -> Stages:
-    """Every stage of the export in one process (jobs=1), timed separately."""
+def shape_files(shapes_dir: Path | None) -> list[Path]:
+    """The SHACL files kg validates with: `shapes_dir`, else kg's own `shapes/` folder."""
+    if shapes_dir is None:
+        from kg.resources import resource_dir
+
+        try:
+            shapes_dir = resource_dir("shapes")
+        except FileNotFoundError:
+            return []
+    return sorted(shapes_dir.glob("*.ttl")) if shapes_dir.is_dir() else []
+
+
+def job(formats: tuple[str, ...], shapes: list[Path]) -> Job:
+    iris = IriScheme()
+    prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
+    return Job(iris, formats, tuple(prefixes.items()), tuple(str(p) for p in shapes))
+
+
+def stages(root: Path, out_dir: Path, shapes: list[Path]) -> Stages:
+    """Every stage of `kg export` in one process (jobs=1), each over all files, timed separately."""
     st = Stages()
     iris = IriScheme()
     prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
+    renderer = Renderer(prefixes)
     out_dir.mkdir(parents=True, exist_ok=True)
     with st.stage("discover") as row:
         files = discover([root])
@@ -44,49 +72,85 @@ def stages(root: Path, out_dir: Path) -> Stages:
     failed = [r for r in results if r.status != "exported" or r.problems]
     if failed:
         raise RuntimeError(f"{len(failed)} generated files did not export cleanly, e.g. {failed[0]}")
-    with st.stage("map (Curation -> triples)") as row:
-        mapped = [curation_triples(r.curation, iris) for r in results if r.curation is not None]
-        row["triples emitted"] = sum(len(t) for _, t in mapped)
+    with st.stage("map (Curation -> own + shared triples)") as row:
+        rdfs = [curation_rdf(r.curation, iris) for r in results if r.curation is not None]
+        row["triples emitted"] = sum(len(r.own) + len(r.shared) for r in rdfs)
     del results
-    with st.stage("encode (N-Quads lines + union graph)") as row:
-        union = UnionGraph()
-        chunks: list[str] = []
-        for graph, triples in mapped:
-            chunks.append("".join(graph_lines(graph, triples)))
-            union.add_all(triples)
-        row["triples"] = len(union)
-    del mapped
+    with st.stage("sort own triples + N-Triples lines") as row:
+        owns: list[list[Triple]] = [sort_triples(dict.fromkeys(r.own)) for r in rdfs]
+        own_nts = [[nt_line(t) for t in own] for own in owns]
+    blocks: dict[str, list[str]] = {}
+    for name in BLOCK_FORMATS:
+        with st.stage(f"render {FORMAT_LABELS[name]} blocks (per curation)"):
+            blocks[name] = [
+                render_blocks(renderer, own, (name,), nt)[name] for own, nt in zip(owns, own_nts, strict=True)
+            ]
+    with st.stage("render N-Quads lines (per curation)"):
+        nquads = []
+        for rdf, nt in zip(rdfs, own_nts, strict=True):
+            in_graph = f"<{rdf.graph}> .\n"
+            nquads.append("".join(line[:-2] + in_graph for line in nt + [nt_line(t) for t in rdf.shared]))
+    del own_nts
+    checker = None
+    if shapes:
+        with st.stage("validate: compile shapes") as row:
+            compiled = compiled_shapes(tuple(str(p) for p in shapes))
+            row["shape_files"] = len(shapes)
+        with st.stage("validate: each curation (worker half)") as row:
+            checker = SharedValidation(compiled)
+            for rdf, own in zip(rdfs, owns, strict=True):
+                checker.add(validate_curation(compiled, own, rdf.shared, {t[0] for t in own}))
+    else:
+        st.note("validate", "not available: no shape files (kg's shapes/ is empty; pass --shapes DIR)")
+    with st.stage("merge shared nodes (parent)") as row:
+        shared: set[Triple] = set()
+        for rdf in rdfs:
+            shared.update(rdf.shared)
+        row["shared triples"] = len(shared)
+        row["triples"] = sum(len(o) for o in owns) + len(shared)
+    del rdfs, owns
+    if checker is not None:
+        with st.stage("validate: shared nodes + SPARQL constraints (parent half)") as row:
+            found = checker.finish(shared)
+            row["results"] = len(found)
     with st.stage("write N-Quads") as row, open(out_dir / FORMATS["nquads"], "wb") as handle:
-        for chunk in chunks:
-            handle.write(chunk.encode("utf-8"))
-    del chunks
-    with st.stage("write N-Triples") as row, open(out_dir / FORMATS["ntriples"], "wb") as handle:
-        write_ntriples(handle, union)
-    with st.stage("write Turtle") as row, open(out_dir / FORMATS["turtle"], "wb") as handle:
-        write_turtle(handle, union, prefixes)
-    with st.stage("write JSON-LD") as row, open(out_dir / FORMATS["jsonld"], "wb") as handle:
-        write_jsonld(handle, union, prefixes)
+        for text in nquads:
+            handle.write(text.encode("utf-8"))
+    del nquads
+    for name in BLOCK_FORMATS:
+        with (
+            st.stage(f"write {FORMAT_LABELS[name]} (stream blocks + shared nodes)"),
+            open(out_dir / FORMATS[name], "wb") as handle,
+        ):
+            streams = OutputStreams(renderer, {name: handle})
+            for text in blocks[name]:
+                streams.write_blocks({name: text})
+            streams.finish(shared)
+        del blocks[name]
+    total = next(r["triples"] for r in st.rows if "triples" in r)
     for row in st.rows:
-        row.setdefault("triples", len(union))
+        row.setdefault("triples", total)
     return st
 
 
 def parallel(root: Path, jobs: int) -> Stages:
-    """read + parse + map through `kg.export.process_all` with `jobs` worker processes."""
+    """The per-file work (read, parse, map, render all formats) through `process_all`."""
     st = Stages()
     files = discover([root])
-    with st.stage(f"read + parse + map (process_all, jobs={jobs})") as row:
-        outcomes = list(process_all(files, IriScheme(), jobs))
-        row["triples emitted"] = sum(len(o.triples) for o in outcomes)
+    with st.stage(f"read + parse + map + render (process_all, jobs={jobs})") as row:
+        outcomes = list(process_all(files, job(tuple(FORMATS), []), jobs))
+        row["exported"] = sum(o.graph is not None for o in outcomes)
         row["workers_peak_rss_mb"] = peak_rss_children_mb()
     return st
 
 
-def _export(root: Path, out_dir: Path, jobs: int, validate: bool, formats: list[str]) -> Any:
-    if not validate:
+def _export(root: Path, out_dir: Path, jobs: int, shapes: list[Path], formats: list[str]) -> Any:
+    if not shapes:
         return export([root], out_dir, formats, jobs=jobs)
     how = kg_api.export_validate_option()
-    if how == "param":
+    if how == "shapes":
+        return export([root], out_dir, formats, jobs=jobs, shapes=shapes)
+    if how == "validate":
         return export([root], out_dir, formats, jobs=jobs, validate=True)  # type: ignore[call-arg]
     if how == "cli":
         from kg.cli import main
@@ -108,18 +172,21 @@ def _export(root: Path, out_dir: Path, jobs: int, validate: bool, formats: list[
     raise RuntimeError("kg export has no validation option in this tree")
 
 
-def end_to_end(root: Path, out_dir: Path, jobs: int, validate: bool, formats: list[str]) -> Stages:
-    """`kg.export.export` of the whole corpus, all formats unless told otherwise."""
+def end_to_end(root: Path, out_dir: Path, jobs: int, shapes: list[Path], formats: list[str]) -> Stages:
+    """`kg.export.export` of the whole corpus (all formats unless told otherwise)."""
     st = Stages()
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    label = f"kg export {'+ validate ' if validate else ''}({','.join(formats)}; jobs={jobs})"
+    label = f"kg export {'+ validate ' if shapes else ''}({','.join(formats)}; jobs={jobs})"
     with st.stage(label) as row:
-        report = _export(root, out_dir, jobs, validate, formats)
+        report = _export(root, out_dir, jobs, shapes, formats)
         row["workers_peak_rss_mb"] = peak_rss_children_mb()
     if report is not None:
         row["triples"] = report.triples
         row["exported"] = report.count("exported")
+        validation = getattr(report, "validation", None)
+        if validation is not None:
+            row["validation results"] = len(validation)
         if report.count("failed") or report.problems:
             raise RuntimeError(report.summary(out_dir))
     row["bytes"] = sum(p.stat().st_size for p in out_dir.iterdir() if p.is_file())
@@ -127,11 +194,11 @@ def end_to_end(root: Path, out_dir: Path, jobs: int, validate: bool, formats: li
 
 
 def validate(root: Path) -> Stages:
-    """Build in memory (jobs=1), then kg's validation of that build."""
+    """kg.validate's entry point (the `kg validate` module), when this tree has one."""
     st = Stages()
     fn = kg_api.validator()
     if fn is None:
-        st.note("validate", "not available: kg.validate does not exist in this tree")
+        st.note("validate (kg.validate)", "not available: kg.validate does not exist in this tree")
         return st
     with st.stage("build in memory (kg.export.build, jobs=1)") as row:
         built = build([root], jobs=1)
@@ -276,14 +343,15 @@ def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
 _XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
 
 
-def profile(root: Path, out_dir: Path, top: int = 25) -> dict[str, Any]:
-    """cProfile of `kg export` (jobs=1, all formats): the top functions by own and cumulative time."""
+def profile(root: Path, out_dir: Path, shapes: list[Path], top: int = 25) -> dict[str, Any]:
+    """cProfile of `kg export` (jobs=1, all formats, validating when given shapes): the top
+    functions by own and cumulative time."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     prof = cProfile.Profile()
     started = time.perf_counter()
     prof.enable()
-    export([root], out_dir, list(FORMATS), jobs=1)
+    _export(root, out_dir, 1, shapes, list(FORMATS))
     prof.disable()
     seconds = time.perf_counter() - started
     out: dict[str, Any] = {"seconds_under_profiler": seconds}

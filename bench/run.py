@@ -193,7 +193,7 @@ def measure_size(run: Run, n: int) -> None:
         run.child(
             n, "baseline", "baseline (obvious rdflib + pySHACL pipeline)", "baseline", corpus, *shapes, *skips
         )
-    run.child(n, "kg_stages", "kg stage by stage (jobs=1)", "kg-stages", corpus)
+    run.child(n, "kg_stages", "kg stage by stage (jobs=1)", "kg-stages", corpus, *shapes)
     if not args.quick:
         run.child(n, "kg_parallel", "kg read+parse+map, 2 workers", "kg-parallel", corpus, "--jobs", "2")
     for jobs in (1, 2) if not args.quick else (2,):
@@ -206,7 +206,7 @@ def measure_size(run: Run, n: int) -> None:
             "--jobs",
             str(jobs),
         )
-        if caps.get("export_validate"):
+        if caps.get("validate"):
             run.child(
                 n,
                 f"kg_export_v_j{jobs}",
@@ -216,6 +216,7 @@ def measure_size(run: Run, n: int) -> None:
                 "--jobs",
                 str(jobs),
                 "--validate",
+                *shapes,
             )
     if not args.quick:
         run.child(
@@ -229,13 +230,15 @@ def measure_size(run: Run, n: int) -> None:
             "--formats",
             "nquads",
         )
-    if caps.get("validate"):
-        run.child(n, "kg_validate", "kg validate (in-memory build + validate)", "kg-validate", corpus)
+    if caps.get("validate_module") is True:
+        run.child(n, "kg_validate", "kg.validate (in-memory build + validate)", "kg-validate", corpus)
     if caps.get("queries"):
         repeat = "1" if args.quick else str(args.query_repeat)
         run.child(n, "kg_queries", "store load + library queries", "kg-queries", corpus, "--repeat", repeat)
     if not args.quick and n == run.profile_n:
-        m = run.child(n, "kg_profile", "cProfile of kg export (jobs=1)", "kg-profile", corpus)
+        label = f"cProfile of kg export{' + validate' if caps.get('validate') else ''} (jobs=1)"
+        extra = ["--validate", *shapes] if caps.get("validate") else []
+        m = run.child(n, "kg_profile", label, "kg-profile", corpus, *extra)
         run.profile = m.extra.get("profile")
 
 
@@ -243,18 +246,28 @@ def probe(run: Run) -> None:
     """Versions of everything measured, and which optional kg parts exist in this tree."""
     code = (
         "import json, sys\n"
+        "from pathlib import Path\n"
         "from bench.tasks import versions\n"
         "from bench import kg_api, kg_stages\n"
-        "caps = {'validate': kg_api.validator() is not None,\n"
-        "        'export_validate': kg_api.export_validate_option(),\n"
-        "        'store': kg_api.store_ops() is not None,\n"
-        "        'query': kg_api.query_runner() is not None,\n"
+        "def probe(fn):\n"
+        "    try:\n"
+        "        return fn() is not None\n"
+        "    except kg_api.AdapterError as exc:\n"
+        "        return f'error: {exc}'\n"
+        "shapes = sys.argv[1] or None\n"
+        "files = kg_stages.shape_files(Path(shapes) if shapes else None)\n"
+        "caps = {'export_validate': kg_api.export_validate_option(),\n"
+        "        'shape_files': [str(p) for p in files],\n"
+        "        'validate_module': probe(kg_api.validator),\n"
+        "        'store': probe(kg_api.store_ops),\n"
+        "        'query': probe(kg_api.query_runner),\n"
         "        'queries_dir': str(kg_stages.queries_dir() or '')}\n"
+        "caps['validate'] = bool(caps['export_validate'] and files)\n"
         "caps['queries'] = bool(caps['queries_dir'])\n"
         "print(json.dumps({'versions': versions(), 'capabilities': caps}))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, str(run.args.shapes or "")],
         env=run.env,
         cwd=run.args.cache,
         capture_output=True,
@@ -841,8 +854,24 @@ def _notes(run: Run) -> list[str]:
         "- Stage-by-stage runs keep every stage's output in memory before the next stage, unlike the "
         "streaming export; their peak RSS is not the export's (see the pipelines table for that).",
     ]
-    if not run.capabilities.get("validate"):
-        out.append("- validate: not available (kg.validate does not exist in the measured tree).")
+    caps = run.capabilities
+    if not caps.get("validate"):
+        why = (
+            "no shape files (kg's shapes/ is empty in the measured tree; pass --shapes DIR)"
+            if not caps.get("shape_files")
+            else "kg export has no validation option in the measured tree"
+        )
+        out.append(f"- validate: not available: {why}.")
+    else:
+        out.append(
+            f"- validation uses {len(caps['shape_files'])} shape file(s): "
+            + ", ".join(f"`{p}`" for p in caps["shape_files"])
+            + f"; kg validates through `kg export` ({caps.get('export_validate')})."
+        )
+    for part in ("validate_module", "store", "query"):
+        value = caps.get(part)
+        if isinstance(value, str) and value.startswith("error"):
+            out.append(f"- **{part}: present but not recognised by bench/kg_api.py** ({value}).")
     if run.capabilities.get("queries") and not run.capabilities.get("store"):
         out.append(
             "- store load: kg.store does not exist in the measured tree; the store figures are a reference "

@@ -65,19 +65,20 @@ def run_task(args: argparse.Namespace) -> dict[str, Any]:
 
         stages = floor.run(corpus, args.jobs)
     elif args.task == "baseline":
-        from bench import baseline
+        from bench import baseline, kg_stages
 
         shapes = args.shapes
         if shapes is None:
             from kg.resources import resource_dir
 
             shapes = resource_dir("shapes")
+        extra["shape_files"] = [str(p) for p in kg_stages.shape_files(shapes)]
         stages = baseline.run(corpus, work / "baseline-out", shapes, baseline.parse_skips(args.skip))
         extra["shapes"] = str(shapes)
     elif args.task == "kg-stages":
         from bench import kg_stages
 
-        stages = kg_stages.stages(corpus, work / "kg-stages-out")
+        stages = kg_stages.stages(corpus, work / "kg-stages-out", kg_stages.shape_files(args.shapes))
     elif args.task == "kg-parallel":
         from bench import kg_stages
 
@@ -87,7 +88,12 @@ def run_task(args: argparse.Namespace) -> dict[str, Any]:
 
         formats = args.formats.split(",")
         out = work / f"kg-export-j{args.jobs}{'-v' if args.validate else ''}-{'-'.join(formats)}"
-        stages = kg_stages.end_to_end(corpus, out, args.jobs, args.validate, formats)
+        shapes = kg_stages.shape_files(args.shapes) if args.validate else []
+        if args.validate and not shapes:
+            raise SystemExit(
+                "kg-export --validate: no shape files (kg's shapes/ is empty; pass --shapes DIR)"
+            )
+        stages = kg_stages.end_to_end(corpus, out, args.jobs, shapes, formats)
     elif args.task == "kg-validate":
         from bench import kg_stages
 
@@ -101,7 +107,8 @@ def run_task(args: argparse.Namespace) -> dict[str, Any]:
 
         stages = Stages()
         with stages.stage("kg export under cProfile (jobs=1)"):
-            extra["profile"] = kg_stages.profile(corpus, work / "kg-profile-out")
+            shapes = kg_stages.shape_files(args.shapes) if args.validate else []
+            extra["profile"] = kg_stages.profile(corpus, work / "kg-profile-out", shapes)
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(args.task)
     return {
