@@ -341,8 +341,8 @@ def triples_at(run: Run, n: int) -> int | None:
     m = run.results.get(n, {}).get("kg_stages")
     if m is None:
         return None
-    row = m.stage("encode")
-    return int(row["triples"]) if row and "triples" in row else None
+    counts = [int(r["triples"]) for r in m.stages if "triples" in r]
+    return counts[-1] if counts else None
 
 
 def pipelines_table(run: Run) -> list[str]:
@@ -887,8 +887,14 @@ def _notes(run: Run) -> list[str]:
     return out
 
 
-def to_json(run: Run) -> dict[str, Any]:
+def to_json(run: Run, started: dt.datetime, seconds: float) -> dict[str, Any]:
     return {
+        "argv": run.args.argv,
+        "started": started.isoformat(),
+        "seconds": seconds,
+        "seed": run.args.seed,
+        "query_repeat": run.args.query_repeat,
+        "profile_n": run.profile_n,
         "versions": run.versions,
         "capabilities": run.capabilities,
         "machine": machine(),
@@ -912,6 +918,39 @@ def to_json(run: Run) -> dict[str, Any]:
         },
         "profile": run.profile,
     }
+
+
+def from_json(run: Run, path: Path) -> tuple[dt.datetime, float]:
+    """Load a results file written by an earlier run (for --from-json): re-render only."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    run.versions, run.capabilities = data["versions"], data["capabilities"]
+    run.profile, run.profile_n = data.get("profile"), data.get("profile_n")
+    if run.profile_n is None and run.profile is not None:
+        run.profile_n = max((int(n) for n, ms in data["results"].items() if "kg_profile" in ms), default=None)
+    for key in ("argv", "seed", "query_repeat"):
+        if key in data:
+            setattr(run.args, key, data[key])
+    for n_text, ms in data["results"].items():
+        n = int(n_text)
+        for key, m in ms.items():
+            run.results.setdefault(n, {})[key] = Measurement(
+                key=key,
+                label=m["label"],
+                n=n,
+                stages=m["stages"],
+                peak_rss_mb=m["peak_rss_mb"],
+                tree_peak_pss_mb=m["tree_peak_pss_mb"],
+                children_peak_rss_mb=m["children_peak_rss_mb"],
+                wall_seconds=m["wall_seconds"],
+                load=m.get("load", 0.0),
+                extra={"runs": m.get("runs", 1)},
+            )
+    started = (
+        dt.datetime.fromisoformat(data["started"])
+        if "started" in data
+        else dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    )
+    return started, float(data.get("seconds", 0.0))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -962,12 +1001,22 @@ def main(argv: list[str] | None = None) -> int:
         help="N for the cProfile of kg export (default: 10000, or the largest size below it)",
     )
     parser.add_argument(
+        "--from-json",
+        type=Path,
+        default=None,
+        help="do not measure: re-render --out from the raw results of an earlier run",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke mode: fewer pipelines, no profile, one query run (for tests)",
     )
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
+    if args.from_json is not None:  # the command that measured, not this re-rendering one
+        i = args.argv.index("--from-json") if "--from-json" in args.argv else None
+        if i is not None:
+            del args.argv[i : i + 2]
     args.sizes = _sizes(args.sizes)
     args.baseline_sizes = (
         _sizes(args.baseline_sizes) if args.baseline_sizes else [n for n in args.sizes if n <= 10000]
@@ -987,6 +1036,12 @@ def main(argv: list[str] | None = None) -> int:
     candidates = [n for n in args.sizes if n <= args.profile_size]
     run.profile_n = candidates[-1] if candidates else None
 
+    if args.from_json is not None:
+        started, seconds = from_json(run, args.from_json)
+        text = write_report(run, args.out, started, seconds)
+        print(text)
+        run.say(f"wrote {args.out} from {args.from_json}")
+        return 0
     started = dt.datetime.now(dt.timezone.utc)
     t0 = dt.datetime.now().timestamp()
     probe(run)
@@ -995,7 +1050,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = dt.datetime.now().timestamp() - t0
     text = write_report(run, args.out, started, seconds)
     json_path = args.json or args.cache / "results.json"
-    json_path.write_text(json.dumps(to_json(run), indent=1, default=str), encoding="utf-8")
+    json_path.write_text(json.dumps(to_json(run, started, seconds), indent=1, default=str), encoding="utf-8")
     print(text)
     run.say(f"wrote {args.out} and {json_path}")
     return 0
