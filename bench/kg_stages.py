@@ -138,8 +138,10 @@ def parallel(root: Path, jobs: int) -> Stages:
     st = Stages()
     files = discover([root])
     with st.stage(f"read + parse + map + render (process_all, jobs={jobs})") as row:
-        outcomes = list(process_all(files, job(tuple(FORMATS), []), jobs))
-        row["exported"] = sum(o.graph is not None for o in outcomes)
+        exported = 0
+        for outcome in process_all(files, job(tuple(FORMATS), []), jobs):  # consumed as export does
+            exported += outcome.graph is not None
+        row["exported"] = exported
         row["workers_peak_rss_mb"] = peak_rss_children_mb()
     return st
 
@@ -354,7 +356,7 @@ def profile(root: Path, out_dir: Path, shapes: list[Path], top: int = 25) -> dic
     _export(root, out_dir, 1, shapes, list(FORMATS))
     prof.disable()
     seconds = time.perf_counter() - started
-    out: dict[str, Any] = {"seconds_under_profiler": seconds}
+    out: dict[str, Any] = {"seconds_under_profiler": seconds, "validated": bool(shapes)}
     for key in ("tottime", "cumulative"):
         buf = io.StringIO()
         stats = pstats.Stats(prof, stream=buf)

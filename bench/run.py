@@ -589,7 +589,9 @@ def _target_memory(run: Run) -> list[list[str]]:
             [
                 f"N-Quads path streams: peak({nq[-1]:,}) <= {STREAMING_GROWTH:g} x peak({nq[0]:,})",
                 f"N-Quads-only export (jobs=2): {lo.peak_mb:,.0f} MB at {nq[0]:,}, "
-                f"{hi.peak_mb:,.0f} MB at {nq[-1]:,}",
+                f"{hi.peak_mb:,.0f} MB at {nq[-1]:,} (main process {lo.peak_rss_mb:,.0f} -> "
+                f"{hi.peak_rss_mb:,.0f} MB, largest worker {lo.children_peak_rss_mb:,.0f} -> "
+                f"{hi.children_peak_rss_mb:,.0f} MB)",
                 f"{growth:.2f}x",
                 _verdict(growth <= STREAMING_GROWTH),
             ]
@@ -672,6 +674,17 @@ def targets(run: Run) -> list[list[str]]:
     return rows
 
 
+def _floor_scaling_note(items: list[tuple[str, float, float, float]]) -> str:
+    """The floor cannot scale worse than linearly: its ratio shows how much noise there was."""
+    floor = [r for w, _, _, r in items if w.startswith("floor, 1 process: read")]
+    if not floor:
+        return ""
+    return (
+        f" The floor's own read + parse ratio is {floor[0]:.1f}: reading and parsing cannot be "
+        "worse than linear, so a ratio near it reflects the machine (load, page cache), not the code."
+    )
+
+
 def _all(run: Run, key: str) -> list[Measurement]:
     return [run.results[n][key] for n in sorted(run.results) if key in run.results[n]]
 
@@ -711,8 +724,9 @@ def write_report(run: Run, path: Path | None, started: dt.datetime, seconds: flo
         "",
         "    " + " ".join(["python -m bench.run", *args.argv]),
         "",
-        f"Run on {started:%Y-%m-%d %H:%M} UTC, {seconds / 60:.1f} minutes in all; corpus seed {args.seed}, "
-        f"generator version {generate.GENERATOR_VERSION}.",
+        f"Run on {started:%Y-%m-%d %H:%M} UTC"
+        + (f", {seconds / 60:.0f} minutes in all" if seconds else "")
+        + f"; corpus seed {args.seed}, generator version {generate.GENERATOR_VERSION}.",
         "",
         "## Machine and software",
         "",
@@ -775,7 +789,7 @@ def write_report(run: Run, path: Path | None, started: dt.datetime, seconds: flo
             f"## Scaling: time({large:,}) / time({small:,})",
             "",
             f"Linear would be {large / small:g}; the target is at most {TARGET_SCALING:g} "
-            "for every kg stage.",
+            "for every kg stage." + _floor_scaling_note(items),
             "",
         ]
         lines += _table(
@@ -822,7 +836,9 @@ def write_report(run: Run, path: Path | None, started: dt.datetime, seconds: flo
     if run.profile:
         lines += [
             "",
-            f"## Where kg's time goes: cProfile of `kg export` at N={run.profile_n:,} (jobs=1, all formats)",
+            f"## Where kg's time goes: cProfile of `kg export`"
+            f"{' with validation' if run.profile.get('validated', run.capabilities.get('validate')) else ''}"
+            f" at N={run.profile_n:,} (jobs=1, all formats)",
             "",
             f"{run.profile['seconds_under_profiler']:.1f} s under the profiler. Top functions by own time:",
             "",
