@@ -18,8 +18,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from kg.export import InMemoryExport
-
 
 class AdapterError(RuntimeError):
     """A kg module exists but exposes no entry point the benchmark knows how to call."""
@@ -51,45 +49,56 @@ def _first_param_annotation(fn: Callable[..., Any]) -> tuple[str, str]:
     return params[0].name, ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
 
 
-ValidateFn = Callable[[InMemoryExport], Any]
+ValidateFn = Callable[[list[Path], "Path | None"], Any]
 
 
 def validator() -> ValidateFn | None:
-    """A function validating an in-memory export with kg's shapes, or None without kg.validate.
+    """`kg validate SOURCES` as a function (sources, shapes folder or None) -> report, or None
+    without kg.validate.
 
-    Recognised: a function of kg.validate named `validate_export`, `validate_build`,
-    `validate_memory` or `validate` whose first parameter takes an `InMemoryExport`.
+    Recognised (issue 3's module): `validate_inputs(paths, shapes_graph, *, engine=...)` with
+    `load_shapes(location)`; kg's fast engine (`kg.fastshacl.fast_engine`) when it exists, as
+    `kg validate` uses by default.
     """
     module = optional_module("kg.validate")
     if module is None:
         return None
-    for name in ("validate_export", "validate_build", "validate_memory", "validate"):
-        fn = getattr(module, name, None)
-        if callable(fn):
-            _, ann = _first_param_annotation(fn)
-            if "InMemoryExport" in ann:
-                return fn  # type: ignore[no-any-return]
+    validate_inputs = getattr(module, "validate_inputs", None)
+    load_shapes = getattr(module, "load_shapes", None)
+    if callable(validate_inputs) and callable(load_shapes):
+        fast = getattr(optional_module("kg.fastshacl"), "fast_engine", None)
+        takes_engine = "engine" in inspect.signature(validate_inputs).parameters
+
+        def run(paths: list[Path], shapes: Path | None) -> Any:
+            graph = load_shapes(shapes)
+            if fast is not None and takes_engine:
+                return validate_inputs(paths, graph, engine=fast)
+            return validate_inputs(paths, graph)
+
+        return run
     raise AdapterError(
-        "kg.validate exists but no function taking an InMemoryExport was found; adapt "
-        f"bench/kg_api.py:validator(). Public functions: {_public_callables(module)}"
+        "kg.validate exists but has no validate_inputs/load_shapes; adapt bench/kg_api.py:validator(). "
+        f"Public functions: {_public_callables(module)}"
     )
 
 
-def export_validate_option() -> str | None:
-    """How `kg export` validates in this tree: 'shapes' (export(shapes=[...]), kg's fast engine),
-    'validate' (export(validate=True)), 'cli' (`kg export --validate`) or None."""
+def export_validate_modes() -> list[str]:
+    """How `kg export` can validate in this tree, the user-facing way first:
+    'cli' (`kg export --validate`), 'shapes' (`export(shapes=[...])`, validation inside the
+    pipeline), 'validate' (`export(validate=True)`)."""
     from kg import cli
     from kg.export import export
 
-    params = inspect.signature(export).parameters
-    if "shapes" in params:
-        return "shapes"
-    if "validate" in params:
-        return "validate"
+    modes = []
     command = cli.main.commands.get("export")
     if command is not None and any("--validate" in getattr(p, "opts", []) for p in command.params):
-        return "cli"
-    return None
+        modes.append("cli")
+    params = inspect.signature(export).parameters
+    if "shapes" in params:
+        modes.append("shapes")
+    if "validate" in params:
+        modes.append("validate")
+    return modes
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ runner stops, it never skips a stage silently.
 
 from __future__ import annotations
 
-import contextlib
 import cProfile
 import io
 import pstats
@@ -146,15 +145,24 @@ def parallel(root: Path, jobs: int) -> Stages:
     return st
 
 
-def _export(root: Path, out_dir: Path, jobs: int, shapes: list[Path], formats: list[str]) -> Any:
-    if not shapes:
+MODE_LABELS = {
+    "cli": "`kg export --validate` (CLI)",
+    "shapes": "export(shapes=...) (in the pipeline)",
+    "validate": "export(validate=True)",
+}
+
+
+def _export(
+    root: Path, out_dir: Path, jobs: int, mode: str | None, shapes: list[Path], formats: list[str]
+) -> Any:
+    """Export, validating the way `mode` says (None: no validation); the report when there is one."""
+    if mode is None:
         return export([root], out_dir, formats, jobs=jobs)
-    how = kg_api.export_validate_option()
-    if how == "shapes":
+    if mode == "shapes":
         return export([root], out_dir, formats, jobs=jobs, shapes=shapes)
-    if how == "validate":
+    if mode == "validate":
         return export([root], out_dir, formats, jobs=jobs, validate=True)  # type: ignore[call-arg]
-    if how == "cli":
+    if mode == "cli":
         from kg.cli import main
 
         args = [
@@ -168,20 +176,27 @@ def _export(root: Path, out_dir: Path, jobs: int, shapes: list[Path], formats: l
             str(jobs),
             "--validate",
         ]
-        with contextlib.suppress(SystemExit):
+        try:
             main(args, standalone_mode=False)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise RuntimeError(
+                    f"kg export --validate exited with {exc.code} (violations or failures)"
+                ) from None
         return None
-    raise RuntimeError("kg export has no validation option in this tree")
+    raise ValueError(f"unknown validation mode {mode!r}")
 
 
-def end_to_end(root: Path, out_dir: Path, jobs: int, shapes: list[Path], formats: list[str]) -> Stages:
-    """`kg.export.export` of the whole corpus (all formats unless told otherwise)."""
+def end_to_end(
+    root: Path, out_dir: Path, jobs: int, mode: str | None, shapes: list[Path], formats: list[str]
+) -> Stages:
+    """`kg export` of the whole corpus (all formats unless told otherwise), validating per `mode`."""
     st = Stages()
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    label = f"kg export {'+ validate ' if shapes else ''}({','.join(formats)}; jobs={jobs})"
-    with st.stage(label) as row:
-        report = _export(root, out_dir, jobs, shapes, formats)
+    how = f" + validate via {MODE_LABELS[mode]}" if mode else ""
+    with st.stage(f"kg export{how} ({','.join(formats)}; jobs={jobs})") as row:
+        report = _export(root, out_dir, jobs, mode, shapes, formats)
         row["workers_peak_rss_mb"] = peak_rss_children_mb()
     if report is not None:
         row["triples"] = report.triples
@@ -195,20 +210,17 @@ def end_to_end(root: Path, out_dir: Path, jobs: int, shapes: list[Path], formats
     return st
 
 
-def validate(root: Path) -> Stages:
-    """kg.validate's entry point (the `kg validate` module), when this tree has one."""
+def validate(root: Path, shapes_dir: Path | None) -> Stages:
+    """`kg validate SOURCES` (kg.validate.validate_inputs, kg's default engine), when this tree has it."""
     st = Stages()
     fn = kg_api.validator()
     if fn is None:
-        st.note("validate (kg.validate)", "not available: kg.validate does not exist in this tree")
+        st.note("kg validate SOURCES", "not available: kg.validate does not exist in this tree")
         return st
-    with st.stage("build in memory (kg.export.build, jobs=1)") as row:
-        built = build([root], jobs=1)
-        row["triples"] = built.report.triples
-    with st.stage("validate (kg.validate)") as row:
-        result = fn(built)
-        row["result"] = repr(result)[:200]
-        row["triples"] = built.report.triples
+    with st.stage("kg validate SOURCES (kg.validate.validate_inputs: export in memory + validate)") as row:
+        report = fn([root], shapes_dir)
+        row["results"] = len(getattr(report, "results", []))
+        row["triples"] = getattr(report, "triples", None)
     return st
 
 
@@ -345,7 +357,7 @@ def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
 _XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
 
 
-def profile(root: Path, out_dir: Path, shapes: list[Path], top: int = 25) -> dict[str, Any]:
+def profile(root: Path, out_dir: Path, mode: str | None, shapes: list[Path], top: int = 25) -> dict[str, Any]:
     """cProfile of `kg export` (jobs=1, all formats, validating when given shapes): the top
     functions by own and cumulative time."""
     if out_dir.exists():
@@ -353,10 +365,14 @@ def profile(root: Path, out_dir: Path, shapes: list[Path], top: int = 25) -> dic
     prof = cProfile.Profile()
     started = time.perf_counter()
     prof.enable()
-    _export(root, out_dir, 1, shapes, list(FORMATS))
+    _export(root, out_dir, 1, mode, shapes, list(FORMATS))
     prof.disable()
     seconds = time.perf_counter() - started
-    out: dict[str, Any] = {"seconds_under_profiler": seconds, "validated": bool(shapes)}
+    out: dict[str, Any] = {
+        "seconds_under_profiler": seconds,
+        "validated": mode is not None,
+        "how": MODE_LABELS.get(mode or "", "no validation"),
+    }
     for key in ("tottime", "cumulative"):
         buf = io.StringIO()
         stats = pstats.Stats(prof, stream=buf)

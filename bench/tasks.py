@@ -87,17 +87,15 @@ def run_task(args: argparse.Namespace) -> dict[str, Any]:
         from bench import kg_stages
 
         formats = args.formats.split(",")
-        out = work / f"kg-export-j{args.jobs}{'-v' if args.validate else ''}-{'-'.join(formats)}"
+        out = work / f"kg-export-j{args.jobs}-{args.validate or 'none'}-{'-'.join(formats)}"
         shapes = kg_stages.shape_files(args.shapes) if args.validate else []
-        if args.validate and not shapes:
-            raise SystemExit(
-                "kg-export --validate: no shape files (kg's shapes/ is empty; pass --shapes DIR)"
-            )
-        stages = kg_stages.end_to_end(corpus, out, args.jobs, shapes, formats)
+        if args.validate == "shapes" and not shapes:
+            raise SystemExit("kg-export --validate shapes: no shape files (pass --shapes DIR)")
+        stages = kg_stages.end_to_end(corpus, out, args.jobs, args.validate, shapes, formats)
     elif args.task == "kg-validate":
         from bench import kg_stages
 
-        stages = kg_stages.validate(corpus)
+        stages = kg_stages.validate(corpus, args.shapes)
     elif args.task == "kg-queries":
         from bench import kg_stages
 
@@ -108,7 +106,7 @@ def run_task(args: argparse.Namespace) -> dict[str, Any]:
         stages = Stages()
         with stages.stage("kg export under cProfile (jobs=1)"):
             shapes = kg_stages.shape_files(args.shapes) if args.validate else []
-            extra["profile"] = kg_stages.profile(corpus, work / "kg-profile-out", shapes)
+            extra["profile"] = kg_stages.profile(corpus, work / "kg-profile-out", args.validate, shapes)
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(args.task)
     return {
@@ -126,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/kg-bench/work"))
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--validate", action="store_true")
+    parser.add_argument(
+        "--validate", choices=("cli", "shapes", "validate"), default=None, help="how kg export validates"
+    )
     parser.add_argument("--formats", default="turtle,jsonld,ntriples,nquads")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--shapes", type=Path, default=None)
