@@ -919,7 +919,9 @@ def _notes(run: Run) -> list[str]:
         out.append(
             f"- validation uses {len(caps['shape_files'])} shape file(s): "
             + ", ".join(f"`{p}`" for p in caps["shape_files"])
-            + f"; kg validates through `kg export` ({caps.get('export_validate')})."
+            + "; kg export validates through: "
+            + ", ".join(str(m) for m in caps.get("export_validate") or [])
+            + " (cli: `kg export --validate`; shapes: `export(shapes=...)`, inside the pipeline)."
         )
     for part in ("validate_module", "store", "query"):
         value = caps.get(part)
