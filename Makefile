@@ -22,5 +22,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+## Run the benchmark (bench/, issue 5) and regenerate BENCHMARKS.md. SIZES=1000,10000 for a shorter run.
+SIZES ?= 1000,5000,10000,50000
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --sizes $(SIZES)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,390 @@
+"""kg measured stage by stage through its internal functions, and end to end through `export`.
+
+The stage-by-stage run calls what `kg.export.process` (the per-file work, done in the worker
+processes) and `kg.export.export` (the parent) call, in the same order, one stage at a time over
+all files: discover -> read/parse (`kg.sources.read_file`) -> map (`kg.mapping.curation_rdf`)
+-> sort + N-Triples lines -> render each format's blocks (`kg.writers.render_blocks`) -> N-Quads
+lines -> validate a curation (`kg.fastshacl.validate_curation`) -> merge shared nodes ->
+validate shared nodes + SPARQL constraints (`SharedValidation.finish`) -> stream each output
+(`kg.writers.OutputStreams`). An internal API change makes these imports or calls fail: the
+runner stops, it never skips a stage silently.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import re
+import shutil
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import kg_api
+from bench.measure import Stages, peak_rss_children_mb
+from kg.export import FORMATS, Job, build, compiled_shapes, export, process_all
+from kg.fastshacl import SharedValidation, validate_curation
+from kg.mapping import IriScheme, curation_rdf
+from kg.sources import discover, read_file
+from kg.terms import Triple, nt_line
+from kg.vocab import PREFIXES, instance_prefixes, sparql_prefix_header
+from kg.writers import OutputStreams, Renderer, render_blocks, sort_triples
+
+#: Output formats rendered per curation as blocks, in kg's order.
+BLOCK_FORMATS = ("turtle", "jsonld", "ntriples")
+FORMAT_LABELS = {"turtle": "Turtle", "jsonld": "JSON-LD", "ntriples": "N-Triples", "nquads": "N-Quads"}
+
+
+def shape_files(shapes_dir: Path | None) -> list[Path]:
+    """The SHACL files kg validates with: `shapes_dir`, else kg's own `shapes/` folder."""
+    if shapes_dir is None:
+        from kg.resources import resource_dir
+
+        try:
+            shapes_dir = resource_dir("shapes")
+        except FileNotFoundError:
+            return []
+    return sorted(shapes_dir.glob("*.ttl")) if shapes_dir.is_dir() else []
+
+
+def job(formats: tuple[str, ...], shapes: list[Path]) -> Job:
+    iris = IriScheme()
+    prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
+    return Job(iris, formats, tuple(prefixes.items()), tuple(str(p) for p in shapes))
+
+
+def stages(root: Path, out_dir: Path, shapes: list[Path]) -> Stages:
+    """Every stage of `kg export` in one process (jobs=1), each over all files, timed separately."""
+    st = Stages()
+    iris = IriScheme()
+    prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
+    renderer = Renderer(prefixes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with st.stage("discover") as row:
+        files = discover([root])
+        row["files"] = len(files)
+    with st.stage("read + parse (front matter -> Curation)") as row:
+        results = [read_file(f) for f in files]
+        row["exported"] = sum(r.status == "exported" for r in results)
+    failed = [r for r in results if r.status != "exported" or r.problems]
+    if failed:
+        raise RuntimeError(f"{len(failed)} generated files did not export cleanly, e.g. {failed[0]}")
+    with st.stage("map (Curation -> own + shared triples)") as row:
+        rdfs = [curation_rdf(r.curation, iris) for r in results if r.curation is not None]
+        row["triples emitted"] = sum(len(r.own) + len(r.shared) for r in rdfs)
+    del results
+    with st.stage("sort own triples + N-Triples lines") as row:
+        owns: list[list[Triple]] = [sort_triples(dict.fromkeys(r.own)) for r in rdfs]
+        own_nts = [[nt_line(t) for t in own] for own in owns]
+    blocks: dict[str, list[str]] = {}
+    for name in BLOCK_FORMATS:
+        with st.stage(f"render {FORMAT_LABELS[name]} blocks (per curation)"):
+            blocks[name] = [
+                render_blocks(renderer, own, (name,), nt)[name] for own, nt in zip(owns, own_nts, strict=True)
+            ]
+    with st.stage("render N-Quads lines (per curation)"):
+        nquads = []
+        for rdf, nt in zip(rdfs, own_nts, strict=True):
+            in_graph = f"<{rdf.graph}> .\n"
+            nquads.append("".join(line[:-2] + in_graph for line in nt + [nt_line(t) for t in rdf.shared]))
+    del own_nts
+    checker = None
+    if shapes:
+        with st.stage("validate: compile shapes") as row:
+            compiled = compiled_shapes(tuple(str(p) for p in shapes))
+            row["shape_files"] = len(shapes)
+        with st.stage("validate: each curation (worker half)") as row:
+            checker = SharedValidation(compiled)
+            for rdf, own in zip(rdfs, owns, strict=True):
+                checker.add(validate_curation(compiled, own, rdf.shared, {t[0] for t in own}))
+    else:
+        st.note("validate", "not available: no shape files (kg's shapes/ is empty; pass --shapes DIR)")
+    with st.stage("merge shared nodes (parent)") as row:
+        shared: set[Triple] = set()
+        for rdf in rdfs:
+            shared.update(rdf.shared)
+        row["shared triples"] = len(shared)
+        row["triples"] = sum(len(o) for o in owns) + len(shared)
+    del rdfs, owns
+    if checker is not None:
+        with st.stage("validate: shared nodes + SPARQL constraints (parent half)") as row:
+            found = checker.finish(shared)
+            row["results"] = len(found)
+    with st.stage("write N-Quads") as row, open(out_dir / FORMATS["nquads"], "wb") as handle:
+        for text in nquads:
+            handle.write(text.encode("utf-8"))
+    del nquads
+    for name in BLOCK_FORMATS:
+        with (
+            st.stage(f"write {FORMAT_LABELS[name]} (stream blocks + shared nodes)"),
+            open(out_dir / FORMATS[name], "wb") as handle,
+        ):
+            streams = OutputStreams(renderer, {name: handle})
+            for text in blocks[name]:
+                streams.write_blocks({name: text})
+            streams.finish(shared)
+        del blocks[name]
+    total = next(r["triples"] for r in st.rows if "triples" in r)
+    for row in st.rows:
+        row.setdefault("triples", total)
+    return st
+
+
+def parallel(root: Path, jobs: int) -> Stages:
+    """The per-file work (read, parse, map, render all formats) through `process_all`."""
+    st = Stages()
+    files = discover([root])
+    with st.stage(f"read + parse + map + render (process_all, jobs={jobs})") as row:
+        exported = 0
+        for outcome in process_all(files, job(tuple(FORMATS), []), jobs):  # consumed as export does
+            exported += outcome.graph is not None
+        row["exported"] = exported
+        row["workers_peak_rss_mb"] = peak_rss_children_mb()
+    return st
+
+
+MODE_LABELS = {
+    "cli": "`kg export --validate` (CLI)",
+    "shapes": "export(shapes=...) (in the pipeline)",
+    "validate": "export(validate=True)",
+}
+
+
+def _export(
+    root: Path, out_dir: Path, jobs: int, mode: str | None, shapes: list[Path], formats: list[str]
+) -> Any:
+    """Export, validating the way `mode` says (None: no validation); the report when there is one."""
+    if mode is None:
+        return export([root], out_dir, formats, jobs=jobs)
+    if mode == "shapes":
+        return export([root], out_dir, formats, jobs=jobs, shapes=shapes)
+    if mode == "validate":
+        return export([root], out_dir, formats, jobs=jobs, validate=True)  # type: ignore[call-arg]
+    if mode == "cli":
+        from kg.cli import main
+
+        args = [
+            "export",
+            str(root),
+            "-o",
+            str(out_dir),
+            "-f",
+            ",".join(formats),
+            "-j",
+            str(jobs),
+            "--validate",
+        ]
+        try:
+            main(args, standalone_mode=False)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise RuntimeError(
+                    f"kg export --validate exited with {exc.code} (violations or failures)"
+                ) from None
+        return None
+    raise ValueError(f"unknown validation mode {mode!r}")
+
+
+def end_to_end(
+    root: Path, out_dir: Path, jobs: int, mode: str | None, shapes: list[Path], formats: list[str]
+) -> Stages:
+    """`kg export` of the whole corpus (all formats unless told otherwise), validating per `mode`."""
+    st = Stages()
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    how = f" + validate via {MODE_LABELS[mode]}" if mode else ""
+    with st.stage(f"kg export{how} ({','.join(formats)}; jobs={jobs})") as row:
+        report = _export(root, out_dir, jobs, mode, shapes, formats)
+        row["workers_peak_rss_mb"] = peak_rss_children_mb()
+    if report is not None:
+        row["triples"] = report.triples
+        row["exported"] = report.count("exported")
+        validation = getattr(report, "validation", None)
+        if validation is not None:
+            row["validation results"] = len(validation)
+        if report.count("failed") or report.problems:
+            raise RuntimeError(report.summary(out_dir))
+    row["bytes"] = sum(p.stat().st_size for p in out_dir.iterdir() if p.is_file())
+    return st
+
+
+def validate(root: Path, shapes_dir: Path | None) -> Stages:
+    """`kg validate SOURCES` (kg.validate.validate_inputs, kg's default engine), when this tree has it."""
+    st = Stages()
+    fn = kg_api.validator()
+    if fn is None:
+        st.note("kg validate SOURCES", "not available: kg.validate does not exist in this tree")
+        return st
+    with st.stage("kg validate SOURCES (kg.validate.validate_inputs: export in memory + validate)") as row:
+        report = fn([root], shapes_dir)
+        row["results"] = len(getattr(report, "results", []))
+        row["triples"] = getattr(report, "triples", None)
+    return st
+
+
+# -- store and library queries ----------------------------------------------------------------
+
+_PARAM = re.compile(r"^#\s+(\w+)\s+(\w+)\s+(required|optional|default=\S+)")
+
+
+def query_params(text: str) -> list[tuple[str, str, str]]:
+    """(name, type, required|optional|default=X) from a library query's header."""
+    params: list[tuple[str, str, str]] = []
+    in_params = False
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if line.startswith("# Parameters"):
+            in_params = True
+            continue
+        if in_params:
+            m = _PARAM.match(line)
+            if m is None:
+                in_params = False
+                continue
+            params.append((m.group(1), m.group(2), m.group(3)))
+    return params
+
+
+def queries_dir() -> Path | None:
+    import kg
+
+    folder = Path(kg.__file__).resolve().parent / "queries"
+    return folder if folder.is_dir() and any(folder.glob("*.rq")) else None
+
+
+def _values(store: Any, needed: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Parameter values for a query: a frequent topic, a common word, or the declared default."""
+    values: dict[str, Any] = {}
+    for name, type_, mode in needed:
+        if mode.startswith("default="):
+            value: Any = mode.split("=", 1)[1]
+        elif mode == "required":
+            value = {"text": "telehealth", "community": "Pandemic Community", "scheme": "KLAS"}.get(name)
+            if name == "topic":
+                value = _top_topic(store)
+            if value is None:
+                raise RuntimeError(f"no benchmark value for required query parameter {name!r}")
+        else:
+            continue
+        values[name] = int(value) if type_ == "integer" else value
+    return values
+
+
+def _top_topic(store: Any) -> str:
+    q = (
+        sparql_prefix_header()
+        + "SELECT ?label (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?c kg:topic ?t . ?t skos:prefLabel ?label } }"
+        " GROUP BY ?label ORDER BY DESC(?n) ?label LIMIT 1"
+    )
+    return str(next(iter(store.query(q)))["label"].value)
+
+
+def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
+    """Load an embedded store, then each library query, median of `repeat` runs."""
+    import pyoxigraph
+
+    st = Stages()
+    folder = queries_dir()
+    ops = kg_api.store_ops(jobs=2)
+    run = kg_api.query_runner()
+    if folder is None:
+        st.note("library queries", "not available: no kg/queries/*.rq in this tree")
+        return st
+    if store_dir.exists():
+        shutil.rmtree(store_dir)
+    if ops is not None:
+        with st.stage("collect for the store (kg.store.collect: in-memory export, jobs=2)") as row:
+            data = ops.collect([root])
+        with st.stage("store load (kg.store.open_store + load_store)") as row:
+            store: Any = ops.open(store_dir)
+            result = ops.load(store, data)
+            row["result"] = repr(result)[:200]
+            row["quads"] = len(store)
+        del data
+        target: Any = store
+    else:
+        st.note("store load (kg.store)", "not available: kg.store does not exist in this tree")
+        with st.stage("build in memory (kg.export.build, jobs=2)") as row:
+            built = build([root], jobs=2)
+            row["triples"] = built.report.triples
+        with st.stage("store load (reference: pyoxigraph.Store.bulk_load of kg's N-Quads)") as row:
+            store = pyoxigraph.Store(str(store_dir))
+            store.bulk_load(built.nquads(), format=pyoxigraph.RdfFormat.N_QUADS)
+            row["quads"] = len(store)
+        del built
+        target = store
+    names = sorted(folder.glob("*.rq"))
+    header = sparql_prefix_header()
+    for path in names:
+        text = path.read_text(encoding="utf-8")
+        values = _values(store, query_params(text))
+        times: list[float] = []
+        rows = 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            if run is not None:
+                result = run(path.stem, target, **values)
+                rows = len(list(result))
+            else:
+                subs: dict[pyoxigraph.Variable, Any] = {
+                    pyoxigraph.Variable(k): pyoxigraph.Literal(
+                        str(v), datatype=pyoxigraph.NamedNode(_XSD_INT)
+                    )
+                    if isinstance(v, int)
+                    else pyoxigraph.Literal(v)
+                    for k, v in values.items()
+                }
+                solutions: Any = store.query(header + text, substitutions=subs)
+                rows = sum(1 for _ in solutions)
+            times.append(time.perf_counter() - started)
+        how = "kg.query.run" if run is not None else "reference: pyoxigraph Store.query of the .rq text"
+        st.rows.append(
+            {
+                "stage": f"query {path.stem}",
+                "seconds": statistics.median(times),
+                "runs": repeat,
+                "rows": rows,
+                "params": values,
+                "how": how,
+            }
+        )
+    return st
+
+
+_XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
+
+
+def profile(root: Path, out_dir: Path, mode: str | None, shapes: list[Path], top: int = 25) -> dict[str, Any]:
+    """cProfile of `kg export` (jobs=1, all formats, validating when given shapes): the top
+    functions by own and cumulative time."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    prof = cProfile.Profile()
+    started = time.perf_counter()
+    prof.enable()
+    _export(root, out_dir, 1, mode, shapes, list(FORMATS))
+    prof.disable()
+    seconds = time.perf_counter() - started
+    out: dict[str, Any] = {
+        "seconds_under_profiler": seconds,
+        "validated": mode is not None,
+        "how": MODE_LABELS.get(mode or "", "no validation"),
+    }
+    for key in ("tottime", "cumulative"):
+        buf = io.StringIO()
+        stats = pstats.Stats(prof, stream=buf)
+        stats.strip_dirs().sort_stats(key).print_stats(top)
+        out[key] = _trim_pstats(buf.getvalue())
+    return out
+
+
+def _trim_pstats(text: str) -> str:
+    """Keep the table of a pstats printout (drop its preamble)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("ncalls"):
+            return "\n".join(lines[i:]).rstrip()
+    return text.rstrip()

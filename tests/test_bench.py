@@ -1,0 +1,115 @@
+"""The benchmark's own machinery: a deterministic generator whose files kg exports cleanly, a
+baseline that builds the same graph as kg, and a runner that writes a report.
+
+No timing assertions: speed targets live in the benchmark (`python -m bench.run`), not in tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg.export import build, export
+from tests.conftest import ROOT, SHARED
+
+TAXONOMY = SHARED / "corpus" / "taxonomy" / "category-whole-data.json"
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Path:
+    if not TAXONOMY.is_file():
+        pytest.skip(f"taxonomy not present at {TAXONOMY}")
+    return TAXONOMY
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory, taxonomy: Path) -> Path:
+    from bench.generate import generate
+
+    out = tmp_path_factory.mktemp("corpus")
+    generate(30, out, seed=7, taxonomy=taxonomy)
+    return out
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path: Path, corpus: Path, taxonomy: Path) -> None:
+    from bench.generate import generate
+
+    generate(30, tmp_path / "again", seed=7, taxonomy=taxonomy)
+    first, second = _files(corpus), _files(tmp_path / "again")
+    assert len([n for n in first if n.endswith(".md")]) == 30
+    assert first == second
+    generate(30, tmp_path / "other", seed=8, taxonomy=taxonomy)
+    assert _files(tmp_path / "other") != first
+
+
+def test_generated_files_are_shaped_like_the_real_ones(corpus: Path) -> None:
+    names = [p.name for p in corpus.rglob("*.md")]
+    assert all(re.fullmatch(r"[a-z0-9-]+__[a-z0-9-]+__[0-9a-f-]{36}\.md", n) for n in names)
+    for path in corpus.rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("---\naliases: ")
+        assert re.search(r"^date: '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z'$", text, re.MULTILINE)
+        assert "\nopenProjectCustomFields:\n" in text and "  medigyTopics: '[" in text
+        body = text.split("\n---\n\n", 1)[1]
+        assert body.startswith("<") and 1000 <= len(body.encode()) <= 3000
+
+
+def test_every_generated_file_exports_with_kg(tmp_path: Path, corpus: Path) -> None:
+    report = export([corpus], tmp_path / "out", jobs=1)
+    assert report.count("exported") == 30
+    assert report.count("failed") == 0 and report.count("skipped") == 0
+    assert report.problems == 0
+
+
+_DATETIME = re.compile(r'"([^"]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#dateTime>')
+
+
+def _canonical(lines: list[str]) -> set[str]:
+    """N-Triples lines with dateTime literals compared by value (rdflib writes Z as +00:00)."""
+
+    def norm(m: re.Match[str]) -> str:
+        return f'"{dt.datetime.fromisoformat(m.group(1)).isoformat()}"^^<dt>'
+
+    return {_DATETIME.sub(norm, line) for line in lines if line.strip()}
+
+
+def test_baseline_builds_the_same_graph_as_kg(corpus: Path) -> None:
+    from bench import baseline
+    from bench.floor import list_files
+
+    graph = baseline.build(baseline.parse(list_files(corpus), corpus))
+    ours = _canonical(graph.serialize(format="nt").splitlines())
+    theirs = _canonical(build([corpus], jobs=1).ntriples().decode("utf-8").splitlines())
+    assert ours == theirs
+
+
+def test_quick_run_writes_a_markdown_report(tmp_path: Path) -> None:
+    out = tmp_path / "BENCHMARKS.md"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "bench.run", "--sizes", "50", "--quick", "--out", str(out)]
+    done = subprocess.run(
+        [*cmd, "--cache", str(tmp_path / "cache"), "--kg-root", str(ROOT)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks")
+    assert "| pipeline | N | seconds | curations/s | triples/s | peak memory MB |" in text
+    assert re.search(r"^\| kg export, all formats, jobs=2 \| 50 \| [0-9.]+ \|", text, re.MULTILINE)
+    assert re.search(r"^\| floor, 1 process \| 50 \|", text, re.MULTILINE)
+    assert "## Targets" in text and "## Machine and software" in text
