@@ -461,12 +461,11 @@ def export(
     started = time.perf_counter()
     iris = iris or IriScheme()
     job = _job(iris, [f for f in FORMATS if f in formats], shapes)
-    names = {name: FORMATS[name] for name in job.formats}
     parts = incremental.fingerprint(
         {"base_iri": iris.base, "asset_base": iris.asset_base, "formats": job.formats}
     )
     with _output_folder(out_dir):
-        previous = incremental.Previous(out_dir, parts, job.formats, names)
+        previous = incremental.Previous(out_dir, parts, job.formats, {n: FORMATS[n] for n in job.formats})
         why_full = (
             "--full"
             if full
@@ -474,38 +473,57 @@ def export(
             if job.shapes
             else previous.why_not or None
         )
-        usable = None if why_full else previous
-        reuse = incremental.Reuse()
-        shared: set[Triple] = set()
+        staged = partial(_export_staged, sources, out_dir, job, parts, strict, jobs, progress, previous)
         try:
-            with _StagedOutputs(out_dir) as staged:
-                handles = {name: staged.open(FORMATS[name]) for name in job.formats}
-                streams = OutputStreams(_renderer(job.prefixes), handles)
-                recorder = incremental.Recorder(handles, usable)
-                blocks = incremental.BlockWriter(handles, streams, usable)
-
-                def write(outcome: FileOutcome) -> None:
-                    recorder.add(outcome, {} if outcome.graph is None else blocks.write(outcome))
-
-                def outcomes(files: list[SourceFile]) -> Iterator[FileOutcome]:
-                    produce = partial(process_all, job=job, jobs=jobs)
-                    return incremental.outcomes(files, usable, produce, shared, reuse)
-
-                report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared)
-                blocks.flush()
-                streams.finish(shared)
-                for handle in handles.values():
-                    handle.flush()
-                manifest = recorder.manifest(
-                    parts, previous, why_full, {names[n]: h for n, h in handles.items()}
-                )
-                staged.open(incremental.MANIFEST_NAME).write(manifest)
-                report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
-                staged.open(REPORT_NAME).write(report.to_bytes())
+            try:
+                report = staged(why_full)
+            except incremental.ManifestError as exc:  # found damaged midway: start again, in full
+                report = staged(str(exc))
         finally:
             previous.close()
-    report.reuse, report.why_full = reuse, why_full
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _export_staged(
+    sources: list[Path],
+    out_dir: Path,
+    job: Job,
+    parts: dict[str, object],
+    strict: bool,
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+    previous: incremental.Previous,
+    why_full: str | None,
+) -> ExportReport:
+    """One attempt at `export`: all outputs staged, renamed only if it completes."""
+    usable = None if why_full else previous
+    names = {name: FORMATS[name] for name in job.formats}
+    reuse = incremental.Reuse()
+    shared: set[Triple] = set()
+    with _StagedOutputs(out_dir) as staged:
+        handles = {name: staged.open(FORMATS[name]) for name in job.formats}
+        streams = OutputStreams(_renderer(job.prefixes), handles)
+        recorder = incremental.Recorder(handles, usable)
+        blocks = incremental.BlockWriter(handles, streams, usable)
+
+        def write(outcome: FileOutcome) -> None:
+            recorder.add(outcome, {} if outcome.graph is None else blocks.write(outcome))
+
+        def outcomes(files: list[SourceFile]) -> Iterator[FileOutcome]:
+            produce = partial(process_all, job=job, jobs=jobs)
+            return incremental.outcomes(files, usable, produce, shared, reuse)
+
+        report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared)
+        blocks.flush()
+        streams.finish(shared)
+        for handle in handles.values():
+            handle.flush()
+        manifest = recorder.manifest(parts, previous, why_full, {names[n]: h for n, h in handles.items()})
+        staged.open(incremental.MANIFEST_NAME).write(manifest)
+        report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
+        staged.open(REPORT_NAME).write(report.to_bytes())
+    report.reuse, report.why_full = reuse, why_full
     return report
 
 

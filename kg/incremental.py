@@ -227,10 +227,13 @@ class Previous:
 
         i = self.index[path]
         files = self.files
-        problems = [
-            Problem(path, p["field"], p["message"], p["value"], p["severity"])
-            for p in self.problems.get(i, ())
-        ]
+        try:
+            problems = [
+                Problem(path, p["field"], p["message"], p["value"], p["severity"])
+                for p in self.problems.get(i, ())
+            ]
+        except (KeyError, TypeError) as exc:
+            raise ManifestError(f"the manifest is damaged (problems of {path}: {exc})") from None
         return FileOutcome(
             ParseResult(path, files["status"][i], reason=files["reason"][i], problems=problems),
             files["graph"][i],
@@ -250,10 +253,13 @@ class Previous:
         triples the reused files still need, without reading the other 99%.
         """
         refs = self.refs
-        for row, indices in enumerate(self.files["shared"]):
-            if indices and row not in reused:
-                for i in indices.split(","):
-                    refs[int(i)] -= 1
+        try:
+            for row, indices in enumerate(self.files["shared"]):
+                if indices and row not in reused:
+                    for i in indices.split(","):
+                        refs[int(i)] -= 1
+        except (AttributeError, ValueError, IndexError) as exc:
+            raise ManifestError(f"the manifest is damaged (shared: {exc})") from None
         return {triple for triple, count in zip(self.shared, refs, strict=True) if count > 0}
 
     def close(self) -> None:
@@ -479,8 +485,8 @@ def _copy_range(source: int, target: int, start: int, size: int) -> None:
             if exc.errno not in (errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP):
                 raise
             copied = os.write(target, os.pread(source, min(size - done, 1 << 24), start + done))
-        if copied == 0:
-            raise OSError(errno.EIO, "a previous output ended early (changed during the export?)")
+        if copied == 0:  # the export starts again, in full
+            raise ManifestError("a previous output ended before the manifest said (changed meanwhile?)")
         done += copied
 
 

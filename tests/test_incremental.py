@@ -299,3 +299,37 @@ def test_shared_table_drops_triples_no_file_uses_any_more(tmp_path: Path) -> Non
     write_tree(src, {"c0.md": curation("c0", "Retitled", topics=("KLAS: New 2 0",))})
     report = assert_same_as_full_export(src, out, fresh)  # reuses rows of the renumbered table
     assert report.reuse is not None and report.reuse.reused == 7
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d["files"]["shared"].__setitem__(1, "x,y"),  # noticed only while seeding
+        lambda d: d["files"]["shared"].__setitem__(1, "99999"),
+        lambda d: d["files"]["problems"].__setitem__(0, [0, [{"no": "keys"}]]),  # while reusing it
+    ],
+)
+def test_a_manifest_found_damaged_midway_means_starting_again_in_full(
+    tmp_path: Path, damage: Callable[[dict[str, Any]], None]
+) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_tree(
+        src, {"a.md": curation("a").replace("id: 1", "id: 1\ndate: 2021-02-30"), "b.md": curation("b")}
+    )
+    export([src], out)
+    _edit_manifest(out, damage)
+    write_tree(src, {"b.md": curation("b", "Edited")})  # a.md reused, b.md not
+    report = assert_same_as_full_export(src, out, tmp_path / "fresh")
+    assert report.why_full is not None and "damaged" in report.why_full
+    assert export([src], out).why_full is None
+
+
+def test_a_previous_output_cut_short_while_copying_means_starting_again_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out)
+    monkeypatch.setattr(incremental.os, "copy_file_range", lambda *args: 0)  # as if it ended early
+    report = assert_same_as_full_export(src, out, tmp_path / "fresh")
+    assert report.why_full is not None and "ended before the manifest said" in report.why_full
