@@ -113,3 +113,22 @@ def test_quick_run_writes_a_markdown_report(tmp_path: Path) -> None:
     assert re.search(r"^\| kg export, all formats, jobs=2 \| 50 \| [0-9.]+ \|", text, re.MULTILINE)
     assert re.search(r"^\| floor, 1 process \| 50 \|", text, re.MULTILINE)
     assert "## Targets" in text and "## Machine and software" in text
+
+
+@pytest.mark.corpus
+def test_baseline_and_kg_give_the_same_graph_on_the_real_corpus(corpus_dir: Path) -> None:
+    """Speed never changes results: the plain rdflib pipeline and kg's fast path agree."""
+    import pyoxigraph
+
+    from bench import baseline
+    from bench.floor import list_files
+
+    def canonical_lines(nt: bytes) -> list[str]:  # Oxigraph re-serializes: one escaping style
+        triples = pyoxigraph.parse(nt, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        return pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES).decode().splitlines()
+
+    graph = baseline.build(baseline.parse(list_files(corpus_dir), corpus_dir))
+    plain = _canonical(canonical_lines(graph.serialize(format="nt", encoding="utf-8")))
+    fast = _canonical(canonical_lines(build([corpus_dir], jobs=2).ntriples()))
+    assert len(plain) == len(fast) > 16000
+    assert plain == fast
