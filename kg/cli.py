@@ -49,6 +49,22 @@ def _formats(values: tuple[str, ...]) -> list[str]:
     return chosen or list(FORMATS)
 
 
+def _check_base_iri(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.endswith(("/", "#")):
+        raise click.BadParameter("must end with '/' or '#'")
+    return value
+
+
+#: --base-iri, shared by every command that mints IRIs (export, validate and load on sources).
+_base_iri_option = click.option(
+    "--base-iri",
+    default=DEFAULT_BASE_IRI,
+    show_default=True,
+    callback=_check_base_iri,
+    help="Base under which curation, topic, brand... IRIs are minted (sources only).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kg")
 def main() -> None:
@@ -73,12 +89,7 @@ def main() -> None:
     multiple=True,
     help="turtle, jsonld, ntriples, nquads or all (repeat or comma-separate). Default: all.",
 )
-@click.option(
-    "--base-iri",
-    default=DEFAULT_BASE_IRI,
-    show_default=True,
-    help="Base under which curation, topic, brand... IRIs are minted.",
-)
+@_base_iri_option
 @click.option(
     "--asset-base", default=None, help="Base IRI for relative image/PDF hrefs. Default: BASE-IRI + 'asset/'."
 )
@@ -129,8 +140,6 @@ def export_command(
       kg export ../shared/corpus/curations --validate   # same as kg validate on the sources
     """
     chosen = _formats(formats)
-    if not base_iri.endswith(("/", "#")):
-        raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
     paths = list(sources) or [examples_dir()]
     show_progress = sys.stderr.isatty()
     bar = None
@@ -244,12 +253,7 @@ def _validate_export(out_dir: Path, formats: list[str], sources: list[Path], bas
     default=None,
     help="Folder (or file) of SHACL shapes to use instead of the packaged ones.",
 )
-@click.option(
-    "--base-iri",
-    default=DEFAULT_BASE_IRI,
-    show_default=True,
-    help="Base IRI used when exporting curation sources in memory.",
-)
+@_base_iri_option
 @click.option(
     "--engine",
     type=click.Choice(ENGINE_NAMES),
@@ -284,8 +288,6 @@ def validate_command(
     from kg.writers import atomic_writer
 
     threshold = severity_named(fail_on)
-    if not base_iri.endswith(("/", "#")):
-        raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
     try:
         shapes_graph = load_shapes(shapes)
         report = validate_inputs(
@@ -379,7 +381,7 @@ def _fail(command: str, message: str) -> NoReturn:
 @_store_option
 @click.option("--endpoint", default=None, help="Load into a remote store: its Graph Store Protocol URL.")
 @_remote_options
-@click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base IRI for sources.")
+@_base_iri_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
 def load_command(
     data: tuple[Path, ...],
@@ -408,8 +410,6 @@ def load_command(
       kg load outputs/curations.nq --endpoint http://localhost:7878/store
     """
     _log_to_stderr()
-    if not base_iri.endswith(("/", "#")):
-        raise click.BadParameter("must end with '/' or '#'", param_hint="--base-iri")
     if endpoint is not None and _given("store_dir"):
         raise click.UsageError("choose one of --store, --endpoint")
     paths = list(data) or [examples_dir()]
