@@ -17,7 +17,7 @@ import click
 from click.core import ParameterSource
 
 from kg import __version__
-from kg.export import FORMATS, StrictError, export
+from kg.export import FORMATS, ExportReport, StrictError, export
 from kg.mapping import IriScheme
 from kg.query import QueryError, Target, adhoc, bind, describe_library, execute, format_table, resolve
 from kg.remote import PASSWORD_ENV, USER_ENV, Endpoint, RemoteError
@@ -160,6 +160,7 @@ def export_command(
             strict=strict,
             jobs=jobs,
             progress=progress if show_progress else None,
+            shapes=_packaged_shapes() if run_validation else (),
             full=full,
         )
     except SourceError as exc:
@@ -181,7 +182,7 @@ def export_command(
         if bar is not None:
             bar.render_finish()
     click.echo(report.summary(out_dir), err=True)
-    validated = _validate_export(out_dir, chosen, paths, base_iri) if run_validation else 0
+    validated = _report_validation(report) if run_validation else 0
     sys.exit(max(report.exit_code(), validated))
 
 
@@ -200,23 +201,24 @@ def _engine(name: str) -> Engine:
     return fast_engine if name == "fast" else pyshacl_engine
 
 
-def _validate_export(out_dir: Path, formats: list[str], sources: list[Path], base_iri: str) -> int:
-    """`kg export --validate`: validate what was exported; summary and violations on stderr.
+def _packaged_shapes() -> list[Path]:
+    from kg.validate import ValidationError, shape_files
 
-    Reads the N-Quads just written (their graphs give each result its source file), or
-    exports the sources again in memory when N-Quads were not among the formats.
-    """
-    from kg.reports import text_report
-    from kg.validate import ValidationError, load_shapes, validate_inputs
-
-    data = [out_dir / FORMATS["nquads"]] if "nquads" in formats else sources
     try:
-        report = validate_inputs(data, load_shapes(), iris=IriScheme(base_iri), engine=_engine("fast"))
+        return shape_files()
     except ValidationError as exc:
-        click.echo(f"kg export --validate: {exc}", err=True)
-        return 2
-    click.echo(text_report(report, "Violation", show="Violation").rstrip("\n"), err=True)
-    return 0 if report.conforms("Violation") else 1
+        raise click.UsageError(str(exc)) from None
+
+
+def _report_validation(report: ExportReport) -> int:
+    """`kg export --validate`: the results the workers found; summary and violations on stderr."""
+    from kg.reports import text_report
+    from kg.validate import report_from_pipeline
+
+    assert report.validation is not None
+    validation = report_from_pipeline(report.validation, report.graph_files, report.triples)
+    click.echo(text_report(validation, "Violation", show="Violation").rstrip("\n"), err=True)
+    return 0 if validation.conforms("Violation") else 1
 
 
 @main.command("validate")

@@ -202,6 +202,7 @@ class ExportReport:
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
     validation: list[Result] | None = None  # SHACL results when the export validated
+    graph_files: dict[str, list[str]] = field(default_factory=dict)  # graph IRI -> source paths
     changed_during_run: list[str] = field(default_factory=list)  # edited or removed while read
     reuse: incremental.Reuse | None = None  # set by an export into a folder
     why_full: str | None = None  # why an export did not reuse the previous one
@@ -380,6 +381,7 @@ def _run(
     report.changed_during_run = changed_since(files, stamps)
     if checker is not None:
         report.validation = checker.finish(shared)
+        report.graph_files = dict(files_of_graph)
         duplicated = [paths for paths in files_of_graph.values() if len(paths) > 1]
         if duplicated:
             report.validation = _revalidate_duplicates(report.validation, duplicated, files, job)

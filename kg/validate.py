@@ -580,3 +580,40 @@ def load_shapes(location: Path | None = None) -> Graph:
         graph.bind(prefix, ns)
     graph.bind("kgsh", SHAPES_NS)
     return graph
+
+
+def report_from_pipeline(
+    results: list[Any], graph_files: Mapping[str, list[str]], triples: int
+) -> ValidationReport:
+    """The fast engine's results from inside the export pipeline (`kg export --validate`),
+    located without an rdflib data graph: a curation, its child nodes (`/source`, ...) and its
+    graph by the graph's source files; shared nodes (topics, brands, ...) carry no file."""
+    curation_files: dict[str, tuple[str, ...]] = {}
+    for graph_iri, paths in graph_files.items():
+        files = tuple(sorted(set(paths)))
+        curation_files[graph_iri] = files
+        curation = curation_of_graph(graph_iri)
+        if curation is not None:
+            curation_files[curation] = files
+    located = []
+    for r in results:
+        focus = r.focus if isinstance(r.focus, str) else r.focus.lexical
+        files = curation_files.get(focus) or curation_files.get(focus.rsplit("/", 1)[0], ())
+        value = None if r.value is None else (r.value if isinstance(r.value, str) else r.value.lexical)
+        located.append(
+            ValidationResult(
+                focus_node=focus,
+                path=r.path,
+                value=value,
+                severity=_severity(URIRef(r.severity)),
+                message=r.message or "",
+                source_shape=r.shape,
+                constraint_component=r.component,
+                source_files=files,
+                key=SHAPE_KEYS.get(r.shape) or CURATION_KEYS.get(r.path or ""),
+            )
+        )
+    all_files = sorted({p for paths in graph_files.values() for p in paths})
+    return ValidationReport(
+        sorted(located, key=_order), Graph(), files=all_files, triples=triples, curations=len(graph_files)
+    )
