@@ -246,10 +246,6 @@ class CompiledShapes:
     targeted: list[Shape]
     sparql_predicates: frozenset[str]
 
-    @property
-    def sparql_shapes(self) -> list[Shape]:
-        return [s for s in _walk(self.targeted) if s.sparql]
-
 
 def _walk(shapes: Iterable[Shape]) -> Iterator[Shape]:
     seen: set[str] = set()
@@ -361,10 +357,6 @@ class Index:
                 found.update(props.get(predicate, ()))
             self._objects_of[predicate] = found
         return found
-
-
-def build_index(triples: Iterable[Triple]) -> Index:
-    return Index(triples)
 
 
 def _is_instance(index: Index, node: Object, cls: str) -> bool:
@@ -563,7 +555,7 @@ def validate_curation(
     compiled: CompiledShapes, own: list[Triple], shared: list[Triple], own_subjects: set[str]
 ) -> LocalOutcome:
     """Validate one curation graph: own focus nodes now, shared ones deferred to the parent."""
-    index = build_index([*own, *shared])
+    index = Index([*own, *shared])
     validator = Validator(compiled)
     results: list[Result] = []
     deferred: list[tuple[int, str]] = []
@@ -594,33 +586,36 @@ class SharedValidation:
 
     def finish(self, shared: Iterable[Triple]) -> list[Result]:
         shared = list(shared)
-        index = build_index(shared)
+        index = Index(shared)
         validator = Validator(self.compiled)
         for number, node in sorted(self.deferred):
             self.results.extend(validator.validate_focus(self.compiled.targeted[number], node, index))
         wanted = self.compiled.sparql_predicates
         lines = self.sparql_lines + [nt_line(t) for t in shared if t[1] in wanted]
-        self.results.extend(run_sparql_constraints(self.compiled, lines, index, self.deferred))
+        self.results.extend(run_sparql_constraints(self.compiled, lines, self.deferred))
         return self.results
 
 
 def run_sparql_constraints(
-    compiled: CompiledShapes,
-    nt_lines: list[str],
-    shared_index: Index,
-    deferred: set[tuple[int, str]],
+    compiled: CompiledShapes, nt_lines: list[str], deferred: set[tuple[int, str]]
 ) -> list[Result]:
-    """Run each SPARQL constraint once over the needed triples; keep rows for focus nodes."""
-    sparql_shapes = [(n, s) for n, s in enumerate(compiled.targeted)]
-    if not any(s.sparql for s in _walk(compiled.targeted)):
+    """Run each SPARQL constraint once over the needed triples; keep rows for focus nodes.
+
+    Focus nodes come from the store (targetClass, targetNode) and from `deferred`, the
+    (shape number, node) pairs found elsewhere (targetObjectsOf, shared nodes).
+    """
+    roots = [(n, root) for n, root in enumerate(compiled.targeted) if any(s.sparql for s in _walk([root]))]
+    if not roots:
         return []
     store = pyoxigraph.Store()
     store.bulk_load("".join(dict.fromkeys(nt_lines)).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
     type_index = _type_index(store)
+    found_elsewhere: dict[int, set[Object]] = defaultdict(set)
+    for number, node in deferred:
+        found_elsewhere[number].add(node)
     results: list[Result] = []
-    for number, root in sparql_shapes:
-        focus = _focus_from_store(root, store, type_index)
-        focus |= {node for n, node in deferred if n == number}
+    for number, root in roots:
+        focus = _focus_from_store(root, store, type_index) | found_elsewhere[number]
         for shape in _walk([root]):
             for constraint in shape.sparql:
                 query = constraint.query
@@ -720,7 +715,7 @@ def validate_triples(compiled: CompiledShapes, triples: list[Triple]) -> list[Re
                 focus_by_shape.add((number, node))
     wanted = compiled.sparql_predicates
     lines = [nt_line(t) for t in triples if t[1] in wanted]
-    results.extend(run_sparql_constraints(compiled, lines, index, focus_by_shape))
+    results.extend(run_sparql_constraints(compiled, lines, focus_by_shape))
     return results
 
 
