@@ -89,8 +89,10 @@ class Run:
     def say(self, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    def child(self, n: int, key: str, label: str, task: str, corpus: Path, *opts: str) -> Measurement:
+    def child(self, n: int, key: str, label: str, task: str, corpus: Path, *opts: str) -> Measurement | None:
         """Run one task in fresh child processes (best of --repeat runs) and keep the result."""
+        if self.args.only and key not in self.args.only:
+            return None
         work = self.args.cache / "work" / str(n)
         work.mkdir(parents=True, exist_ok=True)
         once = ("kg-profile", "kg-queries", "baseline")
@@ -265,7 +267,8 @@ def measure_size(run: Run, n: int) -> None:
     if not args.quick and n == run.profile_n:
         label = f"cProfile of kg export{' + validate' if primary else ''} (jobs=1)"
         m = run.child(n, "kg_profile", label, "kg-profile", corpus, *validate_opts)
-        run.profile = m.extra.get("profile")
+        if m is not None:
+            run.profile = m.extra.get("profile")
 
 
 def probe(run: Run) -> None:
@@ -504,6 +507,15 @@ def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("**PASS**" if ok else "**FAIL**")
 
 
+def _load_note(*ms: Measurement) -> str:
+    """A warning when a compared run had more runnable processes than cores (noisy timing)."""
+    cores = os.cpu_count() or 1
+    worst = max((m.load for m in ms), default=0.0)
+    return (
+        f" ⚠ load {worst:.1f} on {cores} cores during these runs: timings unreliable" if worst > cores else ""
+    )
+
+
 def _validated(m: Measurement) -> bool:
     return m.stage("validate") is not None
 
@@ -524,7 +536,8 @@ def _speedup_row(run: Run, n: int) -> list[str]:
         f"full pipeline >= {TARGET_SPEEDUP:g}x faster than the baseline (N={n:,})",
         f"baseline {'≥ ' if lower else ''}{b.seconds:.1f} s"
         + (f" ({'; '.join(r['stage'] for r in b.skipped())} not run)" if lower else "")
-        + f", {k.label} {k.seconds:.1f} s{extra}",
+        + f", {k.label} {k.seconds:.1f} s{extra}"
+        + _load_note(b, k),
         f"{'≥ ' if lower else ''}{ratio:.1f}x",
         _verdict(ok) if ok is not None else "n/a (lower bound below the target)",
     ]
@@ -577,10 +590,16 @@ def _target_floor(run: Run) -> list[list[str]]:
         if "floor1" in run.results[n] and "kg_export_j1" in run.results[n]:
             r1 = run.results[n]["kg_export_j1"].seconds / run.results[n]["floor1"].seconds
             extra = f"; jobs=1 vs 1-process floor: {r1:.1f}x"
+        trend = ", ".join(
+            f"{m:,}: {run.results[m]['kg_export_j2'].seconds / run.results[m]['floor2'].seconds:.1f}x"
+            for m in sorted(run.results)
+            if "floor2" in run.results[m] and "kg_export_j2" in run.results[m]
+        )
         rows.append(
             [
                 f"export without validation within {TARGET_FLOOR_RATIO:g}x of the floor (N={n:,})",
-                f"kg export (jobs=2) {k2.seconds:.1f} s, floor (2 processes) {f2.seconds:.1f} s{extra}",
+                f"kg export (jobs=2) {k2.seconds:.1f} s, floor (2 processes) {f2.seconds:.1f} s{extra}; "
+                f"jobs=2 ratio by N: {trend}" + _load_note(k2, f2),
                 f"{ratio:.1f}x",
                 _verdict(ratio <= TARGET_FLOOR_RATIO),
             ]
@@ -687,12 +706,11 @@ def _target_cores(run: Run) -> list[list[str]]:
         rows.append(
             [
                 f"both cores used where it pays (N={n:,})",
-                f"kg export jobs=1 {j1.seconds:.1f} s, jobs=2 {j2.seconds:.1f} s",
+                f"kg export jobs=1 {j1.seconds:.1f} s, jobs=2 {j2.seconds:.1f} s" + _load_note(j1, j2),
                 f"{j1.seconds / j2.seconds:.2f}x",
                 _verdict(j1.seconds / j2.seconds > 1.2),
             ]
         )
-    return rows
     return rows
 
 
@@ -907,6 +925,16 @@ def _notes(run: Run) -> list[str]:
         "- Stage-by-stage runs keep every stage's output in memory before the next stage, unlike the "
         "streaming export; their peak RSS is not the export's (see the pipelines table for that).",
     ]
+    cores = os.cpu_count() or 1
+    loads = [m.load for ms in run.results.values() for m in ms.values()]
+    busy = [x for x in loads if x > cores]
+    if busy:
+        out.append(
+            f"- The machine was shared: {len(busy)} of {len(loads)} runs had a 1-minute load average above "
+            f"its {cores} cores (up to {max(busy):.1f}; see the *load* column). Their seconds include "
+            "waiting for the CPU; ratios between runs made at different loads (and jobs=2 vs jobs=1) are "
+            "unreliable there, and targets computed from them are marked ⚠."
+        )
     caps = run.capabilities
     if not caps.get("validate"):
         why = (
@@ -1056,6 +1084,11 @@ def main(argv: list[str] | None = None) -> int:
         help="N for the cProfile of kg export (default: 10000, or the largest size below it)",
     )
     parser.add_argument(
+        "--only",
+        default="",
+        help="measure only these pipelines (keys as in the results, e.g. floor2,kg_export_j2)",
+    )
+    parser.add_argument(
         "--from-json",
         type=Path,
         default=None,
@@ -1073,6 +1106,7 @@ def main(argv: list[str] | None = None) -> int:
         if i is not None:
             del args.argv[i : i + 2]
     args.sizes = _sizes(args.sizes)
+    args.only = {k.strip() for k in args.only.split(",") if k.strip()}
     args.baseline_sizes = (
         _sizes(args.baseline_sizes) if args.baseline_sizes else [n for n in args.sizes if n <= 10000]
     )
