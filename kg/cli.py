@@ -27,6 +27,7 @@ from kg.store import DEFAULT_STORE, DataError, LoadError, collect, load_endpoint
 from kg.vocab import DEFAULT_BASE_IRI
 
 if TYPE_CHECKING:
+    from kg import sync as sync_module
     from kg.validate import Engine
 
 FORMAT_ALIASES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "nq": "nquads"}
@@ -385,6 +386,8 @@ def _fail(command: str, message: str) -> NoReturn:
 @_remote_options
 @_base_iri_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
+@click.option("--full", is_flag=True, help="Export folder: replace every graph, not only the changed ones.")
+@click.option("--dry-run", is_flag=True, help="Export folder: say what a sync would send, send nothing.")
 def load_command(
     data: tuple[Path, ...],
     store_dir: Path,
@@ -395,22 +398,35 @@ def load_command(
     retries: int,
     base_iri: str,
     jobs: int | None,
+    full: bool,
+    dry_run: bool,
 ) -> None:
     """Load curations into a store, replacing each curation's named graph.
 
-    DATA are curation sources (.md files, folders), exported in memory first, or RDF files:
-    .nq and .trig keep their graphs; .ttl, .nt, .jsonld, ... go into a graph named after the
-    file. With no DATA, the bundled example curations. Loading twice changes nothing; a
-    changed curation keeps only its new values. The store is the embedded one in --store,
-    or a remote one with --endpoint (SPARQL 1.1 Graph Store HTTP Protocol: one PUT per
-    graph; e.g. Oxigraph's /store, Fuseki's /DATASET/data). Exit 0: loaded; 1: loaded, but
-    some source files failed to export; 2: nothing or not everything loaded.
+    DATA is an export folder (written by kg export), curation sources (.md files, folders),
+    exported in memory first, or RDF files: .nq and .trig keep their graphs; .ttl, .nt,
+    .jsonld, ... go into a graph named after the file. With no DATA, the bundled example
+    curations. Loading twice changes nothing; a changed curation keeps only its new values.
+
+    An export folder is synced: only graphs that changed since the store's last sync are
+    replaced, graphs of removed curations are dropped, and the store ends equal to a fresh
+    load of the export (state kept in the store's graph {base}graph/kg-sync; an interrupted
+    sync is completed by running it again).
+
+    The store is the embedded one in --store, or a remote one with --endpoint (SPARQL 1.1
+    Graph Store HTTP Protocol: one PUT or DELETE per graph; e.g. Oxigraph's /store, Fuseki's
+    /DATASET/data). Exit 0: loaded; 1: loaded, but some source files failed to export;
+    2: nothing or not everything loaded.
 
     \b
     Example:
+      kg export ../shared/corpus/curations -o outputs && kg load outputs --store .kg-store
+      kg load outputs --endpoint http://localhost:7878/store --dry-run
       kg load ../shared/corpus/curations --store .kg-store
       kg load outputs/curations.nq --endpoint http://localhost:7878/store
     """
+    from kg import sync
+
     _log_to_stderr()
     if endpoint is not None and _given("store_dir"):
         raise click.UsageError("choose one of --store, --endpoint")
@@ -418,6 +434,21 @@ def load_command(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
+    exports = [p for p in paths if sync.is_export_folder(p)]
+    if exports and len(paths) > 1:
+        raise click.UsageError(f"{exports[0]} is an export folder: sync it on its own, without other DATA")
+    if (full or dry_run) and not exports:
+        raise click.UsageError("--full and --dry-run apply to an export folder (written by kg export)")
+
+    def open_target() -> sync.EmbeddedTarget | sync.RemoteTarget:
+        if endpoint is not None:
+            return sync.RemoteTarget(
+                Endpoint.from_env(endpoint, user=user, password=password, timeout=timeout, retries=retries)
+            )
+        return sync.EmbeddedTarget(open_store(store_dir), str(store_dir))
+
+    if exports:
+        _sync_export(exports[0], open_target, full, dry_run)
     try:
         collected = collect(paths, IriScheme(base_iri), jobs=jobs)
     except (DataError, SourceError) as exc:
@@ -426,15 +457,17 @@ def load_command(
         if report.count("failed"):
             click.echo(report.summary(None), err=True)
     try:
-        if endpoint is not None:
-            target = Endpoint.from_env(
-                endpoint, user=user, password=password, timeout=timeout, retries=retries
-            )
-            result = load_endpoint(target, collected)
-            where = f"PUT to {target.display_url}"
-        else:
-            result = load_store(open_store(store_dir), collected)
-            where = f"replaced in {store_dir}"
+        target = open_target()
+        try:
+            sync.forget(target, base_iri, collected.graphs)
+            if isinstance(target, sync.RemoteTarget):
+                result = load_endpoint(target.endpoint, collected)
+                where = f"PUT to {target.where}"
+            else:
+                result = load_store(target.store, collected)
+                where = f"replaced in {store_dir}"
+        finally:
+            target.close()
     except (RemoteError, DataError) as exc:
         _fail("load", str(exc))
     except LoadError as exc:
@@ -444,6 +477,41 @@ def load_command(
         err=True,
     )
     sys.exit(1 if collected.failed_files() else 0)
+
+
+def _sync_export(
+    folder: Path,
+    open_target: Callable[[], sync_module.EmbeddedTarget | sync_module.RemoteTarget],
+    full: bool,
+    dry_run: bool,
+) -> NoReturn:
+    """`kg load EXPORT_FOLDER`: send what changed since the store's last sync, then exit."""
+    from kg import sync
+    from kg.incremental import Manifest, ManifestError
+
+    try:
+        manifest = Manifest(folder)
+        target = open_target()
+        try:
+            result = sync.sync(target, manifest, full=full, dry_run=dry_run)
+        finally:
+            target.close()
+    except (RemoteError, DataError, ManifestError) as exc:
+        _fail("load", str(exc))
+    except LoadError as exc:
+        _fail("load", f"stopped at {exc.cause}\n{exc.details()}")
+    todo = result.plan
+    verb = "would sync" if dry_run else "synced"
+    since = "" if todo.had_state else " (no sync state in the store yet: every graph sent)"
+    click.echo(
+        f"kg load: {verb} export {todo.export[:12]} to {target.where}: {todo.summary()}{since}"
+        + ("" if dry_run else f"; {result.triples} triples in {result.seconds:.2f} s"),
+        err=True,
+    )
+    failed = manifest.failed_files()
+    if failed:
+        click.echo(f"kg load: {failed} source files failed to export (see {folder}/report.json)", err=True)
+    sys.exit(1 if failed else 0)
 
 
 @main.command("query")

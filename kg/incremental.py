@@ -21,6 +21,7 @@ since the previous export, for `kg load` to send only those; see README "Guarant
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -495,7 +496,8 @@ class Manifest:
 
     A store loaded from export `changes["from"]` becomes equal to a load of this export by
     dropping the graphs in `changes["removed"]` and replacing those in `changes["added"]` and
-    `changes["changed"]` with `nquads(graph)`. A store at any other export needs a full load.
+    `changes["changed"]` with `nquads(graph)`; `graphs` (graph IRI -> digest) lets a consumer
+    that remembers what it loaded work out the same for a store at any other export.
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -508,6 +510,16 @@ class Manifest:
         self.export: str = data["export"]
         self.changes: dict[str, Any] = data["changes"]
         self.graphs: dict[str, str] = data["graphs"]
+        self._ranges: dict[str, list[list[int]]] | None = None
+
+    @property
+    def base_iri(self) -> str | None:
+        """The --base-iri of the export (None in a manifest that does not record it)."""
+        base = self.data.get("settings", {}).get("base_iri")
+        return base if isinstance(base, str) else None
+
+    def failed_files(self) -> int:
+        return sum(1 for status in self.data["files"]["status"] if status == "failed")
 
     def current(self) -> bool:
         """True when every output file is the one this manifest describes (no newer export)."""
@@ -518,15 +530,50 @@ class Manifest:
         except OSError:
             return False
 
+    def ranges(self) -> dict[str, list[list[int]]]:
+        """Graph IRI -> [offset, length] of each of its blocks in `curations.nq`, in file order."""
+        if self._ranges is None:
+            files = self.data["files"]
+            if "nquads" not in files:
+                raise ManifestError(
+                    f"{self.out_dir}: this export has no curations.nq (export with the nquads format)"
+                )
+            ranges: dict[str, list[list[int]]] = {}
+            for graph, where in zip(files["graph"], files["nquads"], strict=True):
+                if graph is not None and where is not None:
+                    ranges.setdefault(graph, []).append(where)
+            self._ranges = ranges
+        return self._ranges
+
+    @contextlib.contextmanager
+    def open_nquads(self) -> Iterator[Callable[[str], bytes]]:
+        """`curations.nq` opened as this manifest describes it: yields `graph -> N-Quads bytes`.
+
+        Raises `ManifestError` when the file is not the one the manifest describes (a newer
+        export renamed its outputs in between): the blocks would be read at wrong offsets.
+        """
+        ranges = self.ranges()
+        try:
+            handle = (self.out_dir / "curations.nq").open("rb")
+        except OSError as exc:
+            raise ManifestError(f"{self.out_dir}: cannot read curations.nq: {exc.strerror or exc}") from None
+        with handle:
+            if _stat(os.fstat(handle.fileno())) != self.data["outputs"].get("curations.nq"):
+                raise ManifestError(
+                    f"{self.out_dir}: curations.nq is not the file this manifest describes "
+                    "(another kg export ran meanwhile?); run the command again"
+                )
+
+            def read(graph: str) -> bytes:
+                where = ranges.get(graph, [])
+                parts = [os.pread(handle.fileno(), size, start) for start, size in where]
+                if any(len(part) != size for part, (_, size) in zip(parts, where, strict=True)):
+                    raise ManifestError(f"{self.out_dir}: curations.nq ends before the manifest says")
+                return b"".join(parts)
+
+            yield read
+
     def nquads(self, graph: str) -> bytes:
         """The N-Quads lines of `graph`, read from `curations.nq` (all of them, in file order)."""
-        files = self.data["files"]
-        if "nquads" not in files:
-            raise ManifestError("this export has no curations.nq (exported without the nquads format)")
-        with (self.out_dir / "curations.nq").open("rb") as handle:
-            parts = []
-            for g, where in zip(files["graph"], files["nquads"], strict=True):
-                if g == graph and where is not None:
-                    handle.seek(where[0])
-                    parts.append(handle.read(where[1]))
-        return b"".join(parts)
+        with self.open_nquads() as read:
+            return read(graph)

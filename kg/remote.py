@@ -8,8 +8,9 @@ HTTP Protocol writes, with credentials, timeouts and bounded retries.
   challenges with Digest (Virtuoso), else Basic; later requests reuse that scheme.
 - Connection errors, HTTP 5xx and 429 are retried `retries` times with exponential backoff
   (`backoff`, 2x, 4x, ... capped at 30 s; a Retry-After header is honoured within that cap).
-  Every request kg sends is idempotent (a query, or a PUT that replaces a graph), so a retry
-  cannot duplicate anything. A read timeout is not retried: the server may still be working.
+  Every request kg sends is idempotent (a query, a GET, a PUT that replaces a graph or a
+  DELETE of one), so a retry cannot duplicate anything. A read timeout is not retried: the
+  server may still be working.
 - A failed request raises `RemoteError` with the method, the URL, the HTTP status and a short
   excerpt of the response body.
 """
@@ -88,6 +89,28 @@ class Endpoint:
             data=ntriples,
             headers={"Content-Type": "application/n-triples"},
         )
+
+    def get_graph(self, graph: str) -> tuple[str, bytes] | None:
+        """Graph Store Protocol: the named graph `graph` as (content type, body); None if absent."""
+        try:
+            response = self._request(
+                "GET", params={"graph": graph}, headers={"Accept": "application/n-triples, text/turtle;q=0.9"}
+            )
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return response.headers.get("Content-Type", ""), response.content
+
+    def delete_graph(self, graph: str) -> bool:
+        """Graph Store Protocol: drop the named graph `graph`; False if it was not there (404)."""
+        try:
+            self._request("DELETE", params={"graph": graph})
+        except RemoteError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def query(self, text: str) -> tuple[str, bytes]:
         """SPARQL 1.1 Protocol query (POST, form-encoded); returns (content type, body)."""

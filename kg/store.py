@@ -185,15 +185,15 @@ Progress = Callable[[int, int], None]
 def load_store(store: pyoxigraph.Store, data: Collected, progress: Progress | None = None) -> LoadResult:
     """Replace every collected graph in an embedded store, one transaction per graph."""
 
-    def write(graph: str) -> None:
-        name = pyoxigraph.NamedNode(graph)  # str() of a checked IRI term: nothing else is pasted
-        store.update(
-            f"DROP SILENT GRAPH {name} ;\nINSERT DATA {{ GRAPH {name} {{\n{data.ntriples(graph)}}} }}"
-        )
-
-    result = _load_each(data, write, progress)
+    result = _load_each(data, lambda g: replace_graph(store, g, data.ntriples(g)), progress)
     store.flush()
     return result
+
+
+def replace_graph(store: pyoxigraph.Store, graph: str, ntriples: str) -> None:
+    """Replace `graph` in an embedded store with these N-Triples, in one transaction."""
+    name = pyoxigraph.NamedNode(graph)  # str() of a checked IRI term: nothing else is pasted
+    store.update(f"DROP SILENT GRAPH {name} ;\nINSERT DATA {{ GRAPH {name} {{\n{ntriples}}} }}")
 
 
 def load_endpoint(endpoint: Endpoint, data: Collected, progress: Progress | None = None) -> LoadResult:

@@ -30,6 +30,7 @@ class KG(DefinedNamespace):
     Community: URIRef  # a Medigy community of practice
     SourceArticle: URIRef  # the external page a curation points at
     CurationGraph: URIRef  # the named graph holding one curation's triples
+    SyncState: URIRef  # what `kg load` of an export folder last wrote to a store
 
     # relations
     topic: URIRef  # curation -> skos:Concept
@@ -59,6 +60,10 @@ class KG(DefinedNamespace):
 
     # provenance
     sourcePath: URIRef  # source file path relative to the source root
+
+    # store sync state (kg.sync), in the graph {base}graph/kg-sync of a store
+    syncedExport: URIRef  # the export id the store was last synced to
+    graphDigest: URIRef  # digest of a curation graph as written to the store, or "pending"
 
 
 PREFIXES: dict[str, str] = {

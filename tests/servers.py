@@ -95,6 +95,8 @@ class Server:
     user: str | None = None
     password: str | None = None
     process: subprocess.Popen[bytes] | None = None
+    command: list[str] = field(default_factory=list)  # to start it again (same data, same port)
+    ready_url: str = ""
 
 
 @pytest.fixture
@@ -108,8 +110,9 @@ def oxigraph_server(tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [binary, "serve", "--location", str(tmp_path / "oxigraph-data"), "--bind", f"127.0.0.1:{port}"]
-    with running(command, f"{base}/query?query=ASK%7B%7D", tmp_path / "oxigraph.log") as process:
-        yield Server(f"{base}/query", f"{base}/store", process=process)
+    ready = f"{base}/query?query=ASK%7B%7D"
+    with running(command, ready, tmp_path / "oxigraph.log") as process:
+        yield Server(f"{base}/query", f"{base}/store", process=process, command=command, ready_url=ready)
 
 
 VIRTUOSO_INI = """\
@@ -210,7 +213,7 @@ def fake_server() -> Iterator[FakeServer]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = _handle
+        do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         def log_message(self, format: str, *args: object) -> None:
             pass

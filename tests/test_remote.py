@@ -223,7 +223,13 @@ def test_a_failure_midway_says_which_graphs_were_written(fake_server: FakeServer
 
 
 def test_the_cli_reports_a_partial_load(fake_server: FakeServer) -> None:
-    fake_server.script = lambda seen, req: (201, {}, b"") if len(seen) <= 5 else (503, {}, b"maintenance")
+    def script(seen: list[Recorded], req: Recorded) -> Reply:
+        if req.method == "GET":  # the store's sync state (kg.sync): none here
+            return 404, {}, b"no such graph"
+        puts = sum(1 for r in seen if r.method == "PUT")
+        return (201, {}, b"") if puts <= 5 else (503, {}, b"maintenance")
+
+    fake_server.script = script
     result = CliRunner().invoke(main, ["load", "--endpoint", fake_server.url + "/store", "--retries", "0"])
     assert result.exit_code == 2
     assert "HTTP 503" in result.stderr and "5 of 16 graphs written; 11 not written" in result.stderr
