@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import hashlib
 import io
 import json
@@ -70,6 +71,8 @@ FORMATS: dict[str, str] = {
 REPORT_NAME = "report.json"
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 400
+#: Most files in one chunk sent to a worker (its outcomes are held in memory while in flight).
+MAX_CHUNK = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,25 +175,34 @@ def _process_chunk(files: list[SourceFile], job: Job) -> list[FileOutcome]:
 def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> Iterator[FileOutcome]:
     """Outcomes in the order of `files`, computed serially or by `jobs` worker processes.
 
-    At most two chunks per worker are in flight, so results never pile up in memory.
+    At most two chunks per worker are in flight, so results never pile up in memory; a chunk
+    holds at most `MAX_CHUNK` files, so neither does what is in flight grow with the corpus.
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
         for f in files:
             yield process(f, job)
         return
-    size = max(8, min(128, len(files) // (workers * 16) or 1))
-    chunks = iter([files[i : i + size] for i in range(0, len(files), size)])
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[list[FileOutcome]]] = deque(
-            pool.submit(_process_chunk, chunk, job) for chunk in islice(chunks, workers * 2)
-        )
-        while pending:
-            outcomes = pending.popleft().result()
-            chunk = next(chunks, None)
-            if chunk is not None:
-                pending.append(pool.submit(_process_chunk, chunk, job))
-            yield from outcomes
+    size = max(8, min(MAX_CHUNK, len(files) // (workers * 16) or 1))
+    chunks = (files[i : i + size] for i in range(0, len(files), size))
+    # The workers are forked from this process: objects that exist now (the list of files,
+    # ...) are shared with them until written. Frozen, the workers' garbage collector does
+    # not visit them, which would write to (and so copy) every page holding one in every
+    # worker: their memory would grow with the corpus.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending: deque[Future[list[FileOutcome]]] = deque(
+                pool.submit(_process_chunk, chunk, job) for chunk in islice(chunks, workers * 2)
+            )
+            while pending:
+                outcomes = pending.popleft().result()
+                chunk = next(chunks, None)
+                if chunk is not None:
+                    pending.append(pool.submit(_process_chunk, chunk, job))
+                yield from outcomes
+    finally:
+        gc.unfreeze()
 
 
 @dataclass(slots=True)
@@ -383,9 +395,10 @@ def _run(
             report.quads += outcome.quads
             own += outcome.own
             shared.update(outcome.shared)
-            files_of_graph[outcome.graph].append(result.path)
-            if checker is not None and outcome.validation is not None:
-                checker.add(outcome.validation)
+            if checker is not None:  # which files made each graph: only validation needs it
+                files_of_graph[outcome.graph].append(result.path)
+                if outcome.validation is not None:
+                    checker.add(outcome.validation)
         on_outcome(outcome)
         if progress is not None:
             progress(done, len(files))
