@@ -26,19 +26,9 @@ from functools import lru_cache, partial
 from itertools import islice
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
-from typing import IO, Any
-
-from rdflib import Graph
+from typing import IO, TYPE_CHECKING, Any
 
 from kg import __version__, incremental
-from kg.fastshacl import (
-    CompiledShapes,
-    LocalOutcome,
-    Result,
-    SharedValidation,
-    compile_shapes,
-    validate_curation,
-)
 from kg.mapping import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
 from kg.sources import (
@@ -60,6 +50,9 @@ from kg.writers import (
     render_blocks,
     sort_triples,
 )
+
+if TYPE_CHECKING:  # kg.fastshacl (pyoxigraph) is imported only when an export validates
+    from kg.fastshacl import CompiledShapes, LocalOutcome, Result
 
 #: Output formats: name -> file name in the output folder.
 FORMATS: dict[str, str] = {
@@ -114,6 +107,10 @@ class StrictError(Exception):
 @lru_cache(maxsize=4)
 def compiled_shapes(paths: tuple[str, ...]) -> CompiledShapes:
     """Shapes parsed and compiled once per process."""
+    from rdflib import Graph
+
+    from kg.fastshacl import compile_shapes
+
     graph = Graph()
     for path in paths:
         graph.parse(path, format="turtle")
@@ -148,6 +145,8 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
             nquads = "".join(line[:-2] + in_graph for line in lines)
         validation = None
         if job.shapes:
+            from kg.fastshacl import validate_curation
+
             own_subjects = {t[0] for t in own}
             validation = validate_curation(compiled_shapes(job.shapes), own, rdf.shared, own_subjects)
         return FileOutcome(
@@ -379,7 +378,11 @@ def _run(
     shared = set() if shared is None else shared
     own = 0
     produce = outcomes or (lambda todo: process_all(todo, job, jobs))
-    checker = SharedValidation(compiled_shapes(job.shapes)) if job.shapes else None
+    checker = None
+    if job.shapes:
+        from kg.fastshacl import SharedValidation
+
+        checker = SharedValidation(compiled_shapes(job.shapes))
     files_of_graph: dict[str, list[str]] = defaultdict(list)
     for done, outcome in enumerate(produce(files), start=1):
         result = outcome.result
@@ -421,6 +424,8 @@ def _revalidate_duplicates(
 ) -> list[Result]:
     """Curations whose identity appears in several files merge in the union graph: validate
     their own nodes again on the merged triples, as a whole-graph validator would see them."""
+    from kg.fastshacl import validate_curation
+
     by_path = {f.relative: f for f in files}
     compiled = compiled_shapes(job.shapes)
     for paths in duplicated:
