@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 import time
+from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -373,7 +374,8 @@ def _run(
     `shared` is the set the shared triples are merged into (it may hold some already).
     """
     files = discover(sources)
-    stamps: list[Stamp] = []
+    # (size, mtime) of each file as read, -1 when it could not be: 16 bytes a file, not a tuple
+    sizes, mtimes = array("q"), array("q")
     report = ExportReport()
     shared = set() if shared is None else shared
     own = 0
@@ -384,8 +386,10 @@ def _run(
 
         checker = SharedValidation(compiled_shapes(job.shapes))
     files_of_graph: dict[str, list[str]] = defaultdict(list)
-    for done, outcome in enumerate(produce(files), start=1):
+    for done, (source, outcome) in enumerate(zip(files, produce(files), strict=True), start=1):
         result = outcome.result
+        if result.path == source.relative:
+            result.path = source.relative  # one string per file for the report and manifest, not two
         if strict:
             first = next(iter(result.problems), None) if result.status == "exported" else None
             if result.status == "failed":
@@ -393,7 +397,9 @@ def _run(
             if first is not None:
                 raise StrictError(first)
         report.files.append(_row(result))
-        stamps.append(outcome.stamp)
+        size, mtime = outcome.stamp or (-1, -1)
+        sizes.append(size)
+        mtimes.append(mtime)
         if outcome.graph is not None:
             report.quads += outcome.quads
             own += outcome.own
@@ -406,6 +412,7 @@ def _run(
         if progress is not None:
             progress(done, len(files))
     report.triples = own + len(shared)
+    stamps = ((size, mtime) if size >= 0 else None for size, mtime in zip(sizes, mtimes, strict=True))
     report.changed_during_run = changed_since(files, stamps)
     if checker is not None:
         report.validation = checker.finish(shared)
