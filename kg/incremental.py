@@ -330,11 +330,9 @@ class _Column:
         self.spill_dir = spill_dir
         self.batch: list[Any] = []
         self.spill: IO[bytes] | None = None
-        self.count = 0
 
-    def append(self, value: Any) -> None:
-        self.batch.append(value)
-        self.count += 1
+    def extend(self, values: Iterable[Any]) -> None:
+        self.batch.extend(values)
         if len(self.batch) >= self.BATCH:
             self._spill()
 
@@ -406,6 +404,8 @@ class Recorder:
         self.handles = handles
         self.previous = previous if previous is not None and previous.reusable else None
         self.files: dict[str, _Column] = {key: _Column(spill_dir) for key in (*COLUMNS, *handles)}
+        self._rows: list[tuple[Any, ...]] = []  # the last rows, not yet handed to the columns
+        self._count = 0
         self.problems: list[tuple[int, list[dict[str, Any]]]] = []
         self.graphs: dict[str, str] = {}
         # the previous table is kept in its order, so a reused file's indices stay valid, and
@@ -417,29 +417,35 @@ class Recorder:
     def add(self, outcome: FileOutcome, ranges: Mapping[str, list[int]]) -> None:
         """Record `outcome`; `ranges` gives [offset, length] of its block in each output (if any)."""
         result = outcome.result
-        files = self.files
         reusable = outcome.sha256 is not None and not (result.reason or "").startswith("internal error")
         if result.problems:
-            self.problems.append((files["path"].count, _row_of(result)["problems"]))
-        files["path"].append(result.path)
-        files["sha256"].append(outcome.sha256 if reusable else None)  # None: read again next time
-        files["status"].append(result.status)
-        files["reason"].append(result.reason)
-        files["graph"].append(outcome.graph)
-        files["digest"].append(outcome.digest or None)
-        files["own"].append(outcome.own)
-        files["quads"].append(outcome.quads)
+            self.problems.append((self._count, _row_of(result)["problems"]))
         if outcome.reused is not None and self.previous is not None:  # reused: same table indices
-            files["shared"].append(self.previous.files["shared"][outcome.reused])
+            shared = self.previous.files["shared"][outcome.reused]
         else:
             index, refs = self.shared, self.refs
             indices = [index.setdefault(t, len(index)) for t in outcome.shared]
             refs.extend([0] * (len(index) - len(refs)))
             for i in indices:
                 refs[i] += 1
-            files["shared"].append(",".join(map(str, indices)))
-        for name in self.handles:
-            files[name].append(ranges.get(name))
+            shared = ",".join(map(str, indices))
+        self._rows.append(
+            (
+                result.path,
+                outcome.sha256 if reusable else None,  # None: read again next time
+                result.status,
+                result.reason,
+                outcome.graph,
+                outcome.digest or None,
+                outcome.own,
+                outcome.quads,
+                shared,
+                *(ranges.get(name) for name in self.handles),
+            )
+        )
+        self._count += 1
+        if len(self._rows) >= _Column.BATCH:
+            self._to_columns()
         if outcome.graph is not None:
             previous = self.graphs.get(outcome.graph)
             # a graph IRI made by more than one file (a duplicated mdName): digest of the digests
@@ -448,6 +454,12 @@ class Recorder:
                 if previous is None
                 else hashlib.sha256((previous + outcome.digest).encode()).hexdigest()
             )
+
+    def _to_columns(self) -> None:
+        if self._rows:
+            for column, values in zip(self.files.values(), zip(*self._rows, strict=True), strict=True):
+                column.extend(values)
+            self._rows = []
 
     def manifest(
         self,
@@ -470,6 +482,7 @@ class Recorder:
         outputs: Mapping[str, IO[bytes]],
     ) -> None:
         """Write the manifest JSON to `handle`, piece by piece (the bytes `manifest` returns)."""
+        self._to_columns()
         export = export_id(self.graphs)
         old = previous.graphs if previous is not None else {}
         head = {
