@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import hashlib
+import io
 import json
 import os
 import re
 import tempfile
 import time
+from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,19 +27,9 @@ from functools import lru_cache, partial
 from itertools import islice
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
-from typing import IO, Any
-
-from rdflib import Graph
+from typing import IO, TYPE_CHECKING, Any
 
 from kg import __version__, incremental
-from kg.fastshacl import (
-    CompiledShapes,
-    LocalOutcome,
-    Result,
-    SharedValidation,
-    compile_shapes,
-    validate_curation,
-)
 from kg.mapping import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
 from kg.sources import (
@@ -59,6 +52,9 @@ from kg.writers import (
     sort_triples,
 )
 
+if TYPE_CHECKING:  # kg.fastshacl (pyoxigraph) is imported only when an export validates
+    from kg.fastshacl import CompiledShapes, LocalOutcome, Result
+
 #: Output formats: name -> file name in the output folder.
 FORMATS: dict[str, str] = {
     "turtle": "curations.ttl",
@@ -69,6 +65,8 @@ FORMATS: dict[str, str] = {
 REPORT_NAME = "report.json"
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 400
+#: Most files in one chunk sent to a worker (its outcomes are held in memory while in flight).
+MAX_CHUNK = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +108,10 @@ class StrictError(Exception):
 @lru_cache(maxsize=4)
 def compiled_shapes(paths: tuple[str, ...]) -> CompiledShapes:
     """Shapes parsed and compiled once per process."""
+    from rdflib import Graph
+
+    from kg.fastshacl import compile_shapes
+
     graph = Graph()
     for path in paths:
         graph.parse(path, format="turtle")
@@ -144,6 +146,8 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
             nquads = "".join(line[:-2] + in_graph for line in lines)
         validation = None
         if job.shapes:
+            from kg.fastshacl import validate_curation
+
             own_subjects = {t[0] for t in own}
             validation = validate_curation(compiled_shapes(job.shapes), own, rdf.shared, own_subjects)
         return FileOutcome(
@@ -171,25 +175,34 @@ def _process_chunk(files: list[SourceFile], job: Job) -> list[FileOutcome]:
 def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> Iterator[FileOutcome]:
     """Outcomes in the order of `files`, computed serially or by `jobs` worker processes.
 
-    At most two chunks per worker are in flight, so results never pile up in memory.
+    At most two chunks per worker are in flight, so results never pile up in memory; a chunk
+    holds at most `MAX_CHUNK` files, so neither does what is in flight grow with the corpus.
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
         for f in files:
             yield process(f, job)
         return
-    size = max(8, min(128, len(files) // (workers * 16) or 1))
-    chunks = iter([files[i : i + size] for i in range(0, len(files), size)])
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[list[FileOutcome]]] = deque(
-            pool.submit(_process_chunk, chunk, job) for chunk in islice(chunks, workers * 2)
-        )
-        while pending:
-            outcomes = pending.popleft().result()
-            chunk = next(chunks, None)
-            if chunk is not None:
-                pending.append(pool.submit(_process_chunk, chunk, job))
-            yield from outcomes
+    size = max(8, min(MAX_CHUNK, len(files) // (workers * 16) or 1))
+    chunks = (files[i : i + size] for i in range(0, len(files), size))
+    # The workers are forked from this process: objects that exist now (the list of files,
+    # ...) are shared with them until written. Frozen, the workers' garbage collector does
+    # not visit them, which would write to (and so copy) every page holding one in every
+    # worker: their memory would grow with the corpus.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending: deque[Future[list[FileOutcome]]] = deque(
+                pool.submit(_process_chunk, chunk, job) for chunk in islice(chunks, workers * 2)
+            )
+            while pending:
+                outcomes = pending.popleft().result()
+                chunk = next(chunks, None)
+                if chunk is not None:
+                    pending.append(pool.submit(_process_chunk, chunk, job))
+                yield from outcomes
+    finally:
+        gc.unfreeze()
 
 
 @dataclass(slots=True)
@@ -243,14 +256,25 @@ class ExportReport:
         The same bytes, but the rows of `files` are formatted here: the pure-Python indenting
         encoder took ~0.15 s at 10k files, a noticeable part of an incremental export.
         """
-        items = []
-        for key, value in self.to_json().items():
+        buffer = io.BytesIO()
+        self.write(buffer)
+        return buffer.getvalue()
+
+    def write(self, handle: IO[bytes]) -> None:
+        """Write `to_bytes()` to `handle`, a batch of rows at a time (no copy of the whole text)."""
+        handle.write(b"{\n")
+        for n, (key, value) in enumerate(self.to_json().items()):
+            handle.write((",\n" if n else "").encode() + f" {_json_str(key)}: ".encode())
             if key == "files" and self.files:
-                text = "[\n" + ",\n".join(_row_json(row) for row in self.files) + "\n ]"
+                handle.write(b"[\n")
+                for start in range(0, len(self.files), 1024):
+                    rows = ",\n".join(_row_json(row) for row in self.files[start : start + 1024])
+                    handle.write(((",\n" if start else "") + rows).encode("utf-8"))
+                handle.write(b"\n ]")
             else:
                 text = json.dumps(value, indent=1, ensure_ascii=False).replace("\n", "\n ")
-            items.append(f" {_json_str(key)}: {text}")
-        return ("{\n" + ",\n".join(items) + "\n}\n").encode("utf-8")
+                handle.write(text.encode("utf-8"))
+        handle.write(b"\n}\n")
 
     def summary(self, out_dir: Path | None) -> str:
         lines = [
@@ -350,15 +374,22 @@ def _run(
     `shared` is the set the shared triples are merged into (it may hold some already).
     """
     files = discover(sources)
-    stamps: list[Stamp] = []
+    # (size, mtime) of each file as read, -1 when it could not be: 16 bytes a file, not a tuple
+    sizes, mtimes = array("q"), array("q")
     report = ExportReport()
     shared = set() if shared is None else shared
     own = 0
     produce = outcomes or (lambda todo: process_all(todo, job, jobs))
-    checker = SharedValidation(compiled_shapes(job.shapes)) if job.shapes else None
+    checker = None
+    if job.shapes:
+        from kg.fastshacl import SharedValidation
+
+        checker = SharedValidation(compiled_shapes(job.shapes))
     files_of_graph: dict[str, list[str]] = defaultdict(list)
-    for done, outcome in enumerate(produce(files), start=1):
+    for done, (source, outcome) in enumerate(zip(files, produce(files), strict=True), start=1):
         result = outcome.result
+        if result.path == source.relative:
+            result.path = source.relative  # one string per file for the report and manifest, not two
         if strict:
             first = next(iter(result.problems), None) if result.status == "exported" else None
             if result.status == "failed":
@@ -366,18 +397,22 @@ def _run(
             if first is not None:
                 raise StrictError(first)
         report.files.append(_row(result))
-        stamps.append(outcome.stamp)
+        size, mtime = outcome.stamp or (-1, -1)
+        sizes.append(size)
+        mtimes.append(mtime)
         if outcome.graph is not None:
             report.quads += outcome.quads
             own += outcome.own
             shared.update(outcome.shared)
-            files_of_graph[outcome.graph].append(result.path)
-            if checker is not None and outcome.validation is not None:
-                checker.add(outcome.validation)
+            if checker is not None:  # which files made each graph: only validation needs it
+                files_of_graph[outcome.graph].append(result.path)
+                if outcome.validation is not None:
+                    checker.add(outcome.validation)
         on_outcome(outcome)
         if progress is not None:
             progress(done, len(files))
     report.triples = own + len(shared)
+    stamps = ((size, mtime) if size >= 0 else None for size, mtime in zip(sizes, mtimes, strict=True))
     report.changed_during_run = changed_since(files, stamps)
     if checker is not None:
         report.validation = checker.finish(shared)
@@ -396,6 +431,8 @@ def _revalidate_duplicates(
 ) -> list[Result]:
     """Curations whose identity appears in several files merge in the union graph: validate
     their own nodes again on the merged triples, as a whole-graph validator would see them."""
+    from kg.fastshacl import validate_curation
+
     by_path = {f.relative: f for f in files}
     compiled = compiled_shapes(job.shapes)
     for paths in duplicated:
@@ -506,7 +543,7 @@ def _export_staged(
     with _StagedOutputs(out_dir) as staged:
         handles = {name: staged.open(FORMATS[name]) for name in job.formats}
         streams = OutputStreams(_renderer(job.prefixes), handles)
-        recorder = incremental.Recorder(handles, usable)
+        recorder = incremental.Recorder(handles, usable, str(out_dir))
         blocks = incremental.BlockWriter(handles, streams, usable)
 
         def write(outcome: FileOutcome) -> None:
@@ -521,10 +558,10 @@ def _export_staged(
         streams.finish(shared)
         for handle in handles.values():
             handle.flush()
-        manifest = recorder.manifest(parts, previous, why_full, {names[n]: h for n, h in handles.items()})
-        staged.open(incremental.MANIFEST_NAME).write(manifest)
+        outputs = {names[n]: h for n, h in handles.items()}
+        recorder.write_manifest(staged.open(incremental.MANIFEST_NAME), parts, previous, why_full, outputs)
         report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
-        staged.open(REPORT_NAME).write(report.to_bytes())
+        report.write(staged.open(REPORT_NAME))
     report.reuse, report.why_full = reuse, why_full
     return report
 

@@ -24,12 +24,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -92,8 +95,18 @@ def graph_digest(graph: str, lines: list[str]) -> str:
 
 
 def export_id(graphs: Mapping[str, str]) -> str:
-    """An export's identity: sha256 of its graph IRIs and digests. Same graphs, same id."""
-    return hashlib.sha256(json.dumps(sorted(graphs.items())).encode("utf-8")).hexdigest()
+    """An export's identity: sha256 of its graph IRIs and digests. Same graphs, same id.
+
+    The hash of `json.dumps(sorted(graphs.items()))`, fed a batch of items at a time.
+    """
+    digest = hashlib.sha256(b"[")
+    items = iter(sorted(graphs.items()))
+    first = True
+    while batch := list(islice(items, 4096)):
+        digest.update((json.dumps(batch)[1:-1] if first else ", " + json.dumps(batch)[1:-1]).encode("utf-8"))
+        first = False
+    digest.update(b"]")
+    return digest.hexdigest()
 
 
 def _stat(info: os.stat_result) -> dict[str, int]:
@@ -303,13 +316,97 @@ class Reuse:
     processed: int = 0
 
 
-class Recorder:
-    """Collects the manifest's row of every file as its outcome is written."""
+class _Column:
+    """One per-file column of the manifest, spilled to an unnamed temporary file as it grows.
 
-    def __init__(self, handles: Mapping[str, IO[bytes]], previous: Previous | None) -> None:
+    Values are kept in memory in batches of `BATCH`; each full batch is written as one line,
+    the JSON text of the batch without its brackets (JSON text holds no raw newline). Written
+    back, the lines joined by "," are exactly `json.dumps(column, separators=(",", ":"))`, so
+    the parent's memory for the manifest does not grow with the number of files.
+    """
+
+    BATCH = 2048
+
+    def __init__(self, spill_dir: str | None) -> None:
+        self.spill_dir = spill_dir
+        self.batch: list[Any] = []
+        self.spill: IO[bytes] | None = None
+
+    def extend(self, values: Iterable[Any]) -> None:
+        self.batch.extend(values)
+        if len(self.batch) >= self.BATCH:
+            self._spill()
+
+    def _spill(self) -> None:
+        if not self.batch:
+            return
+        if self.spill is None:
+            # no name (O_TMPFILE on Linux); closed by `close` or, on an error, with the Recorder
+            self.spill = tempfile.TemporaryFile(dir=self.spill_dir)  # noqa: SIM115
+        self.spill.write(_dumps(self.batch)[1:-1].encode("utf-8") + b"\n")
+        self.batch = []
+
+    def batches(self) -> Iterator[list[Any]]:
+        """The column's values, batch by batch, in order."""
+        if self.spill is not None:
+            self.spill.seek(0)
+            for line in self.spill:
+                yield json.loads(b"[" + line[:-1] + b"]")
+        if self.batch:
+            yield self.batch
+
+    def write(self, handle: IO[bytes]) -> None:
+        """Write the column as a JSON array (compact separators)."""
+        handle.write(b"[")
+        first = True
+        if self.spill is not None:
+            self.spill.flush()
+            self.spill.seek(0)
+            for line in self.spill:
+                handle.write(line[:-1] if first else b"," + line[:-1])
+                first = False
+        if self.batch:
+            text = _dumps(self.batch)[1:-1].encode("utf-8")
+            handle.write(text if first else b"," + text)
+        handle.write(b"]")
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
+            self.spill = None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _write_items(handle: IO[bytes], items: Iterable[Any], open_: str, close: str, batch: int = 4096) -> None:
+    """Write `items` as `json.dumps` would write the list (`[]`) or dict (`{}`) of them, compactly,
+    a batch at a time (`items` of a dict are (key, value) pairs)."""
+    handle.write(open_.encode())
+    first = True
+    it = iter(items)
+    while chunk := list(islice(it, batch)):
+        text = _dumps(dict(chunk) if open_ == "{" else chunk)[1:-1].encode("utf-8")
+        handle.write(text if first else b"," + text)
+        first = False
+    handle.write(close.encode())
+
+
+class Recorder:
+    """Collects the manifest's row of every file as its outcome is written.
+
+    The per-file columns are spilled to unnamed temporary files in `spill_dir` (see `_Column`).
+    """
+
+    def __init__(
+        self, handles: Mapping[str, IO[bytes]], previous: Previous | None, spill_dir: str | None = None
+    ) -> None:
         self.handles = handles
         self.previous = previous if previous is not None and previous.reusable else None
-        self.files: dict[str, list[Any]] = {key: [] for key in (*COLUMNS, *handles)}
+        self.files: dict[str, _Column] = {key: _Column(spill_dir) for key in (*COLUMNS, *handles)}
+        self._rows: list[tuple[Any, ...]] = []  # the last rows, not yet handed to the columns
+        self._count = 0
         self.problems: list[tuple[int, list[dict[str, Any]]]] = []
         self.graphs: dict[str, str] = {}
         # the previous table is kept in its order, so a reused file's indices stay valid, and
@@ -321,29 +418,35 @@ class Recorder:
     def add(self, outcome: FileOutcome, ranges: Mapping[str, list[int]]) -> None:
         """Record `outcome`; `ranges` gives [offset, length] of its block in each output (if any)."""
         result = outcome.result
-        files = self.files
         reusable = outcome.sha256 is not None and not (result.reason or "").startswith("internal error")
         if result.problems:
-            self.problems.append((len(files["path"]), _row_of(result)["problems"]))
-        files["path"].append(result.path)
-        files["sha256"].append(outcome.sha256 if reusable else None)  # None: read again next time
-        files["status"].append(result.status)
-        files["reason"].append(result.reason)
-        files["graph"].append(outcome.graph)
-        files["digest"].append(outcome.digest or None)
-        files["own"].append(outcome.own)
-        files["quads"].append(outcome.quads)
+            self.problems.append((self._count, _row_of(result)["problems"]))
         if outcome.reused is not None and self.previous is not None:  # reused: same table indices
-            files["shared"].append(self.previous.files["shared"][outcome.reused])
+            shared = self.previous.files["shared"][outcome.reused]
         else:
             index, refs = self.shared, self.refs
             indices = [index.setdefault(t, len(index)) for t in outcome.shared]
             refs.extend([0] * (len(index) - len(refs)))
             for i in indices:
                 refs[i] += 1
-            files["shared"].append(",".join(map(str, indices)))
-        for name in self.handles:
-            files[name].append(ranges.get(name))
+            shared = ",".join(map(str, indices))
+        self._rows.append(
+            (
+                result.path,
+                outcome.sha256 if reusable else None,  # None: read again next time
+                result.status,
+                result.reason,
+                outcome.graph,
+                outcome.digest or None,
+                outcome.own,
+                outcome.quads,
+                shared,
+                *(ranges.get(name) for name in self.handles),
+            )
+        )
+        self._count += 1
+        if len(self._rows) >= _Column.BATCH:
+            self._to_columns()
         if outcome.graph is not None:
             previous = self.graphs.get(outcome.graph)
             # a graph IRI made by more than one file (a duplicated mdName): digest of the digests
@@ -353,6 +456,12 @@ class Recorder:
                 else hashlib.sha256((previous + outcome.digest).encode()).hexdigest()
             )
 
+    def _to_columns(self) -> None:
+        if self._rows:
+            for column, values in zip(self.files.values(), zip(*self._rows, strict=True), strict=True):
+                column.extend(values)
+            self._rows = []
+
     def manifest(
         self,
         parts: Mapping[str, object],
@@ -361,6 +470,20 @@ class Recorder:
         outputs: Mapping[str, IO[bytes]],
     ) -> bytes:
         """The manifest JSON; `outputs` maps each output file name to its (flushed) handle."""
+        buffer = io.BytesIO()
+        self.write_manifest(buffer, parts, previous, why_full, outputs)
+        return buffer.getvalue()
+
+    def write_manifest(
+        self,
+        handle: IO[bytes],
+        parts: Mapping[str, object],
+        previous: Previous | None,
+        why_full: str | None,
+        outputs: Mapping[str, IO[bytes]],
+    ) -> None:
+        """Write the manifest JSON to `handle`, piece by piece (the bytes `manifest` returns)."""
+        self._to_columns()
         export = export_id(self.graphs)
         old = previous.graphs if previous is not None else {}
         head = {
@@ -369,7 +492,7 @@ class Recorder:
             "mode": "full" if why_full else "incremental",
             "why_full": why_full,
             "export": export,
-            "outputs": {name: _stat(os.fstat(handle.fileno())) for name, handle in outputs.items()},
+            "outputs": {name: _stat(os.fstat(out.fileno())) for name, out in outputs.items()},
             "changes": {
                 "from": previous.export if previous is not None else None,
                 "to": export,
@@ -379,31 +502,49 @@ class Recorder:
                 "unchanged": sum(1 for g, d in self.graphs.items() if old.get(g) == d),
             },
         }
-        shared, refs, files = self._compacted()
-        text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
-        for name, value in (
-            ("graphs", dict(sorted(self.graphs.items()))),
-            ("shared", shared),
-            ("shared_refs", refs),
-            ("files", {**files, "problems": self.problems}),
-        ):  # each on one line: the C encoder (no indent) writes 10k files in a few ms
-            text += f',\n "{name}": ' + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return (text + "\n}\n").encode("utf-8")
+        # the head as json.dumps(indent=1) writes it, less its closing "\n}", a batch of chunks at a time
+        chunks = json.JSONEncoder(ensure_ascii=False, indent=1).iterencode(head)
+        carry = ""
+        while batch := list(islice(chunks, 8192)):
+            text = carry + "".join(batch)
+            handle.write(text[:-2].encode("utf-8"))
+            carry = text[-2:]
+        del head, chunks
+        # the rest each on one line: the C encoder (no indent) writes 10k files in a few ms
+        handle.write(b',\n "graphs": ')
+        _write_items(handle, sorted(self.graphs.items()), "{", "}")
+        shared, refs, renumber = self._compacted()
+        handle.write(b',\n "shared": ')
+        _write_items(handle, shared, "[", "]")
+        handle.write(b',\n "shared_refs": ')
+        _write_items(handle, refs, "[", "]")
+        handle.write(b',\n "files": {')
+        for key, column in self.files.items():
+            handle.write(f'"{key}":'.encode())
+            if key == "shared" and renumber is not None:
+                _write_items(handle, _renumbered(column.batches(), renumber), "[", "]")
+            else:
+                column.write(handle)
+            handle.write(b",")
+            column.close()
+        handle.write(b'"problems":' + _dumps(self.problems).encode("utf-8") + b"}\n}\n")
 
-    def _compacted(self) -> tuple[list[Triple], list[int], dict[str, list[Any]]]:
-        """The shared table, its counts and the file columns; renumbered when a quarter of the
-        table is no longer used by any file (so the table does not grow forever)."""
+    def _compacted(self) -> tuple[list[Triple], list[int], dict[str, str] | None]:
+        """The shared table, its counts and how to renumber the file's indices (None: as they
+        are); renumbered when a quarter of the table is no longer used by any file (so the table
+        does not grow forever)."""
         table, refs = list(self.shared), self.refs
         if refs.count(0) <= len(refs) // 4:
-            return table, refs, self.files
+            return table, refs, None
         kept = [i for i, count in enumerate(refs) if count > 0]
         renumber = {str(old): str(new) for new, old in enumerate(kept)}
-        files = dict(self.files)
-        files["shared"] = [
-            ",".join(renumber[i] for i in indices.split(",")) if indices else ""
-            for indices in files["shared"]
-        ]
-        return [table[i] for i in kept], [refs[i] for i in kept], files
+        return [table[i] for i in kept], [refs[i] for i in kept], renumber
+
+
+def _renumbered(batches: Iterable[list[str]], renumber: Mapping[str, str]) -> Iterator[str]:
+    for batch in batches:
+        for indices in batch:
+            yield ",".join(renumber[i] for i in indices.split(",")) if indices else ""
 
 
 def _row_of(result: ParseResult) -> dict[str, Any]:

@@ -14,7 +14,13 @@ from functools import lru_cache
 _SEGMENT_KEEP = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.~")
 
 
-@lru_cache(maxsize=65536)
+#: Entries of `segment`'s cache per process. Values that recur (topics, brands, people) stay
+#: cached; most others are unique to one file, and a larger cache only grew each worker by
+#: ~20 MB over a 50k-file export without saving time.
+SEGMENT_CACHE = 4096
+
+
+@lru_cache(maxsize=SEGMENT_CACHE)
 def segment(text: str) -> str:
     """Encode `text` as one path segment: keep `[A-Za-z0-9-.~]`, space to `_`, else %XX (UTF-8).
 

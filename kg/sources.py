@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    path: Path  # as found on disk
+    path: str | Path  # as found on disk (discover gives a str: 50k Paths took ~25 MB)
     relative: str  # POSIX, relative to the source root
     error: str | None = None  # why it cannot be read, when already known (a folder not listable)
 
@@ -74,13 +75,13 @@ def _source(path: str, relative: str, error: str | None) -> SourceFile:
     (The OS hands such names over with lone surrogates, which no output format can hold.)
     """
     if relative.isascii():
-        return SourceFile(Path(path), relative, error)
+        return SourceFile(path, relative, error)
     try:
         relative.encode("utf-8")
     except UnicodeEncodeError:
         shown = relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        return SourceFile(Path(path), shown, error or "cannot read: the file name is not UTF-8")
-    return SourceFile(Path(path), relative, error)
+        return SourceFile(path, shown, error or "cannot read: the file name is not UTF-8")
+    return SourceFile(path, relative, error)
 
 
 def _walk(top: str, real_top: str, found: dict[str, tuple[str, str | None]]) -> None:
@@ -217,7 +218,7 @@ def read_file(source: SourceFile) -> ParseResult:
     return parse_bytes(data, source.relative)
 
 
-def changed_since(files: list[SourceFile], stamps: list[Stamp]) -> list[str]:
+def changed_since(files: list[SourceFile], stamps: Iterable[Stamp]) -> list[str]:
     """Relative paths of the files whose size or mtime is not the `stamp` they were read with.
 
     A file that could not be read (stamp None) is reported failed already, not listed here.
@@ -226,7 +227,7 @@ def changed_since(files: list[SourceFile], stamps: list[Stamp]) -> list[str]:
     for f, stamp in zip(files, stamps, strict=True):
         if stamp is not None:
             try:
-                info = f.path.stat()
+                info = os.stat(f.path)
                 now: Stamp = (info.st_size, info.st_mtime_ns)
             except OSError:
                 now = None

@@ -68,14 +68,20 @@ def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
 _TTL_LOCAL = re.compile(r"^(?:[A-Za-z0-9_\-.~/]|%[0-9A-Fa-f]{2})+$")
 
 
+#: Entries of each of a Renderer's IRI caches.
+RENDER_CACHE = 4096
+
+
 class Renderer:
     """Renders terms and blocks with one prefix map; compacted IRIs are cached per process."""
 
     def __init__(self, prefixes: dict[str, str]) -> None:
         self.prefixes = dict(prefixes)
         self._by_length = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
-        self.ttl_iri = lru_cache(maxsize=1 << 16)(self._ttl_iri)
-        self.json_iri = lru_cache(maxsize=1 << 16)(self._json_iri)
+        # bounded: recurring IRIs (predicates, classes, shared nodes) stay cached, while each
+        # curation's own IRIs, which never recur, cannot grow the cache with the corpus
+        self.ttl_iri = lru_cache(maxsize=RENDER_CACHE)(self._ttl_iri)
+        self.json_iri = lru_cache(maxsize=RENDER_CACHE)(self._json_iri)
 
     def _split(self, iri: str) -> tuple[str, str] | None:
         for prefix, ns in self._by_length:

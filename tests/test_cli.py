@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -24,3 +27,31 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 def test_version() -> None:
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and "kg" in result.output
+
+
+def test_export_does_not_import_the_store_or_http_modules() -> None:
+    """`kg export` starts faster without pyoxigraph, requests and kg.store/remote/query."""
+    code = (
+        "import sys\n"
+        "from kg.cli import main\n"
+        "try:\n"
+        "    main(['export', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('pyoxigraph', 'requests', 'kg.store', 'kg.remote', 'kg.query', 'kg.fastshacl')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_store_names_of_the_cli_are_those_of_the_store_modules() -> None:
+    from kg import cli, remote, store
+
+    assert (cli.DEFAULT_STORE, cli.USER_ENV, cli.PASSWORD_ENV) == (
+        store.DEFAULT_STORE,
+        remote.USER_ENV,
+        remote.PASSWORD_ENV,
+    )
+    cli._import_store_names()
+    assert cli.collect is store.collect and cli.execute.__module__ == "kg.query"  # type: ignore[attr-defined]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import FORMATS, export
+from kg.export import FORMATS, FileOutcome, Job, export
+from kg.mapping import IriScheme
+from kg.sources import SourceFile
 from tests.conftest import EXAMPLES
 
 BAD_FILES = {
@@ -155,3 +159,46 @@ def test_report_bytes_are_what_json_dumps_writes(tmp_path: Path) -> None:
     for case in (report, ExportReport()):
         expected = json.dumps(case.to_json(), indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
         assert case.to_bytes() == expected
+
+
+def test_per_process_caches_are_bounded_whatever_the_corpus() -> None:
+    """The IRI caches of a worker hold recurring values, not one entry per curation ever seen."""
+    from kg import iri
+    from kg.writers import RENDER_CACHE, Renderer
+
+    for i in range(iri.SEGMENT_CACHE + 500):
+        iri.segment(f"unique name {i}")
+    assert iri.segment.cache_info().currsize == iri.SEGMENT_CACHE
+    renderer = Renderer({"ex": "https://example.org/"})
+    for i in range(RENDER_CACHE + 500):
+        renderer.ttl_iri(f"https://example.org/c{i}")
+        renderer.json_iri(f"https://example.org/c{i}")
+    assert renderer.ttl_iri.cache_info().currsize == RENDER_CACHE  # type: ignore[attr-defined]
+    assert renderer.json_iri.cache_info().currsize == RENDER_CACHE  # type: ignore[attr-defined]
+
+
+def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.export as kg_export
+
+    sizes: list[int] = []
+
+    class Pool:  # runs the chunks in this process, recording their sizes
+        def __init__(self, max_workers: int) -> None:
+            pass
+
+        def __enter__(self) -> Pool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def submit(self, fn: Any, chunk: list[SourceFile], job: Job) -> Future[list[FileOutcome]]:
+            sizes.append(len(chunk))
+            future: Future[list[FileOutcome]] = Future()
+            future.set_result(fn(chunk, job))
+            return future
+
+    monkeypatch.setattr(kg_export, "ProcessPoolExecutor", Pool)
+    files = [SourceFile(tmp_path / f"x{i}.md", f"x{i}.md") for i in range(5000)]
+    outcomes = list(kg_export.process_all(files, kg_export._job(IriScheme(), ["nquads"]), jobs=2))
+    assert len(outcomes) == 5000 and max(sizes) == kg_export.MAX_CHUNK and sum(sizes) == 5000

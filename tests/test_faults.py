@@ -257,7 +257,7 @@ def test_a_file_edited_during_the_export_is_named(tmp_path: Path, monkeypatch: p
 
     def process_then_edit(source: kg.export.SourceFile, job: kg.export.Job) -> kg.export.FileOutcome:
         outcome = real(source, job)
-        if source.path == victim:  # edited right after it was read
+        if Path(source.path) == victim:  # edited right after it was read
             victim.write_text(victim.read_text() + "\nmore\n")
         return outcome
 

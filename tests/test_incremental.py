@@ -333,3 +333,45 @@ def test_a_previous_output_cut_short_while_copying_means_starting_again_in_full(
     monkeypatch.setattr(incremental.os, "copy_file_range", lambda *args: 0)  # as if it ended early
     report = assert_same_as_full_export(src, out, tmp_path / "fresh")
     assert report.why_full is not None and "ended before the manifest said" in report.why_full
+
+
+def _one_piece_manifest(data: dict[str, Any]) -> bytes:
+    """The manifest as kg encoded it in one piece before it was streamed (the reference bytes)."""
+    tail = ("graphs", "shared", "shared_refs", "files")
+    head = {key: value for key, value in data.items() if key not in tail}
+    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
+    for name in tail:
+        text += f',\n "{name}": ' + json.dumps(data[name], ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n}\n").encode("utf-8")
+
+
+def test_manifest_columns_spilled_in_batches_give_the_one_piece_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-file columns go through temporary files a batch at a time (bounded memory); with
+    batches of 3 rows, and the shared table renumbered, the manifest is the same bytes."""
+    monkeypatch.setattr(incremental._Column, "BATCH", 3)
+    src, out, fresh = tmp_path / "src", tmp_path / "out", tmp_path / "fresh"
+    write_tree(src, {f"c{i}.md": curation(f"c{i}", topics=(f"KLAS: Old {i}",)) for i in range(8)})
+    warned = curation("w").replace("id: 1\n", "id: 1\ndate: not a date\n")
+    write_tree(src, {"bad.md": "---\nmdName: [\n---\n", "page.md": "# no front matter\n", "w.md": warned})
+    export([src], out)
+    for round_ in range(2):  # every topic replaced: the table is renumbered
+        write_tree(
+            src, {f"c{i}.md": curation(f"c{i}", topics=(f"KLAS: New {round_} {i}",)) for i in range(8)}
+        )
+        assert_same_as_full_export(src, out, fresh)
+        for folder in (out, fresh):
+            raw = (folder / MANIFEST_NAME).read_bytes()
+            data = json.loads(raw)
+            assert len(data["files"]["path"]) == 11 and data["files"]["problems"]
+            assert raw == _one_piece_manifest(data)
+
+
+def test_report_json_written_in_pieces_is_json_dumps_of_the_report(tmp_path: Path) -> None:
+    files = {f"c{i:04d}.md": curation(f"c{i}") for i in range(2100)}  # over two batches of rows
+    files["bad.md"] = "---\nmdName: [\n---\n"
+    write_tree(tmp_path / "src", files)
+    report = export([tmp_path / "src"], tmp_path / "out", ["nquads"], jobs=1)
+    expected = json.dumps(report.to_json(), indent=1, ensure_ascii=False) + "\n"
+    assert (tmp_path / "out" / REPORT_NAME).read_bytes() == expected.encode("utf-8")
