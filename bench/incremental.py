@@ -2,7 +2,7 @@
 
 Builds a content tree of N real-shaped curations in a scratch folder (copies of the shared
 corpus, each copy with its own mdName, id and slug, so every file is a distinct curation), then
-alternates, `--repeat` times: a full export (`kg export --full`) and, after editing the title of
+alternates, `--repeat` times: a full export (`kg export --full`) and, after editing the body of
 1% of the files, an incremental export into the same folder. Each run is a real `kg export`
 subprocess, timed for wall clock and CPU (user + system of the child). Last, the incremental
 outputs are compared byte for byte with a fresh full export of the same sources.
@@ -65,15 +65,15 @@ def new_identity(name: str, text: str, copy: int) -> tuple[str, str]:
 
 
 def touch(files: list[Path], percent: float, round_: int) -> int:
-    """Edit the title of `percent`% of the files, spread over the tree; returns how many."""
+    """Edit the body of `percent`% of the files, spread over the tree; returns how many.
+
+    The body, not a front-matter value: appending to a quoted YAML title would break the file.
+    """
     step = max(1, round(100 / percent))
     edited = 0
     for path in files[round_ % step :: step]:
-        text = path.read_text(encoding="utf-8")
-        text = re.sub(
-            r"^title: (.*)$", lambda m: f"title: {m.group(1)} (edit {round_})", text, count=1, flags=re.M
-        )
-        path.write_text(text, encoding="utf-8")
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n<p>Edit {round_}.</p>\n")
         edited += 1
     return edited
 
