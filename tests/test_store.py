@@ -189,3 +189,21 @@ def test_cli_load_reports_failed_sources_and_still_loads_the_rest(tmp_path: Path
     (src / "bad.md").write_bytes(b"---\ntitle: x\nmdName: y\nbad: [\n---\n")
     code, _, err = invoke("load", str(src), "--store", str(tmp_path / "store"))
     assert code == 1 and "1 failed" in err and "16 graphs" in err
+
+
+def test_a_partly_written_graph_is_repaired_by_loading_again(tmp_path: Path) -> None:
+    """What a crash during the (non-transactional) bulk load, or between removing and loading
+    a graph, can leave: a graph with only some of its quads, or none. Loading again repairs it."""
+    store = open_store(tmp_path / "store")
+    load_store(store, collect([EXAMPLES]))
+    graph = pyoxigraph.NamedNode(CHANGED_IRI.replace("/curation/", "/graph/curation/"))
+    quads = list(store.quads_for_pattern(None, None, None, graph))
+    assert len(quads) > 10
+    for q in quads[: len(quads) // 2]:
+        store.remove(q)
+    other = next(g for g in store.named_graphs() if g != graph)
+    store.remove_graph(other)
+    assert len(store) < EXAMPLE_QUADS
+    load_store(store, collect([EXAMPLES]))
+    assert counts(store) == (EXAMPLE_QUADS, 16)
+    assert set(store) == set(memory_store([EXAMPLES]))
