@@ -4,7 +4,8 @@ Rendering is per curation and happens in the worker processes: a curation's *own
 (its subject, child nodes and graph; see `kg.mapping.CurationRDF`) become one block of each
 format, which the parent streams to the output files in source order. Nodes shared between
 curations (topics, brands, ...) are merged in the parent and written once at the end, sorted.
-So memory does not grow with the corpus (only with the number of distinct shared nodes), and
+So the rendered text is never held for the whole corpus (what is held grows with the number of
+distinct shared nodes, plus the export's per-file bookkeeping for the report and manifest), and
 the output is deterministic. Every writer here is cross-checked by Oxigraph's and rdflib's
 parsers in the tests, including property-based tests with hostile strings.
 """
