@@ -518,7 +518,9 @@ def _load_note(*ms: Measurement) -> str:
     cores = os.cpu_count() or 1
     worst = max((m.load for m in ms), default=0.0)
     return (
-        f" ⚠ load {worst:.1f} on {cores} cores during these runs: timings unreliable" if worst > cores else ""
+        f" ⚠ load {worst:.1f} on {cores} cores during these runs (own processes included; see Notes)"
+        if worst > cores
+        else ""
     )
 
 
@@ -975,11 +977,18 @@ def _notes(run: Run) -> list[str]:
     busy = [x for x in loads if x > cores]
     if busy:
         out.append(
-            f"- The machine was shared: {len(busy)} of {len(loads)} runs had a 1-minute load average above "
-            f"its {cores} cores (up to {max(busy):.1f}; see the *load* column). Their seconds include "
-            "waiting for the CPU; ratios between runs made at different loads (and jobs=2 vs jobs=1) are "
-            "unreliable there, and targets computed from them are marked ⚠."
+            f"- {len(busy)} of {len(loads)} runs had a 1-minute load average above the {cores} cores (up to "
+            f"{max(busy):.1f}; see the *load* column), and targets computed from them are marked ⚠. The load "
+            "average counts the benchmark's own processes too: a jobs=2 export (two workers and the parent) "
+            "alone keeps it near 2, and it decays over a minute into the next run. A load well above that "
+            "means other work competed for the CPU: those seconds include waiting for it."
         )
+    out.append(
+        "- Page cache: each pipeline reads the corpus again; the first run at a size may read some files "
+        "from disk (the 1-process floor runs first), so a first run's read time can exceed a later one's. "
+        "Compare the 2-process floor, which runs second, with kg's runs."
+    )
+    out += [f"- {note}" for note in getattr(run.args, "note", None) or []]
     caps = run.capabilities
     if not caps.get("validate"):
         why = (
@@ -1109,6 +1118,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=10000,
         help="run `kg validate SOURCES` (not a target: the export validates in its pipeline) up to this N",
+    )
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="a line for the report's Notes, e.g. what else ran on the machine (repeat)",
     )
     parser.add_argument("--out", type=Path, default=BENCH_ROOT / "BENCHMARKS.md", help="markdown report")
     parser.add_argument("--json", type=Path, default=None, help="raw results (default: CACHE/results.json)")
