@@ -109,7 +109,8 @@ class Target(Protocol):
 
 
 class EmbeddedTarget:
-    """The embedded store (`kg load --store`): each write is one transaction."""
+    """The embedded store (`kg load --store`): a graph is replaced by `kg.store.replace_graph`
+    (remove, then load: a crash in between leaves it absent and pending), dropped in one update."""
 
     def __init__(self, store: pyoxigraph.Store, where: str) -> None:
         self.store = store
