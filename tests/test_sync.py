@@ -299,7 +299,7 @@ def test_virtuoso_sync_equals_a_fresh_load(virtuoso_server: Server, tmp_path: Pa
     auth = {"user": virtuoso_server.user, "password": virtuoso_server.password}
     target = sync.RemoteTarget(Endpoint(virtuoso_server.store_url, **auth))  # type: ignore[arg-type]
     query = Endpoint(virtuoso_server.query_url, **auth)  # type: ignore[arg-type]
-    mine = f"FILTER (STRSTARTS(STR(?g), \"{DEFAULT_BASE_IRI}\"))"  # not Virtuoso's own graphs
+    mine = f'FILTER (STRSTARTS(STR(?g), "{DEFAULT_BASE_IRI}"))'  # not Virtuoso's own graphs
     text = ALL_QUADS.replace("} }", f"}} {mine} }}")
 
     def ours(target_: pyoxigraph.Store | Endpoint) -> Quads:
@@ -313,3 +313,27 @@ def test_virtuoso_sync_equals_a_fresh_load(virtuoso_server: Server, tmp_path: Pa
         if then_sync:
             sync.sync(target, Manifest(out))
     assert ours(query) == ours(fresh_sync(src, tmp_path)[0])
+
+
+def test_a_bulk_load_that_fails_halfway_is_repaired_by_the_next_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded store bulk-loads graphs it lacks: half-written ones stay pending, then get replaced."""
+    src, out = start_tree(tmp_path)
+    store = pyoxigraph.Store()
+    real = sync.EmbeddedTarget.add_new
+
+    def half_then_fail(self: sync.EmbeddedTarget, nquads: bytes) -> None:
+        lines = nquads.splitlines(keepends=True)
+        real(self, b"".join(lines[: len(lines) // 2]))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sync.EmbeddedTarget, "add_new", half_then_fail)
+    with pytest.raises(sync.SyncError) as info:
+        sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
+    assert info.value.written == [] and len(info.value.not_written) == 5
+    assert len(store) > 0  # half of the quads made it in
+    monkeypatch.setattr(sync.EmbeddedTarget, "add_new", real)
+    again = sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
+    assert again.plan.had_state and len(again.plan.replaced) == 5
+    assert terms(store) == terms(fresh_sync(src, tmp_path)[0])
