@@ -25,45 +25,15 @@ from kg.vocab import DEFAULT_BASE_IRI
 
 if TYPE_CHECKING:
     from kg import sync as sync_module
-    from kg.query import QueryError, Target, adhoc, bind, describe_library, execute, format_table, resolve
-    from kg.remote import Endpoint, RemoteError
-    from kg.store import DataError, LoadError, collect, load_endpoint, load_store, open_store
     from kg.validate import Engine
 
 #: kg.store, kg.remote and kg.query import pyoxigraph and requests (~0.1 s, a tenth of an
-#: incremental export's time): they are imported, and these names bound, only when `load` or
-#: `query` runs (see `main`).
-_STORE_NAMES = {
-    "kg.query": (
-        "QueryError",
-        "Target",
-        "adhoc",
-        "bind",
-        "describe_library",
-        "execute",
-        "format_table",
-        "resolve",
-    ),
-    "kg.remote": ("Endpoint", "RemoteError"),
-    "kg.store": ("DataError", "LoadError", "collect", "load_endpoint", "load_store", "open_store"),
-}
-_STORE_COMMANDS = ("load", "query")
-#: Copies of kg.store.DEFAULT_STORE and kg.remote's USER_ENV and PASSWORD_ENV, which option
-#: definitions need before those modules are imported (a test checks they are equal).
+#: incremental export's time), so only the `load` and `query` commands import them. Copies of
+#: kg.store.DEFAULT_STORE and kg.remote's USER_ENV and PASSWORD_ENV, which option definitions
+#: need before those modules are imported (a test checks they are equal):
 DEFAULT_STORE = Path(".kg-store")
 USER_ENV = "KG_STORE_USER"
 PASSWORD_ENV = "KG_STORE_PASSWORD"
-
-
-def _import_store_names() -> None:
-    """Bind the names of `_STORE_NAMES` in this module (for the `load` and `query` commands)."""
-    import importlib
-
-    for module_name, names in _STORE_NAMES.items():
-        module = importlib.import_module(module_name)
-        for name in names:
-            globals()[name] = getattr(module, name)
-
 
 FORMAT_ALIASES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "nq": "nquads"}
 
@@ -103,11 +73,8 @@ _base_iri_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kg")
-@click.pass_context
-def main(ctx: click.Context) -> None:
+def main() -> None:
     """kg: turn Medigy curations into a validated, queryable RDF knowledge graph."""
-    if ctx.invoked_subcommand in _STORE_COMMANDS:
-        _import_store_names()
 
 
 @main.command("export")
@@ -464,6 +431,8 @@ def load_command(
       kg load outputs/curations.nq --endpoint http://localhost:7878/store
     """
     from kg import sync
+    from kg.remote import Endpoint, RemoteError
+    from kg.store import DataError, LoadError, collect, load_endpoint, load_store, open_store
 
     _log_to_stderr()
     if endpoint is not None and _given("store_dir"):
@@ -526,6 +495,8 @@ def _sync_export(
     """`kg load EXPORT_FOLDER`: send what changed since the store's last sync, then exit."""
     from kg import sync
     from kg.incremental import Manifest, ManifestError
+    from kg.remote import RemoteError
+    from kg.store import DataError, LoadError
 
     try:
         manifest = Manifest(folder)
@@ -611,6 +582,10 @@ def query_command(
       kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }'
       kg query brand-counts --endpoint http://localhost:7878/query
     """
+    from kg.query import QueryError, Target, adhoc, bind, describe_library, execute, format_table, resolve
+    from kg.remote import Endpoint, RemoteError
+    from kg.store import DataError, open_store
+
     _log_to_stderr()
     if list_queries:
         click.echo(describe_library())

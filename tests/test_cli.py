@@ -53,5 +53,3 @@ def test_store_names_of_the_cli_are_those_of_the_store_modules() -> None:
         remote.USER_ENV,
         remote.PASSWORD_ENV,
     )
-    cli._import_store_names()
-    assert cli.collect is store.collect and cli.execute.__module__ == "kg.query"  # type: ignore[attr-defined]
