@@ -47,8 +47,15 @@ RDF_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
 }
 
 
+#: What writing one graph can raise: the store's or server's refusal, I/O, unparsable data.
+WRITE_ERRORS = (RemoteError, OSError, SyntaxError, ValueError)
+
+
 class LoadError(Exception):
     """A load stopped midway: `written` graphs are in the store, `not_written` are not."""
+
+    #: The last line of `details`: how to finish the job.
+    rerun = "Loading replaces graphs, so running the same load again completes it."
 
     def __init__(self, cause: str, written: list[str], not_written: list[str]) -> None:
         super().__init__(cause)
@@ -64,7 +71,7 @@ class LoadError(Exception):
         lines += [f"  {g}" for g in self.not_written[:shown]]
         if len(self.not_written) > shown:
             lines.append(f"  ... and {len(self.not_written) - shown} more")
-        lines.append("Loading replaces graphs, so running the same load again completes it.")
+        lines.append(self.rerun)
         return "\n".join(lines)
 
 
@@ -253,7 +260,7 @@ def _load_each(data: Collected, write: Callable[[str], None], progress: Progress
     for done, graph in enumerate(names):
         try:
             write(graph)
-        except (RemoteError, OSError, SyntaxError, ValueError) as exc:
+        except WRITE_ERRORS as exc:
             raise LoadError(f"graph {graph}: {exc}", names[:done], names[done:]) from None
         if progress is not None:
             progress(done + 1, len(names))

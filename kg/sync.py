@@ -45,7 +45,7 @@ import pyoxigraph
 
 from kg.incremental import MANIFEST_NAME, Manifest, ManifestError
 from kg.remote import Endpoint, RemoteError
-from kg.store import LoadError, replace_graph
+from kg.store import WRITE_ERRORS, LoadError, replace_graph
 from kg.vocab import KG
 
 #: The digest recorded for a graph while a write of it may be incomplete.
@@ -223,13 +223,10 @@ def plan(manifest: Manifest, state: State | None, full: bool = False) -> Plan:
 class SyncError(LoadError):
     """A sync stopped midway; `written`/`not_written` list the graph writes done and not done."""
 
-    def details(self, shown: int = 10) -> str:
-        text = super().details(shown)
-        return text.replace(
-            "Loading replaces graphs, so running the same load again completes it.",
-            "Those are marked pending in the store's sync state: running the same kg load again "
-            "completes the sync.",
-        )
+    rerun = (
+        "Those are marked pending in the store's sync state: running the same kg load again "
+        "completes the sync."
+    )
 
 
 @dataclass(slots=True)
@@ -275,7 +272,7 @@ def sync(
             current.digests[graph] = PENDING
         try:
             target.put(me, current.ntriples(me))
-        except (RemoteError, OSError, SyntaxError, ValueError) as exc:
+        except WRITE_ERRORS as exc:
             raise SyncError(f"sync state {me}: {exc}", [], [g for _, g in writes]) from None
     triples = 0
     with manifest.open_nquads() as nquads:
@@ -298,7 +295,7 @@ def sync(
                     embedded.add_new(data)
                     triples += data.count(b"\n")
                     current.digests.update((g, manifest.graphs[g]) for _, g in step)
-            except (RemoteError, OSError, SyntaxError, ValueError) as exc:
+            except WRITE_ERRORS as exc:
                 _record_best_effort(target, me, current)
                 raise SyncError(
                     f"graph {graph}: {exc}", [g for _, g in writes[:done]], [g for _, g in writes[done:]]
@@ -311,7 +308,7 @@ def sync(
     if writes or state is None or state.export != manifest.export:
         try:
             target.put(me, current.ntriples(me))
-        except (RemoteError, OSError, SyntaxError, ValueError) as exc:
+        except WRITE_ERRORS as exc:
             raise SyncError(
                 f"sync state {me}: every graph was written, but the state could not be: {exc}",
                 [g for _, g in writes],
@@ -339,7 +336,7 @@ def forget(target: Target, base_iri: str, graphs: Iterable[str]) -> int:
 
 def _record_best_effort(target: Target, graph: str, state: State) -> None:
     """Record what a failed sync did write; if the store cannot take it, the pending marks stay."""
-    with contextlib.suppress(RemoteError, OSError, SyntaxError, ValueError):
+    with contextlib.suppress(*WRITE_ERRORS):
         target.put(graph, state.ntriples(graph))
 
 
