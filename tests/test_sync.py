@@ -35,9 +35,9 @@ ALL_QUADS = "SELECT ?g ?s ?p ?o (DATATYPE(?o) AS ?t) (LANG(?o) AS ?l) WHERE { GR
 Quads = set[tuple[str, ...]]
 
 
-def quads_of(target: pyoxigraph.Store | Endpoint) -> Quads:
+def quads_of(target: pyoxigraph.Store | Endpoint, text: str = ALL_QUADS) -> Quads:
     """Every quad in the store's named graphs, as kg.query rows them (kg's data has no blank nodes)."""
-    rows = execute(ALL_QUADS, target).rows()
+    rows = execute(text, target).rows()
     out = {tuple(str(r.get(k)) for k in ("g", "s", "p", "o", "t", "l")) for r in rows}
     assert not any(q[1].startswith("_:") or q[3].startswith("_:") for q in out)
     return out
@@ -302,17 +302,13 @@ def test_virtuoso_sync_equals_a_fresh_load(virtuoso_server: Server, tmp_path: Pa
     mine = f'FILTER (STRSTARTS(STR(?g), "{DEFAULT_BASE_IRI}"))'  # not Virtuoso's own graphs
     text = ALL_QUADS.replace("} }", f"}} {mine} }}")
 
-    def ours(target_: pyoxigraph.Store | Endpoint) -> Quads:
-        rows = execute(text, target_).rows()
-        return {tuple(str(r.get(k)) for k in ("g", "s", "p", "o", "t", "l")) for r in rows}
-
     sync.sync(target, Manifest(out))
     for _name, edit, then_sync in edit_steps(src)[:3]:
         edit()
         export([src], out)
         if then_sync:
             sync.sync(target, Manifest(out))
-    assert ours(query) == ours(fresh_sync(src, tmp_path)[0])
+    assert quads_of(query, text) == quads_of(fresh_sync(src, tmp_path)[0], text)
 
 
 def test_a_bulk_load_that_fails_halfway_is_repaired_by_the_next_sync(
