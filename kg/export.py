@@ -94,7 +94,7 @@ class FileOutcome:
     digest: str = ""  # of the curation's graph (see kg.incremental.graph_digest)
     quads: int = 0  # quads in the curation's named graph (own + shared triples)
     reused: int | None = None  # reused: its row in the previous manifest; its blocks are copied
-    stamp: Stamp = None  # the file's (size, mtime) when it was read
+    stamp: Stamp = None  # the file's stamp (size, times, inode) when it was read
 
 
 class StrictError(Exception):
@@ -374,8 +374,8 @@ def _run(
     `shared` is the set the shared triples are merged into (it may hold some already).
     """
     files = discover(sources)
-    # (size, mtime) of each file as read, -1 when it could not be: 16 bytes a file, not a tuple
-    sizes, mtimes = array("q"), array("q")
+    # the stamp of each file as read, -1s when it could not be: 32 bytes a file, not a tuple
+    stamps = array("q")
     report = ExportReport()
     shared = set() if shared is None else shared
     own = 0
@@ -397,9 +397,7 @@ def _run(
             if first is not None:
                 raise StrictError(first)
         report.files.append(_row(result))
-        size, mtime = outcome.stamp or (-1, -1)
-        sizes.append(size)
-        mtimes.append(mtime)
+        stamps.extend(outcome.stamp or (-1, -1, -1, -1))
         if outcome.graph is not None:
             report.quads += outcome.quads
             own += outcome.own
@@ -412,8 +410,8 @@ def _run(
         if progress is not None:
             progress(done, len(files))
     report.triples = own + len(shared)
-    stamps = ((size, mtime) if size >= 0 else None for size, mtime in zip(sizes, mtimes, strict=True))
-    report.changed_during_run = changed_since(files, stamps)
+    read_as = (tuple(stamps[i : i + 4]) if stamps[i] >= 0 else None for i in range(0, len(stamps), 4))
+    report.changed_during_run = changed_since(files, read_as)  # type: ignore[arg-type]
     if checker is not None:
         report.validation = checker.finish(shared)
         report.graph_files = dict(files_of_graph)

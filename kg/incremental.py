@@ -7,13 +7,19 @@ file's block lies (byte offset and length) in each output file; plus what the ou
 (kg version, a digest of kg's code, the settings) and the size and modification time of each output
 file it describes.
 
-The next export reads every source file and hashes its bytes. When the manifest is usable
-(same fingerprint, output files untouched since), a file whose path and hash are unchanged is
-not parsed again: its blocks are copied from the previous output files and its report row and
-shared triples come from the manifest. Only added and changed files are processed; removed
-files simply do not appear. The outputs are byte-identical to a full export, because a file's
-blocks depend only on its bytes, its relative path and the settings, and the shared nodes and
-the report are rebuilt from all files every time.
+The manifest also records each file's stamp (size, mtime, ctime, inode) as it was read. The
+next export compares every source file's stamp with the recorded one and reads and hashes only
+the files whose stamp differs (git's index works the same way): any write to a file changes its
+mtime and ctime, and ctime cannot be set back by hand. A stamp is recorded only when the file
+was last changed at least `TRUST_MARGIN_NS` before the export began, so a file written in the
+same clock tick as it was read (after the read) is never trusted on its stamp: it is hashed.
+
+When the manifest is usable (same fingerprint, output files untouched since), a file whose path
+and stamp or hash are unchanged is not parsed again: its blocks are copied from the previous
+output files and its report row and shared triples come from the manifest. Only added and
+changed files are processed; removed files simply do not appear. The outputs are byte-identical
+to a full export, because a file's blocks depend only on its bytes, its relative path and the
+settings, and the shared nodes and the report are rebuilt from all files every time.
 
 The change record (`changes` in the manifest) lists the graph IRIs added, changed and removed
 since the previous export, for `kg load` to send only those; see README "Guarantees".
@@ -27,8 +33,10 @@ import hashlib
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,7 +49,7 @@ import yaml
 from kg import __version__
 from kg.model import ParseResult, Problem
 from kg.resources import context_path
-from kg.sources import ReadError, SourceFile, Stamp, read_stamped
+from kg.sources import ReadError, SourceFile, Stamp, read_stamped, stamp_of
 from kg.terms import Lit, Triple
 
 if TYPE_CHECKING:
@@ -49,7 +57,11 @@ if TYPE_CHECKING:
     from kg.writers import OutputStreams
 
 MANIFEST_NAME = ".kg-manifest.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+#: A file changed less than this before an export began gets no stamp in its manifest (file
+#: times come from a coarse clock, 1-2 s on some filesystems): the next export hashes it.
+TRUST_MARGIN_NS = 2_000_000_000
+_clock = time.time_ns  # (tests set the clock)
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -120,7 +132,7 @@ def _stat(info: os.stat_result) -> dict[str, int]:
 
 
 #: The per-file columns of the manifest's `files` table (one list per key, one item per file).
-COLUMNS = ("path", "sha256", "status", "reason", "graph", "digest", "own", "quads", "shared")
+COLUMNS = ("path", "sha256", "stamp", "status", "reason", "graph", "digest", "own", "quads", "shared")
 
 
 class ManifestError(Exception):
@@ -222,10 +234,21 @@ class Previous:
         return None
 
     def unchanged(self, source: SourceFile) -> Stamp:
-        """The file's stamp when `source` has the path and bytes of a reusable file, else None."""
+        """The file's stamp when `source` has the path and bytes of a reusable file, else None.
+
+        The bytes are read and hashed only when the file's stamp is not the recorded one.
+        """
         i = self.index.get(source.relative)
         if i is None or self.files["sha256"][i] is None:
             return None
+        recorded = self.files["stamp"][i]
+        if recorded is not None and source.error is None:
+            try:
+                info = os.stat(source.path)
+            except OSError:
+                return None  # processed again: the worker reports why it cannot be read
+            if stat.S_ISREG(info.st_mode) and list(stamp_of(info)) == recorded:
+                return stamp_of(info)
         try:
             data, stamp = read_stamped(source)
         except ReadError:
@@ -414,6 +437,7 @@ class Recorder:
         old = self.previous.shared if self.previous is not None else []
         self.shared: dict[Triple, int] = {t: i for i, t in enumerate(old)}
         self.refs: list[int] = self.previous.refs if self.previous is not None else []
+        self.trusted_before = _clock() - TRUST_MARGIN_NS  # see the module's docstring
 
     def add(self, outcome: FileOutcome, ranges: Mapping[str, list[int]]) -> None:
         """Record `outcome`; `ranges` gives [offset, length] of its block in each output (if any)."""
@@ -434,6 +458,7 @@ class Recorder:
             (
                 result.path,
                 outcome.sha256 if reusable else None,  # None: read again next time
+                self._trusted(outcome.stamp) if reusable else None,
                 result.status,
                 result.reason,
                 outcome.graph,
@@ -455,6 +480,12 @@ class Recorder:
                 if previous is None
                 else hashlib.sha256((previous + outcome.digest).encode()).hexdigest()
             )
+
+    def _trusted(self, stamp: Stamp) -> list[int] | None:
+        """`stamp` as the manifest records it, or None when it was changed too recently."""
+        if stamp is None or max(stamp[1], stamp[2]) >= self.trusted_before:
+            return None
+        return list(stamp)
 
     def _to_columns(self) -> None:
         if self._rows:

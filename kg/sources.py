@@ -36,7 +36,14 @@ class SourceError(Exception):
     """A source given on the command line does not exist or cannot be listed."""
 
 
-Stamp = tuple[int, int] | None  # (size, mtime_ns) of a file when it was read
+#: (size, mtime_ns, ctime_ns, inode) of a file when it was read; None when it could not be.
+#: Any write changes mtime and ctime (ctime cannot be set back by hand); a replaced file has
+#: another inode.
+Stamp = tuple[int, int, int, int] | None
+
+
+def stamp_of(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
 class ReadError(Exception):
@@ -148,7 +155,7 @@ def read_bytes(source: SourceFile) -> bytes:
 
 
 def read_stamped(source: SourceFile) -> tuple[bytes, Stamp]:
-    """The bytes of one listed file and its (size, mtime) as it was read; raises `ReadError`.
+    """The bytes of one listed file and its `Stamp` as it was read; raises `ReadError`.
 
     Opened without blocking and checked with `fstat` on the open file, so what is checked is
     what is read: a regular file of at most `MAX_FILE_BYTES` (read with that bound too, in case
@@ -171,7 +178,7 @@ def read_stamped(source: SourceFile) -> tuple[bytes, Stamp]:
         if info.st_size > MAX_FILE_BYTES:
             raise ReadError(f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit")
         data = _read_bounded(fd, info.st_size)
-        stamp = (info.st_size, info.st_mtime_ns)
+        stamp = stamp_of(info)
     except OSError as exc:
         raise ReadError(f"cannot read: {exc.strerror or exc}") from None
     finally:
@@ -219,7 +226,7 @@ def read_file(source: SourceFile) -> ParseResult:
 
 
 def changed_since(files: list[SourceFile], stamps: Iterable[Stamp]) -> list[str]:
-    """Relative paths of the files whose size or mtime is not the `stamp` they were read with.
+    """Relative paths of the files whose `Stamp` now is not the one they were read with.
 
     A file that could not be read (stamp None) is reported failed already, not listed here.
     """
@@ -228,7 +235,7 @@ def changed_since(files: list[SourceFile], stamps: Iterable[Stamp]) -> list[str]
         if stamp is not None:
             try:
                 info = os.stat(f.path)
-                now: Stamp = (info.st_size, info.st_mtime_ns)
+                now: Stamp = stamp_of(info)
             except OSError:
                 now = None
             if now != stamp:

@@ -8,7 +8,9 @@ manifest's change record must name exactly the graphs that were added, changed o
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,7 +62,13 @@ def changes(out: Path) -> dict[str, list[str]]:
     return {key: [g.removeprefix(GRAPH) for g in record[key]] for key in ("added", "changed", "removed")}
 
 
-def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(tmp_path: Path) -> None:
+@pytest.mark.parametrize("margin", [incremental.TRUST_MARGIN_NS, 0], ids=["hashed", "stamps-trusted"])
+def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, margin: int
+) -> None:
+    # files written just before an export get no stamp (hashed next time); with no margin,
+    # every stamp is recorded and trusted, the path taken for files not edited for a while
+    monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", margin)
     src, out, fresh = tmp_path / "src", tmp_path / "out", tmp_path / "fresh"
     shutil.copytree(EXAMPLES, src / "examples")
     write_tree(src, {f"gen/c{i}.md": curation(f"c{i}") for i in range(6)})
@@ -133,6 +141,56 @@ def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(tmp_path
         assert changes(out) == expected, name
         manifest = Manifest(out)
         assert manifest.current() and manifest.changes["to"] == manifest.export, name
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The relative paths of the files kg.incremental reads (to hash them), as they are read."""
+    read: list[str] = []
+    real = incremental.read_stamped
+
+    def counting(source: Any) -> Any:
+        read.append(source.relative)
+        return real(source)
+
+    monkeypatch.setattr(incremental, "read_stamped", counting)
+    return read
+
+
+def test_files_whose_stamp_is_unchanged_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_tree(src, {f"c{i}.md": curation(f"c{i}") for i in range(4)})
+    monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", 0)
+    export([src], out)
+    read = count_reads(monkeypatch)
+    # same size, modification time set back: the change of ctime still shows it
+    before = (src / "c1.md").stat()
+    (src / "c1.md").write_text(curation("c1").replace("Body of c1", "Body of C1"), encoding="utf-8")
+    os.utime(src / "c1.md", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (src / "c1.md").stat().st_size == before.st_size
+    (src / "c2.md").touch()  # a new mtime, the same bytes: read, hashed, reused
+    report = assert_same_as_full_export(src, out, tmp_path / "fresh")
+    assert report.reuse is not None and (report.reuse.reused, report.reuse.processed) == (3, 1)
+    assert sorted(read) == ["c1.md", "c2.md"] and changes(out)["changed"] == ["c1"]
+
+
+def test_files_changed_just_before_an_export_are_hashed_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    write_tree(src, {"old.md": curation("old")})
+    time.sleep(0.05)  # a later tick of the filesystem's clock
+    write_tree(src, {"new.md": curation("new")})
+    changed = max((src / "new.md").stat().st_mtime_ns, (src / "new.md").stat().st_ctime_ns)
+    # the export begins TRUST_MARGIN_NS after new.md changed: it could change again unseen
+    monkeypatch.setattr(incremental, "_clock", lambda: changed + incremental.TRUST_MARGIN_NS)
+    export([src], out)
+    stamps = dict(zip(*(Manifest(out).data["files"][k] for k in ("path", "stamp")), strict=True))
+    assert stamps["old.md"] is not None and stamps["new.md"] is None
+    read = count_reads(monkeypatch)
+    export([src], out)
+    assert read == ["new.md"]
 
 
 def test_manifest_gives_each_graph_quads_for_a_loader(tmp_path: Path) -> None:
