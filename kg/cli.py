@@ -19,9 +19,9 @@ from click.core import ParameterSource
 from kg import __version__
 from kg.export import FORMATS, ExportReport, StrictError, export
 from kg.mapping import IriScheme
+from kg.namespaces import DEFAULT_BASE_IRI
 from kg.resources import examples_dir
 from kg.sources import SourceError
-from kg.vocab import DEFAULT_BASE_IRI
 
 if TYPE_CHECKING:
     from kg import sync as sync_module

@@ -32,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 from kg import __version__, incremental
 from kg.mapping import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
+from kg.namespaces import PREFIXES, instance_prefixes
 from kg.sources import (
     ReadError,
     SourceFile,
@@ -43,7 +44,6 @@ from kg.sources import (
     read_stamped,
 )
 from kg.terms import Triple, nt_line
-from kg.vocab import PREFIXES, instance_prefixes
 from kg.writers import (
     OutputStreams,
     Renderer,

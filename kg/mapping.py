@@ -15,79 +15,83 @@ from dataclasses import dataclass
 
 from kg.iri import segment, to_iri
 from kg.model import Curation, Media, Temporal
+from kg.namespaces import DEFAULT_BASE_IRI, KG_NS, PREFIXES
 from kg.terms import XSD_DATE, XSD_DATETIME, XSD_INTEGER, Lit, Triple
-from kg.vocab import DEFAULT_BASE_IRI, KG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS
 
-# Terms as plain strings, resolved once (DefinedNamespace attribute access is slow).
-A = str(RDF.type)
-C_CURATION = str(KG.Curation)
-C_OWL_TYPE = str(KG.OwlTypeClass)
-C_WP_TYPE = str(KG.WorkPackageTypeClass)
-C_COMMUNITY = str(KG.Community)
-C_SOURCE_ARTICLE = str(KG.SourceArticle)
-C_GRAPH = str(KG.CurationGraph)
-OWL_CLASS = str(OWL.Class)
-RDFS_LABEL = str(RDFS.label)
-RDFS_SUBCLASS = str(RDFS.subClassOf)
-SKOS_CONCEPT = str(SKOS.Concept)
-SKOS_SCHEME = str(SKOS.ConceptScheme)
-SKOS_PREF = str(SKOS.prefLabel)
-SKOS_IN_SCHEME = str(SKOS.inScheme)
-PROV_DERIVED = str(PROV.wasDerivedFrom)
-S_ORG = str(SCHEMA.Organization)
-S_PERSON = str(SCHEMA.Person)
-S_IMAGE = str(SCHEMA.ImageObject)
-S_MEDIA = str(SCHEMA.MediaObject)
-S_NAME = str(SCHEMA.name)
-S_DESCRIPTION = str(SCHEMA.description)
-S_URL = str(SCHEMA.url)
-S_AUTHOR = str(SCHEMA.author)
-S_IMAGE_P = str(SCHEMA.image)
-S_KEYWORDS = str(SCHEMA.keywords)
-S_BODY = str(SCHEMA.articleBody)
-S_CREATED = str(SCHEMA.dateCreated)
-S_PUBLISHED = str(SCHEMA.datePublished)
-S_MODIFIED = str(SCHEMA.dateModified)
-S_START = str(SCHEMA.startDate)
-S_END = str(SCHEMA.endDate)
-S_PUBLISHER = str(SCHEMA.publisher)
-S_CONTENT_URL = str(SCHEMA.contentUrl)
-S_WIDTH = str(SCHEMA.width)
-S_HEIGHT = str(SCHEMA.height)
-S_FORMAT = str(SCHEMA.encodingFormat)
-S_CAPTION = str(SCHEMA.caption)
-K_TOPIC = str(KG.topic)
-K_COMMUNITY = str(KG.community)
-K_BRAND = str(KG.sourceBrand)
-K_ARTICLE = str(KG.sourceArticle)
-K_FAVICON = str(KG.favicon)
-K_PDF = str(KG.featuredPdf)
-K_WP_ID = str(KG.workPackageId)
-K_MD_NAME = str(KG.mdName)
-K_SLUG = str(KG.slug)
-K_ALIAS = str(KG.alias)
-K_SEARCH = str(KG.searchCategory)
-K_BASE_PATH = str(KG.basePath)
-K_BODY_FORMAT = str(KG.bodyFormat)
-K_ORIGINAL = str(KG.originalUrl)
-K_CLEAN = str(KG.cleanUrl)
-K_SOURCE_URL = str(KG.sourceUrl)
-K_MAST_HEAD = str(KG.mastHead)
-K_PATH = str(KG.path)
-K_SOURCE_PATH = str(KG.sourcePath)
+# Terms as plain strings (kg.vocab's rdflib namespaces are not loaded on the export path);
+# tests/test_ontology.py checks that every kg: term the mapping emits is declared.
+KG = KG_NS
+RDF, RDFS, OWL = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["owl"]
+SKOS, PROV, SCHEMA = PREFIXES["skos"], PREFIXES["prov"], PREFIXES["schema"]
+A = RDF + "type"
+C_CURATION = KG + "Curation"
+C_OWL_TYPE = KG + "OwlTypeClass"
+C_WP_TYPE = KG + "WorkPackageTypeClass"
+C_COMMUNITY = KG + "Community"
+C_SOURCE_ARTICLE = KG + "SourceArticle"
+C_GRAPH = KG + "CurationGraph"
+OWL_CLASS = OWL + "Class"
+RDFS_LABEL = RDFS + "label"
+RDFS_SUBCLASS = RDFS + "subClassOf"
+SKOS_CONCEPT = SKOS + "Concept"
+SKOS_SCHEME = SKOS + "ConceptScheme"
+SKOS_PREF = SKOS + "prefLabel"
+SKOS_IN_SCHEME = SKOS + "inScheme"
+PROV_DERIVED = PROV + "wasDerivedFrom"
+S_ORG = SCHEMA + "Organization"
+S_PERSON = SCHEMA + "Person"
+S_IMAGE = SCHEMA + "ImageObject"
+S_MEDIA = SCHEMA + "MediaObject"
+S_NAME = SCHEMA + "name"
+S_DESCRIPTION = SCHEMA + "description"
+S_URL = SCHEMA + "url"
+S_AUTHOR = SCHEMA + "author"
+S_IMAGE_P = SCHEMA + "image"
+S_KEYWORDS = SCHEMA + "keywords"
+S_BODY = SCHEMA + "articleBody"
+S_CREATED = SCHEMA + "dateCreated"
+S_PUBLISHED = SCHEMA + "datePublished"
+S_MODIFIED = SCHEMA + "dateModified"
+S_START = SCHEMA + "startDate"
+S_END = SCHEMA + "endDate"
+S_PUBLISHER = SCHEMA + "publisher"
+S_CONTENT_URL = SCHEMA + "contentUrl"
+S_WIDTH = SCHEMA + "width"
+S_HEIGHT = SCHEMA + "height"
+S_FORMAT = SCHEMA + "encodingFormat"
+S_CAPTION = SCHEMA + "caption"
+K_TOPIC = KG + "topic"
+K_COMMUNITY = KG + "community"
+K_BRAND = KG + "sourceBrand"
+K_ARTICLE = KG + "sourceArticle"
+K_FAVICON = KG + "favicon"
+K_PDF = KG + "featuredPdf"
+K_WP_ID = KG + "workPackageId"
+K_MD_NAME = KG + "mdName"
+K_SLUG = KG + "slug"
+K_ALIAS = KG + "alias"
+K_SEARCH = KG + "searchCategory"
+K_BASE_PATH = KG + "basePath"
+K_BODY_FORMAT = KG + "bodyFormat"
+K_ORIGINAL = KG + "originalUrl"
+K_CLEAN = KG + "cleanUrl"
+K_SOURCE_URL = KG + "sourceUrl"
+K_MAST_HEAD = KG + "mastHead"
+K_PATH = KG + "path"
+K_SOURCE_PATH = KG + "sourcePath"
 
 #: schema.org types for work-package types where one fits (compared case-insensitively).
 #: Unlisted types still get their own minted class; they are typed schema:CreativeWork.
 SCHEMA_TYPES: dict[str, str] = {
-    "curated content": str(SCHEMA.Article),
-    "contributed content": str(SCHEMA.Article),
-    "curated news": str(SCHEMA.NewsArticle),
-    "curated video": str(SCHEMA.VideoObject),
-    "curated event": str(SCHEMA.Event),
-    "infographics": str(SCHEMA.ImageObject),
-    "recent updates & reports": str(SCHEMA.Report),
+    "curated content": SCHEMA + "Article",
+    "contributed content": SCHEMA + "Article",
+    "curated news": SCHEMA + "NewsArticle",
+    "curated video": SCHEMA + "VideoObject",
+    "curated event": SCHEMA + "Event",
+    "infographics": SCHEMA + "ImageObject",
+    "recent updates & reports": SCHEMA + "Report",
 }
-S_CREATIVE_WORK = str(SCHEMA.CreativeWork)
+S_CREATIVE_WORK = SCHEMA + "CreativeWork"
 
 _DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 

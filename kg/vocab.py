@@ -1,9 +1,9 @@
-"""The project's vocabulary as code and the one prefix map used everywhere.
+"""The project's vocabulary as code, with the one prefix map used everywhere.
 
-`PREFIXES` feeds graph bindings, the Turtle writer, the JSON-LD context and the query
-prefixes, so a prefix is spelled once. `KG` is a closed `DefinedNamespace`: using a term
-that is not declared here raises, and `tests/test_ontology.py` keeps it equal to the
-terms declared in `ontology/kg.ttl`.
+`KG` is a closed `DefinedNamespace`: using a term that is not declared here raises, and
+`tests/test_ontology.py` keeps it equal to the terms declared in `ontology/kg.ttl`. The prefix
+map (`PREFIXES`, from `kg.namespaces`) feeds graph bindings, the Turtle writer, the JSON-LD
+context and the query prefixes, so a prefix is spelled once.
 """
 
 from __future__ import annotations
@@ -11,10 +11,30 @@ from __future__ import annotations
 from rdflib.namespace import DefinedNamespace, Namespace
 from rdflib.term import URIRef
 
-KG_NS = "https://w3id.org/medigy/kg#"
+from kg.namespaces import (
+    DEFAULT_BASE_IRI,
+    KG_NS,
+    PREFIXES,
+    instance_prefixes,
+    sparql_prefix_header,
+)
 
-#: Default base under which instance IRIs (curations, topics, brands, ...) are minted.
-DEFAULT_BASE_IRI = "https://w3id.org/medigy/kg/id/"
+__all__ = [
+    "DCTERMS",
+    "DEFAULT_BASE_IRI",
+    "KG",
+    "KG_NS",
+    "OWL",
+    "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SCHEMA",
+    "SKOS",
+    "XSD",
+    "instance_prefixes",
+    "sparql_prefix_header",
+]
 
 
 class KG(DefinedNamespace):
@@ -66,19 +86,6 @@ class KG(DefinedNamespace):
     graphDigest: URIRef  # digest of a curation graph as written to the store, or "pending"
 
 
-PREFIXES: dict[str, str] = {
-    "kg": KG_NS,
-    "schema": "https://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "sh": "http://www.w3.org/ns/shacl#",
-}
-
 SCHEMA = Namespace(PREFIXES["schema"])
 SKOS = Namespace(PREFIXES["skos"])
 DCTERMS = Namespace(PREFIXES["dcterms"])
@@ -87,23 +94,3 @@ OWL = Namespace(PREFIXES["owl"])
 RDF = Namespace(PREFIXES["rdf"])
 RDFS = Namespace(PREFIXES["rdfs"])
 XSD = Namespace(PREFIXES["xsd"])
-
-
-def instance_prefixes(base_iri: str) -> dict[str, str]:
-    """Prefixes for minted instance IRIs under `base_iri` (used for readable Turtle)."""
-    return {
-        "cur": base_iri + "curation/",
-        "topic": base_iri + "topic/",
-        "scheme": base_iri + "scheme/",
-        "brand": base_iri + "brand/",
-        "person": base_iri + "person/",
-        "community": base_iri + "community/",
-        "owltype": base_iri + "owl-type/",
-        "wptype": base_iri + "work-package-type/",
-        "graph": base_iri + "graph/",
-    }
-
-
-def sparql_prefix_header(prefixes: dict[str, str] | None = None) -> str:
-    """`PREFIX` lines for SPARQL from the shared prefix map."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or PREFIXES).items())

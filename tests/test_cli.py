@@ -38,7 +38,7 @@ def test_export_does_not_import_the_store_or_http_modules() -> None:
         "    main(['export', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('pyoxigraph', 'requests', 'kg.store', 'kg.remote', 'kg.query', 'kg.fastshacl')\n"
+        "heavy = ('pyoxigraph', 'rdflib', 'requests', 'kg.store', 'kg.remote', 'kg.query', 'kg.fastshacl')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
