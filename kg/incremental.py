@@ -33,9 +33,11 @@ import hashlib
 import io
 import json
 import os
+import queue
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -305,18 +307,68 @@ class Previous:
         self.fds.clear()
 
 
+#: The keys of a problem in a report row, in order (see `kg.export._row`).
+PROBLEM_KEYS = ("field", "message", "value", "severity")
+#: Most files in one `ReusedRun` (its rows are held in memory until written).
+RUN_MAX = 2048
+
+
+@dataclass(slots=True)
+class ReusedRun:
+    """Consecutive files reused from consecutive rows of the previous manifest.
+
+    Handled as one item: their blocks are contiguous in the previous outputs (one copy per
+    format) and their report and manifest rows are taken from the previous manifest's columns,
+    so a re-export spends almost nothing per unchanged file.
+    """
+
+    previous: Previous
+    files: list[SourceFile]
+    rows: list[int]
+    stamps: list[Stamp]
+
+    def outcomes(self) -> list[FileOutcome]:
+        """One outcome per file, as `Previous.outcome` rebuilds it (for per-file handling)."""
+        return [self.previous.outcome(f.relative, s) for f, s in zip(self.files, self.stamps, strict=True)]
+
+    def report_rows(self) -> list[dict[str, Any]]:
+        """The files' rows of `report.json`, as `kg.export._row` makes them."""
+        files, problems = self.previous.files, self.previous.problems
+        status, reason = files["status"], files["reason"]
+        rows: list[dict[str, Any]] = []
+        for f, i in zip(self.files, self.rows, strict=True):
+            row: dict[str, Any] = {"path": f.relative, "status": status[i], "reason": reason[i]}
+            if i in problems:
+                try:
+                    row["problems"] = [{key: p[key] for key in PROBLEM_KEYS} for p in problems[i]]
+                except (KeyError, TypeError) as exc:
+                    raise ManifestError(
+                        f"the manifest is damaged (problems of {f.relative}: {exc})"
+                    ) from None
+            rows.append(row)
+        return rows
+
+    def totals(self) -> tuple[int, int]:
+        """(own triples, quads) of the files' graphs."""
+        files = self.previous.files
+        graphs, own, quads = files["graph"], files["own"], files["quads"]
+        with_graph = [i for i in self.rows if graphs[i] is not None]
+        return sum(own[i] for i in with_graph), sum(quads[i] for i in with_graph)
+
+
 def outcomes(
     files: list[SourceFile],
     previous: Previous | None,
     produce: Callable[[list[SourceFile]], Iterator[FileOutcome]],
     shared: set[Triple],
     counts: Reuse,
-) -> Iterator[FileOutcome]:
-    """Outcomes in the order of `files`: reused where path and hash match, else `produce`d.
+) -> Iterator[FileOutcome | ReusedRun]:
+    """Outcomes in the order of `files`: reused where path and stamp or hash match, else `produce`d.
 
-    Every file is read and hashed here first; the added and changed ones are then processed
-    together (in the worker pool when there are many). The shared triples of the reused
-    files are added to `shared` (their outcomes carry none, which saves hashing ~300k tuples).
+    Reused files come in `ReusedRun`s. Every file's stamp is compared first (see the module's
+    docstring); the added and changed ones are then processed together (in the worker pool
+    when there are many). The shared triples of the reused files are added to `shared`
+    (their outcomes carry none, which saves hashing ~300k tuples).
     """
     if previous is None or not previous.reusable:
         counts.processed = len(files)
@@ -324,11 +376,29 @@ def outcomes(
         return
     stamps = [previous.unchanged(f) for f in files]  # None: to be processed
     fresh = produce([f for f, stamp in zip(files, stamps, strict=True) if stamp is None])
-    reused = {previous.index[f.relative] for f, stamp in zip(files, stamps, strict=True) if stamp is not None}
+    index = previous.index
+    reused = {index[f.relative] for f, stamp in zip(files, stamps, strict=True) if stamp is not None}
     shared.update(previous.seed(reused))
     counts.reused, counts.processed = len(reused), len(files) - len(reused)
+    run: ReusedRun | None = None
     for f, stamp in zip(files, stamps, strict=True):
-        yield next(fresh) if stamp is None else previous.outcome(f.relative, stamp)
+        if stamp is None:
+            if run is not None:
+                yield run
+                run = None
+            yield next(fresh)
+            continue
+        row = index[f.relative]
+        if run is not None and run.rows[-1] + 1 == row and len(run.rows) < RUN_MAX:
+            run.files.append(f)
+            run.rows.append(row)
+            run.stamps.append(stamp)
+        else:
+            if run is not None:
+                yield run
+            run = ReusedRun(previous, [f], [row], [stamp])
+    if run is not None:
+        yield run
 
 
 @dataclass(slots=True)
@@ -473,13 +543,45 @@ class Recorder:
         if len(self._rows) >= _Column.BATCH:
             self._to_columns()
         if outcome.graph is not None:
-            previous = self.graphs.get(outcome.graph)
-            # a graph IRI made by more than one file (a duplicated mdName): digest of the digests
-            self.graphs[outcome.graph] = (
-                outcome.digest
-                if previous is None
-                else hashlib.sha256((previous + outcome.digest).encode()).hexdigest()
-            )
+            self._add_graph(outcome.graph, outcome.digest)
+
+    def add_run(self, run: ReusedRun, ranges: Mapping[str, list[list[int] | None]]) -> None:
+        """Record the files of `run`; `ranges` gives, per output, each file's block (or None).
+
+        The run's rows are consecutive in the previous manifest: each column is extended by a
+        slice of the previous one (the paths are the same strings, so they are taken from
+        `run.files`, which the report shares).
+        """
+        self._to_columns()
+        files, problems = run.previous.files, run.previous.problems
+        first, count = run.rows[0], len(run.rows)
+        if run.rows[-1] != first + count - 1:
+            raise ValueError("the rows of a run are not consecutive")
+        rows = slice(first, first + count)
+        for row in range(first, first + count):
+            if row in problems:
+                self.problems.append((self._count + row - first, problems[row]))
+        trusted = self._trusted
+        for key, column in self.files.items():
+            if key == "path":
+                column.extend(f.relative for f in run.files)
+            elif key == "stamp":
+                column.extend(trusted(stamp) for stamp in run.stamps)
+            elif key in ranges:
+                column.extend(ranges[key])
+            else:
+                column.extend(files[key][rows])
+        self._count += count
+        for graph, digest in zip(files["graph"][rows], files["digest"][rows], strict=True):
+            if graph is not None:
+                self._add_graph(graph, digest)
+
+    def _add_graph(self, graph: str, digest: str) -> None:
+        previous = self.graphs.get(graph)
+        # a graph IRI made by more than one file (a duplicated mdName): digest of the digests
+        self.graphs[graph] = (
+            digest if previous is None else hashlib.sha256((previous + digest).encode()).hexdigest()
+        )
 
     def _trusted(self, stamp: Stamp) -> list[int] | None:
         """`stamp` as the manifest records it, or None when it was changed too recently."""
@@ -588,24 +690,60 @@ class BlockWriter:
     """Appends each curation's blocks to the outputs and says where they landed.
 
     A fresh curation's blocks are encoded and written (through `OutputStreams` for the union
-    formats). A reused curation's blocks are copied from the previous outputs: Turtle,
-    N-Triples and N-Quads blocks are concatenated as they are, so a run of consecutive
-    unchanged curations is one `copy_file_range` (a copy inside the kernel); JSON-LD blocks go
-    through `OutputStreams`, which puts the separators between nodes.
-    """
+    formats). Reused curations' blocks are copied from the previous outputs: a run of blocks
+    that lie one after the other there (consecutive unchanged curations; JSON-LD nodes with
+    the ",\n" between them) is one `copy_file_range` per output (a copy inside the kernel).
 
-    _COPIED = ("turtle", "ntriples", "nquads")
+    The copies run in a thread (the kernel copy releases the GIL), each to its own place in the
+    new file: the writer leaves a gap for it and goes on. Use as a context manager; `wait`
+    returns when every copy is done (and raises what a copy raised).
+    """
 
     def __init__(self, handles: Mapping[str, IO[bytes]], streams: OutputStreams, previous: Previous | None):
         self.handles = handles
         self.streams = streams
         self.previous = previous
         self._pending: dict[str, list[int]] = {}  # format -> [offset in the old file, length]
+        self._end = {name: handle.tell() for name, handle in handles.items()}  # incl. pending copies
+        self._copies: queue.SimpleQueue[tuple[int, int, int, int, int] | None] = queue.SimpleQueue()
+        self._copier: threading.Thread | None = None
+        self._copy_error: BaseException | None = None
+        self._abandon = False
+
+    def __enter__(self) -> BlockWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._abandon = exc_type is not None  # failing anyway: skip the copies still queued
+        self._stop_copier()
+
+    def wait(self) -> None:
+        """Flush what is pending and return when every copy is done; raises a copy's error."""
+        self.flush()
+        self._stop_copier()
+        if self._copy_error is not None:
+            raise self._copy_error
+
+    def _stop_copier(self) -> None:
+        if self._copier is not None:
+            self._copies.put(None)
+            self._copier.join()
+            self._copier = None
+
+    def _copy_all(self) -> None:
+        while (job := self._copies.get()) is not None:
+            if self._abandon or self._copy_error is not None:
+                continue
+            try:
+                _copy_range(*job)
+            except BaseException as exc:  # handed to the writing thread by `wait`
+                self._copy_error = exc
 
     def write(self, outcome: FileOutcome) -> dict[str, list[int]]:
         """Append `outcome`'s blocks; returns [offset, length] of each in the new outputs."""
         if outcome.reused is not None and self.previous is not None:
-            return self._copy(outcome.reused, self.previous)
+            copied = self.copy([outcome.reused])
+            return {name: where[0] for name, where in copied.items() if where[0] is not None}
         data = {name: text.encode("utf-8") for name, text in outcome.blocks.items()}
         if "nquads" in self.handles:
             data["nquads"] = outcome.nquads.encode("utf-8")
@@ -613,25 +751,42 @@ class BlockWriter:
         if "nquads" in data:
             self.handles["nquads"].write(data["nquads"])
         self.streams.write_blocks({name: block for name, block in data.items() if name != "nquads"})
-        return {name: [self.handles[name].tell() - len(block), len(block)] for name, block in data.items()}
-
-    def _copy(self, row: int, previous: Previous) -> dict[str, list[int]]:
-        ranges = {}
         for name, handle in self.handles.items():
-            start, size = previous.files[name][row]
-            if name not in self._COPIED:
-                self.streams.write_blocks({name: os.pread(previous.fds[name], size, start)})
-                ranges[name] = [handle.tell() - size, size]
-                continue
+            self._end[name] = handle.tell()
+        return {name: [self._end[name] - len(block), len(block)] for name, block in data.items()}
+
+    def copy(self, rows: list[int]) -> dict[str, list[list[int] | None]]:
+        """Append the blocks of the previous export's `rows`; returns, per output, where each
+        landed ([offset, length], None for a row without a block)."""
+        if self.previous is None:
+            raise ValueError("nothing to copy from")
+        placed: dict[str, list[list[int] | None]] = {}
+        for name in self.handles:
+            column = self.previous.files[name]
+            gap = 2 if name == "jsonld" else 0  # the ",\n" between two JSON-LD nodes
+            end = self._end[name]
             pending = self._pending.get(name)
-            if pending is not None and pending[0] + pending[1] == start:
-                ranges[name] = [handle.tell() + pending[1], size]
-                pending[1] += size
-            else:
-                self._flush(name)
-                ranges[name] = [handle.tell(), size]
-                self._pending[name] = [start, size]
-        return ranges
+            where_rows: list[list[int] | None] = []
+            for row in rows:
+                where = column[row]
+                if where is None or where[1] == 0:  # nothing written for it: no separator either
+                    where_rows.append(None if where is None else [end, 0])
+                    continue
+                start, size = where
+                if pending is not None and pending[0] + pending[1] + gap == start:
+                    end += gap
+                    pending[1] += gap + size
+                else:
+                    self._end[name] = end
+                    self._flush(name)
+                    if name == "jsonld" and self.streams.nodes_written:
+                        end += gap  # the separator `_flush` writes before the copy
+                    pending = self._pending[name] = [start, size]
+                where_rows.append([end, size])
+                end += size
+            self._end[name] = end
+            placed[name] = where_rows
+        return placed
 
     def flush(self) -> None:
         """Copy what is pending; call before anything else is written to the outputs."""
@@ -642,22 +797,28 @@ class BlockWriter:
         pending = self._pending.pop(name, None)
         if pending is None or self.previous is None:
             return
+        if name == "jsonld":
+            self.streams.begin_node()
         handle = self.handles[name]
-        handle.flush()
-        _copy_range(self.previous.fds[name], handle.fileno(), *pending)
-        handle.seek(0, os.SEEK_END)  # the buffered writer's idea of the position, after the copy
+        at = handle.tell()
+        start, size = pending
+        if self._copier is None:
+            self._copier = threading.Thread(target=self._copy_all, name="kg-copy", daemon=True)
+            self._copier.start()
+        self._copies.put((self.previous.fds[name], handle.fileno(), start, size, at))
+        handle.seek(at + size)  # the copy fills the gap
 
 
-def _copy_range(source: int, target: int, start: int, size: int) -> None:
-    """Append `size` bytes of `source` from `start` to `target`, in the kernel where possible."""
+def _copy_range(source: int, target: int, start: int, size: int, at: int) -> None:
+    """Copy `size` bytes of `source` from `start` to `target` at `at`, in the kernel where possible."""
     done = 0
     while done < size:
         try:
-            copied = os.copy_file_range(source, target, size - done, start + done)
+            copied = os.copy_file_range(source, target, size - done, start + done, at + done)
         except OSError as exc:  # not supported here (another kernel, filesystem or platform)
             if exc.errno not in (errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP):
                 raise
-            copied = os.write(target, os.pread(source, min(size - done, 1 << 24), start + done))
+            copied = os.pwrite(target, os.pread(source, min(size - done, 1 << 24), start + done), at + done)
         if copied == 0:  # the export starts again, in full
             raise ManifestError("a previous output ended before the manifest said (changed meanwhile?)")
         done += copied

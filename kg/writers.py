@@ -213,15 +213,24 @@ class OutputStreams:
             context = json.dumps(renderer.jsonld_context(), ensure_ascii=False, indent=1, sort_keys=True)
             handles["jsonld"].write(f'{{"@context": {context},\n"@graph": [\n'.encode())
 
+    @property
+    def nodes_written(self) -> bool:
+        """Whether a JSON-LD node was written (the next one needs a separator)."""
+        return not self._first_node
+
+    def begin_node(self) -> None:
+        """Write what goes before the next JSON-LD node: ",\n", except before the first."""
+        if not self._first_node:
+            self.handles["jsonld"].write(b",\n")
+        self._first_node = False
+
     def write_blocks(self, blocks: Mapping[str, str | bytes]) -> None:
         """Append pre-rendered blocks (format name -> text, or text already UTF-8 encoded)."""
         for name, text in blocks.items():
             if not text or name not in self.handles:
                 continue
             if name == "jsonld":
-                if not self._first_node:
-                    self.handles[name].write(b",\n")
-                self._first_node = False
+                self.begin_node()
             self.handles[name].write(text if isinstance(text, bytes) else text.encode("utf-8"))
 
     def finish(self, shared: Iterable[Triple]) -> None:

@@ -178,6 +178,8 @@ def test_per_process_caches_are_bounded_whatever_the_corpus() -> None:
 
 
 def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import concurrent.futures
+
     import kg.export as kg_export
 
     sizes: list[int] = []
@@ -198,7 +200,7 @@ def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.
             future.set_result(fn(chunk, job))
             return future
 
-    monkeypatch.setattr(kg_export, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)  # imported when pooling
     files = [SourceFile(tmp_path / f"x{i}.md", f"x{i}.md") for i in range(5000)]
     outcomes = list(kg_export.process_all(files, kg_export._job(IriScheme(), ["nquads"]), jobs=2))
     assert len(outcomes) == 5000 and max(sizes) == kg_export.MAX_CHUNK and sum(sizes) == 5000
