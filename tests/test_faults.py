@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,6 +196,51 @@ def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(out), "--full"])
     assert result.exit_code == 2 and f"{out}: " in result.stderr and "No space left" in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("where", ["writeback", "copy"])
+def test_an_io_error_in_a_background_write_fails_the_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Outputs are flushed to disk and unchanged blocks copied by threads: their errors count.
+
+    An I/O error is reported once per file (Linux), so the one the writeback thread meets must
+    fail the export even though the final fsync would not see it again.
+    """
+    from kg import export as export_module
+    from kg import incremental
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (src / sorted(p.name for p in src.glob("*.md"))[3]).write_text("---\ntitle: edited\n---\n")
+    if where == "writeback":
+        monkeypatch.setattr(export_module._StagedOutputs, "WRITEBACK_BYTES", 1)
+        monkeypatch.setattr(export_module._StagedOutputs, "WRITEBACK_EVERY", 0.0)
+
+        def fdatasync(fd: int) -> None:
+            raise OSError(errno.EIO, "Input/output error")
+
+        monkeypatch.setattr(os, "fdatasync", fdatasync)
+        real_finish = export_module.OutputStreams.finish
+
+        def finish(self: object, shared: object) -> None:  # give the writeback thread a look
+            time.sleep(0.05)
+            real_finish(self, shared)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(export_module.OutputStreams, "finish", finish)
+    else:
+
+        def copy_range(*args: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(incremental, "_copy_range", copy_range)
+    result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
+    assert result.exit_code == 2 and f"{out}: " in result.stderr, result.stderr
+    assert ("Input/output error" if where == "writeback" else "No space left") in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not any(t.is_alive() for t in threading.enumerate() if t.name.startswith("kg-"))
 
 
 def test_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:

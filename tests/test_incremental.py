@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from kg import incremental
 from kg.cli import main
-from kg.export import FORMATS, REPORT_NAME, ExportReport, export
+from kg.export import FORMATS, REPORT_NAME, ExportReport, StrictError, export
 from kg.incremental import MANIFEST_NAME, Manifest
 from kg.validate import shape_files
 from tests.conftest import EXAMPLES
@@ -191,6 +191,19 @@ def test_files_changed_just_before_an_export_are_hashed_next_time(
     read = count_reads(monkeypatch)
     export([src], out)
     assert read == ["new.md"]
+
+
+def test_strict_reexport_stops_at_a_reused_files_problem(tmp_path: Path) -> None:
+    """Reused files are checked one by one under --strict, as if they were processed again."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    files = {f"c{i}.md": curation(f"c{i}") for i in range(5)}
+    files["c3.md"] = files["c3.md"].replace("id: 1\n", "id: 1\ndate: 2021-02-30\n")
+    write_tree(src, files)
+    assert export([src], out).problems == 1  # not strict: exported with a field problem
+    with pytest.raises(StrictError, match=r"c3\.md.*2021-02-30"):
+        export([src], out, strict=True)
+    report = export([src], out)
+    assert report.reuse is not None and report.reuse.reused == 5 and report.problems == 1
 
 
 def test_manifest_gives_each_graph_quads_for_a_loader(tmp_path: Path) -> None:
