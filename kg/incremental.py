@@ -238,7 +238,8 @@ class Previous:
     def unchanged(self, source: SourceFile) -> Stamp:
         """The file's stamp when `source` has the path and bytes of a reusable file, else None.
 
-        The bytes are read and hashed only when the file's stamp is not the recorded one.
+        The bytes are read and hashed only when the file's stamp is not the recorded one but
+        its size is (a file touched, copied or checked out again with the same bytes).
         """
         i = self.index.get(source.relative)
         if i is None or self.files["sha256"][i] is None:
@@ -249,8 +250,11 @@ class Previous:
                 info = os.stat(source.path)
             except OSError:
                 return None  # processed again: the worker reports why it cannot be read
-            if stat.S_ISREG(info.st_mode) and list(stamp_of(info)) == recorded:
-                return stamp_of(info)
+            now = stamp_of(info)
+            if stat.S_ISREG(info.st_mode) and list(now) == recorded:
+                return now
+            if info.st_size != recorded[0]:
+                return None  # other bytes for sure: not read here, the worker reads it
         try:
             data, stamp = read_stamped(source)
         except ReadError:
@@ -687,126 +691,188 @@ def _row_of(result: ParseResult) -> dict[str, Any]:
 
 
 class BlockWriter:
-    """Appends each curation's blocks to the outputs and says where they landed.
+    """Writes every curation's blocks to the outputs, in order, and says where they landed.
 
-    A fresh curation's blocks are encoded and written (through `OutputStreams` for the union
-    formats). Reused curations' blocks are copied from the previous outputs: a run of blocks
-    that lie one after the other there (consecutive unchanged curations; JSON-LD nodes with
-    the ",\n" between them) is one `copy_file_range` per output (a copy inside the kernel).
-
-    The copies run in a thread (the kernel copy releases the GIL), each to its own place in the
-    new file: the writer leaves a gap for it and goes on. Use as a context manager; `wait`
-    returns when every copy is done (and raises what a copy raised).
+    Every block goes to the disk through one I/O thread, at offsets computed here: fresh blocks
+    are gathered per output and written with `pwrite`; reused blocks are copied from the
+    previous outputs with `copy_file_range` (a copy inside the kernel; a run of blocks lying
+    one after the other there, JSON-LD nodes with the ",\n" between them, is one copy). The
+    thread that renders and records never waits for the disk, nor for a copy into the file it
+    writes (the two used to take turns on the file's lock). `OutputStreams` writes what comes
+    before (headers) and, after `wait`, what comes after (the shared nodes). Use as a context
+    manager: leaving it stops the thread.
     """
+
+    BUFFER = 1 << 20  # fresh bytes gathered per output before one write
+    QUEUED_BYTES = 64 << 20  # fresh bytes waiting for the thread, at most (copies hold none)
 
     def __init__(self, handles: Mapping[str, IO[bytes]], streams: OutputStreams, previous: Previous | None):
         self.handles = handles
         self.streams = streams
         self.previous = previous
-        self._pending: dict[str, list[int]] = {}  # format -> [offset in the old file, length]
-        self._end = {name: handle.tell() for name, handle in handles.items()}  # incl. pending copies
-        self._copies: queue.SimpleQueue[tuple[int, int, int, int, int] | None] = queue.SimpleQueue()
-        self._copier: threading.Thread | None = None
-        self._copy_error: BaseException | None = None
+        for handle in handles.values():
+            handle.flush()  # the headers: blocks are written by offset from here on
+        self._end = {name: handle.tell() for name, handle in handles.items()}  # incl. what is pending
+        self._nodes = streams.nodes_written  # a JSON-LD node is written or pending
+        # format -> what is gathered for the thread's next job: [offset in the new file, bytes]
+        # or [offset in the new file, offset in the old file, length] (a copy)
+        self._pending: dict[str, list[Any]] = {}
+        self._jobs: queue.SimpleQueue[tuple[int, int, int, int, int] | tuple[int, bytes, int] | None] = (
+            queue.SimpleQueue()
+        )
+        self._queued = 0  # bytes of the write jobs not done yet
+        self._done = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
         self._abandon = False
 
     def __enter__(self) -> BlockWriter:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._abandon = exc_type is not None  # failing anyway: skip the copies still queued
-        self._stop_copier()
-
-    def wait(self) -> None:
-        """Flush what is pending and return when every copy is done; raises a copy's error."""
-        self.flush()
-        self._stop_copier()
-        if self._copy_error is not None:
-            raise self._copy_error
-
-    def _stop_copier(self) -> None:
-        if self._copier is not None:
-            self._copies.put(None)
-            self._copier.join()
-            self._copier = None
-
-    def _copy_all(self) -> None:
-        while (job := self._copies.get()) is not None:
-            if self._abandon or self._copy_error is not None:
-                continue
-            try:
-                _copy_range(*job)
-            except BaseException as exc:  # handed to the writing thread by `wait`
-                self._copy_error = exc
+        self._abandon = exc_type is not None  # failing anyway: skip what is still queued
+        self._stop()
 
     def write(self, outcome: FileOutcome) -> dict[str, list[int]]:
         """Append `outcome`'s blocks; returns [offset, length] of each in the new outputs."""
         if outcome.reused is not None and self.previous is not None:
             copied = self.copy([outcome.reused])
             return {name: where[0] for name, where in copied.items() if where[0] is not None}
-        data = {name: text.encode("utf-8") for name, text in outcome.blocks.items()}
+        data = {name: text.encode("utf-8") for name, text in outcome.blocks.items() if name in self.handles}
         if "nquads" in self.handles:
             data["nquads"] = outcome.nquads.encode("utf-8")
-        self.flush()
-        if "nquads" in data:
-            self.handles["nquads"].write(data["nquads"])
-        self.streams.write_blocks({name: block for name, block in data.items() if name != "nquads"})
-        for name, handle in self.handles.items():
-            self._end[name] = handle.tell()
-        return {name: [self._end[name] - len(block), len(block)] for name, block in data.items()}
+        ranges = {}
+        for name, block in data.items():
+            if block:
+                self._separate(name)
+                ranges[name] = [self._end[name], len(block)]
+                self._append(name, block)
+            else:  # nothing written for it: no separator either
+                ranges[name] = [self._end[name], 0]
+        return ranges
 
     def copy(self, rows: list[int]) -> dict[str, list[list[int] | None]]:
         """Append the blocks of the previous export's `rows`; returns, per output, where each
         landed ([offset, length], None for a row without a block)."""
         if self.previous is None:
             raise ValueError("nothing to copy from")
+        first, last = rows[0], rows[-1]
+        consecutive = last - first + 1 == len(rows)
         placed: dict[str, list[list[int] | None]] = {}
         for name in self.handles:
             column = self.previous.files[name]
-            gap = 2 if name == "jsonld" else 0  # the ",\n" between two JSON-LD nodes
-            end = self._end[name]
-            pending = self._pending.get(name)
-            where_rows: list[list[int] | None] = []
-            for row in rows:
-                where = column[row]
-                if where is None or where[1] == 0:  # nothing written for it: no separator either
-                    where_rows.append(None if where is None else [end, 0])
-                    continue
-                start, size = where
-                if pending is not None and pending[0] + pending[1] + gap == start:
-                    end += gap
-                    pending[1] += gap + size
-                else:
-                    self._end[name] = end
-                    self._flush(name)
-                    if name == "jsonld" and self.streams.nodes_written:
-                        end += gap  # the separator `_flush` writes before the copy
-                    pending = self._pending[name] = [start, size]
-                where_rows.append([end, size])
-                end += size
-            self._end[name] = end
-            placed[name] = where_rows
+            blocks = column[first : last + 1] if consecutive else [column[row] for row in rows]
+            placed[name] = self._copy_blocks(name, blocks)
         return placed
 
-    def flush(self) -> None:
-        """Copy what is pending; call before anything else is written to the outputs."""
+    def wait(self) -> None:
+        """Return when every block is on its way to the disk; raises what the thread met.
+
+        The handles are then positioned after the last block, for `OutputStreams.finish`.
+        """
         for name in list(self._pending):
+            self._flush(name)
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        for name, handle in self.handles.items():
+            handle.seek(self._end[name])
+        self.streams.nodes_written = self._nodes
+
+    def _copy_blocks(self, name: str, blocks: list[list[int] | None]) -> list[list[int] | None]:
+        gap = 2 if name == "jsonld" else 0  # the ",\n" between two JSON-LD nodes
+        if blocks and None not in blocks:
+            sizes = [block[1] for block in blocks]  # type: ignore[index]
+            start, (last_start, last_size) = blocks[0][0], blocks[-1]  # type: ignore[index,misc]
+            span = last_start + last_size - start
+            if min(sizes) > 0 and sum(sizes) + gap * (len(sizes) - 1) == span:  # one after the other
+                at = self._place(name, start, span) - start
+                return [[at + block[0], block[1]] for block in blocks]  # type: ignore[index]
+        placed: list[list[int] | None] = []
+        for block in blocks:
+            if block is None or block[1] == 0:  # nothing written for it: no separator either
+                placed.append(None if block is None else [self._end[name], 0])
+            else:
+                placed.append([self._place(name, *block), block[1]])
+        return placed
+
+    def _place(self, name: str, start: int, size: int) -> int:
+        """Copy `size` bytes from `start` of the old `name` next; returns where they land."""
+        gap = 2 if name == "jsonld" else 0  # the ",\n" between two JSON-LD nodes
+        pending = self._pending.get(name)
+        if pending is not None and len(pending) == 3 and pending[1] + pending[2] + gap == start:
+            pending[2] += gap + size  # the next block in the old file (with a node's separator)
+            at = self._end[name] + gap
+        else:
+            self._separate(name)
+            self._flush(name)
+            at = self._end[name]
+            self._pending[name] = [at, start, size]
+        self._end[name] = at + size
+        return at
+
+    def _separate(self, name: str) -> None:
+        """Append the ",\n" that goes before a JSON-LD node, except before the first."""
+        if name == "jsonld":
+            if self._nodes:
+                self._append(name, b",\n")
+            self._nodes = True
+
+    def _append(self, name: str, data: bytes) -> None:
+        pending = self._pending.get(name)
+        if pending is None or len(pending) != 2:
+            self._flush(name)
+            pending = self._pending[name] = [self._end[name], bytearray()]
+        pending[1] += data
+        self._end[name] += len(data)
+        if len(pending[1]) >= self.BUFFER:
             self._flush(name)
 
     def _flush(self, name: str) -> None:
         pending = self._pending.pop(name, None)
-        if pending is None or self.previous is None:
+        if pending is None:
             return
-        if name == "jsonld":
-            self.streams.begin_node()
-        handle = self.handles[name]
-        at = handle.tell()
-        start, size = pending
-        if self._copier is None:
-            self._copier = threading.Thread(target=self._copy_all, name="kg-copy", daemon=True)
-            self._copier.start()
-        self._copies.put((self.previous.fds[name], handle.fileno(), start, size, at))
-        handle.seek(at + size)  # the copy fills the gap
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run_jobs, name="kg-blocks", daemon=True)
+            self._thread.start()
+        fd = self.handles[name].fileno()
+        if len(pending) == 2:
+            with self._done:  # the thread is too far behind: let it catch up
+                self._done.wait_for(lambda: self._queued < self.QUEUED_BYTES or self._error is not None)
+                self._queued += len(pending[1])
+            self._jobs.put((fd, bytes(pending[1]), pending[0]))
+        elif self.previous is not None:
+            at, start, size = pending
+            self._jobs.put((self.previous.fds[name], fd, start, size, at))
+
+    def _run_jobs(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                if self._abandon or self._error is not None:
+                    pass  # failing anyway: what is still queued is skipped
+                elif len(job) == 3:
+                    _write_at(*job)
+                else:
+                    _copy_range(*job)
+            except BaseException as exc:  # handed to the writing thread by `wait`
+                self._error = exc
+            finally:
+                if len(job) == 3:
+                    with self._done:
+                        self._queued -= len(job[1])
+                        self._done.notify()
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+def _write_at(target: int, data: bytes, at: int) -> None:
+    done = 0
+    while done < len(data):
+        done += os.pwrite(target, memoryview(data)[done:], at + done)
 
 
 def _copy_range(source: int, target: int, start: int, size: int, at: int) -> None:

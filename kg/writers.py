@@ -218,6 +218,10 @@ class OutputStreams:
         """Whether a JSON-LD node was written (the next one needs a separator)."""
         return not self._first_node
 
+    @nodes_written.setter
+    def nodes_written(self, written: bool) -> None:  # (after blocks were written by others)
+        self._first_node = not written
+
     def begin_node(self) -> None:
         """Write what goes before the next JSON-LD node: ",\n", except before the first."""
         if not self._first_node:

@@ -177,22 +177,23 @@ def test_full_disk_keeps_the_previous_outputs_and_exits_2(tiny_disk: Path, tmp_p
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing partial, no temporary
 
 
-def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same without root: the fifth block written fails with ENOSPC."""
+@pytest.mark.parametrize("failing", [1, 3])
+def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    """The same without root: a write of blocks fails with ENOSPC (the first, or a later one)."""
+    from kg import incremental
+
     out = tmp_path / "out"
     export([EXAMPLES], out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    from kg.writers import OutputStreams
+    real = incremental._write_at
+    calls = iter(range(1, 1000))
 
-    real = OutputStreams.write_blocks
-    calls = iter(range(1000))
-
-    def write_blocks(self: OutputStreams, blocks: dict[str, str | bytes]) -> None:
-        if next(calls) == 4:
+    def write_at(target: int, data: bytes, at: int) -> None:
+        if next(calls) == failing:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, blocks)
+        real(target, data, at)
 
-    monkeypatch.setattr(OutputStreams, "write_blocks", write_blocks)
+    monkeypatch.setattr(incremental, "_write_at", write_at)
     result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(out), "--full"])
     assert result.exit_code == 2 and f"{out}: " in result.stderr and "No space left" in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -170,9 +170,10 @@ def test_files_whose_stamp_is_unchanged_are_not_read_again(
     os.utime(src / "c1.md", ns=(before.st_atime_ns, before.st_mtime_ns))
     assert (src / "c1.md").stat().st_size == before.st_size
     (src / "c2.md").touch()  # a new mtime, the same bytes: read, hashed, reused
+    write_tree(src, {"c3.md": curation("c3", "A longer title")})  # another size: not read to hash
     report = assert_same_as_full_export(src, out, tmp_path / "fresh")
-    assert report.reuse is not None and (report.reuse.reused, report.reuse.processed) == (3, 1)
-    assert sorted(read) == ["c1.md", "c2.md"] and changes(out)["changed"] == ["c1"]
+    assert report.reuse is not None and (report.reuse.reused, report.reuse.processed) == (2, 2)
+    assert sorted(read) == ["c1.md", "c2.md"] and changes(out)["changed"] == ["c1", "c3"]
 
 
 def test_files_changed_just_before_an_export_are_hashed_next_time(
