@@ -586,14 +586,14 @@ def _export_staged(
             return incremental.outcomes(files, usable, produce, shared, reuse)
 
         report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared, write_run)
+        report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
+        report.write(staged.open(REPORT_NAME))  # while the I/O thread finishes the blocks
         blocks.wait()
         streams.finish(shared)
         for handle in handles.values():
             handle.flush()
         outputs = {names[n]: h for n, h in handles.items()}
         recorder.write_manifest(staged.open(incremental.MANIFEST_NAME), parts, previous, why_full, outputs)
-        report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
-        report.write(staged.open(REPORT_NAME))
     report.reuse, report.why_full = reuse, why_full
     return report
 
