@@ -226,6 +226,8 @@ class Previous:
         for name in formats:
             if any(r is not None and not 0 <= r[0] <= r[0] + r[1] <= sizes[name] for r in files[name]):
                 raise ValueError(f"a block outside {names[name]}")
+        if any(s is not None and not (isinstance(s, list) and len(s) == 4) for s in files["stamp"]):
+            raise ValueError("a stamp that is not [size, mtime, ctime, inode]")
         self.files = files
         self.problems = {i: problems for i, problems in files["problems"]}
         self.shared = [(s, p, o if isinstance(o, str) else Lit(*o)) for s, p, o in manifest["shared"]]

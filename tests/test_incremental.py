@@ -272,6 +272,9 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
         out, lambda d: d["files"]["turtle"].__setitem__(0, [10**9, 5])
     ),
     "columns of different lengths": lambda out: _edit_manifest(out, lambda d: d["files"]["sha256"].pop()),
+    "a stamp that is not a list": lambda out: _edit_manifest(
+        out, lambda d: d["files"]["stamp"].__setitem__(0, 12)
+    ),
 }
 
 
