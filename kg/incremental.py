@@ -53,10 +53,10 @@ from kg.model import ParseResult, Problem
 from kg.resources import context_path
 from kg.sources import ReadError, SourceFile, Stamp, read_stamped, stamp_of
 from kg.terms import Lit, Triple
+from kg.writers import JSONLD_SEPARATOR, OutputStreams
 
 if TYPE_CHECKING:
     from kg.export import FileOutcome
-    from kg.writers import OutputStreams
 
 MANIFEST_NAME = ".kg-manifest.json"
 MANIFEST_FORMAT = 2
@@ -782,7 +782,7 @@ class BlockWriter:
         self.streams.nodes_written = self._nodes
 
     def _copy_blocks(self, name: str, blocks: list[list[int] | None]) -> list[list[int] | None]:
-        gap = 2 if name == "jsonld" else 0  # the ",\n" between two JSON-LD nodes
+        gap = _gap(name)
         if blocks and None not in blocks:
             sizes = [block[1] for block in blocks]  # type: ignore[index]
             start, (last_start, last_size) = blocks[0][0], blocks[-1]  # type: ignore[index,misc]
@@ -800,7 +800,7 @@ class BlockWriter:
 
     def _place(self, name: str, start: int, size: int) -> int:
         """Copy `size` bytes from `start` of the old `name` next; returns where they land."""
-        gap = 2 if name == "jsonld" else 0  # the ",\n" between two JSON-LD nodes
+        gap = _gap(name)
         pending = self._pending.get(name)
         if pending is not None and len(pending) == 3 and pending[1] + pending[2] + gap == start:
             pending[2] += gap + size  # the next block in the old file (with a node's separator)
@@ -814,10 +814,10 @@ class BlockWriter:
         return at
 
     def _separate(self, name: str) -> None:
-        """Append the ",\n" that goes before a JSON-LD node, except before the first."""
+        """Append the separator that goes before a JSON-LD node, except before the first."""
         if name == "jsonld":
             if self._nodes:
-                self._append(name, b",\n")
+                self._append(name, JSONLD_SEPARATOR)
             self._nodes = True
 
     def _append(self, name: str, data: bytes) -> None:
@@ -869,6 +869,11 @@ class BlockWriter:
             self._jobs.put(None)
             self._thread.join()
             self._thread = None
+
+
+def _gap(name: str) -> int:
+    """Bytes between two consecutive blocks of output `name` (JSON-LD nodes: the separator)."""
+    return len(JSONLD_SEPARATOR) if name == "jsonld" else 0
 
 
 def _write_at(target: int, data: bytes, at: int) -> None:

@@ -200,33 +200,22 @@ def ntriples_block(triples: list[Triple]) -> str:
     return "".join(nt_line(t) for t in triples)
 
 
+#: What goes between two nodes of the JSON-LD `@graph` array.
+JSONLD_SEPARATOR = b",\n"
+
+
 class OutputStreams:
     """Writes the four formats incrementally: header, per-curation blocks, shared nodes, footer."""
 
     def __init__(self, renderer: Renderer, handles: dict[str, IO[bytes]]) -> None:
         self.renderer = renderer
         self.handles = handles
-        self._first_node = True
+        self.nodes_written = False  # a JSON-LD node is written: the next needs a separator
         if "turtle" in handles:
             handles["turtle"].write(renderer.turtle_header().encode("utf-8"))
         if "jsonld" in handles:
             context = json.dumps(renderer.jsonld_context(), ensure_ascii=False, indent=1, sort_keys=True)
             handles["jsonld"].write(f'{{"@context": {context},\n"@graph": [\n'.encode())
-
-    @property
-    def nodes_written(self) -> bool:
-        """Whether a JSON-LD node was written (the next one needs a separator)."""
-        return not self._first_node
-
-    @nodes_written.setter
-    def nodes_written(self, written: bool) -> None:  # (after blocks were written by others)
-        self._first_node = not written
-
-    def begin_node(self) -> None:
-        """Write what goes before the next JSON-LD node: ",\n", except before the first."""
-        if not self._first_node:
-            self.handles["jsonld"].write(b",\n")
-        self._first_node = False
 
     def write_blocks(self, blocks: Mapping[str, str | bytes]) -> None:
         """Append pre-rendered blocks (format name -> text, or text already UTF-8 encoded)."""
@@ -234,7 +223,9 @@ class OutputStreams:
             if not text or name not in self.handles:
                 continue
             if name == "jsonld":
-                self.begin_node()
+                if self.nodes_written:
+                    self.handles[name].write(JSONLD_SEPARATOR)
+                self.nodes_written = True
             self.handles[name].write(text if isinstance(text, bytes) else text.encode("utf-8"))
 
     def finish(self, shared: Iterable[Triple]) -> None:
@@ -257,7 +248,7 @@ def render_blocks(
         if name == "turtle":
             blocks[name] = renderer.turtle_block(triples)
         elif name == "jsonld":
-            blocks[name] = ",\n".join(renderer.jsonld_nodes(triples))
+            blocks[name] = JSONLD_SEPARATOR.decode().join(renderer.jsonld_nodes(triples))
         elif name == "ntriples":
             blocks[name] = "".join(nt_lines) if nt_lines is not None else ntriples_block(triples)
     return blocks
