@@ -272,13 +272,7 @@ class Previous:
 
         i = self.index[path]
         files = self.files
-        try:
-            problems = [
-                Problem(path, p["field"], p["message"], p["value"], p["severity"])
-                for p in self.problems.get(i, ())
-            ]
-        except (KeyError, TypeError) as exc:
-            raise ManifestError(f"the manifest is damaged (problems of {path}: {exc})") from None
+        problems = [Problem(path, **p) for p in self.problem_rows(i, path)]
         return FileOutcome(
             ParseResult(path, files["status"][i], reason=files["reason"][i], problems=problems),
             files["graph"][i],
@@ -289,6 +283,13 @@ class Previous:
             reused=i,
             stamp=stamp,
         )
+
+    def problem_rows(self, i: int, path: str) -> list[dict[str, Any]]:
+        """Row `i`'s field problems as report rows hold them (`PROBLEM_KEYS`, in that order)."""
+        try:
+            return [{key: p[key] for key in PROBLEM_KEYS} for p in self.problems.get(i, ())]
+        except (KeyError, TypeError) as exc:
+            raise ManifestError(f"the manifest is damaged (problems of {path}: {exc})") from None
 
     def seed(self, reused: set[int]) -> set[Triple]:
         """The shared triples of the `reused` rows; their counts in `refs` stay, others go.
@@ -345,12 +346,7 @@ class ReusedRun:
         for f, i in zip(self.files, self.rows, strict=True):
             row: dict[str, Any] = {"path": f.relative, "status": status[i], "reason": reason[i]}
             if i in problems:
-                try:
-                    row["problems"] = [{key: p[key] for key in PROBLEM_KEYS} for p in problems[i]]
-                except (KeyError, TypeError) as exc:
-                    raise ManifestError(
-                        f"the manifest is damaged (problems of {f.relative}: {exc})"
-                    ) from None
+                row["problems"] = self.previous.problem_rows(i, f.relative)
             rows.append(row)
         return rows
 
@@ -383,18 +379,18 @@ def outcomes(
     stamps = [previous.unchanged(f) for f in files]  # None: to be processed
     fresh = produce([f for f, stamp in zip(files, stamps, strict=True) if stamp is None])
     index = previous.index
-    reused = {index[f.relative] for f, stamp in zip(files, stamps, strict=True) if stamp is not None}
+    rows = [-1 if stamp is None else index[f.relative] for f, stamp in zip(files, stamps, strict=True)]
+    reused = {row for row in rows if row >= 0}
     shared.update(previous.seed(reused))
     counts.reused, counts.processed = len(reused), len(files) - len(reused)
     run: ReusedRun | None = None
-    for f, stamp in zip(files, stamps, strict=True):
+    for f, stamp, row in zip(files, stamps, rows, strict=True):
         if stamp is None:
             if run is not None:
                 yield run
                 run = None
             yield next(fresh)
             continue
-        row = index[f.relative]
         if run is not None and run.rows[-1] + 1 == row and len(run.rows) < RUN_MAX:
             run.files.append(f)
             run.rows.append(row)
