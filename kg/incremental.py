@@ -108,13 +108,14 @@ def graph_digest(graph: str, lines: list[str]) -> str:
     return digest.hexdigest()
 
 
-def export_id(graphs: Mapping[str, str]) -> str:
+def export_id(graphs: list[tuple[str, str]]) -> str:
     """An export's identity: sha256 of its graph IRIs and digests. Same graphs, same id.
 
-    The hash of `json.dumps(sorted(graphs.items()))`, fed a batch of items at a time.
+    `graphs` is the sorted list of (graph IRI, digest); the hash is that of `json.dumps(graphs)`,
+    fed a batch of items at a time.
     """
     digest = hashlib.sha256(b"[")
-    items = iter(sorted(graphs.items()))
+    items = iter(graphs)
     first = True
     while batch := list(islice(items, 4096)):
         digest.update((json.dumps(batch)[1:-1] if first else ", " + json.dumps(batch)[1:-1]).encode("utf-8"))
@@ -619,7 +620,8 @@ class Recorder:
     ) -> None:
         """Write the manifest JSON to `handle`, piece by piece (the bytes `manifest` returns)."""
         self._to_columns()
-        export = export_id(self.graphs)
+        graphs = sorted(self.graphs.items())  # (for the id and the manifest's "graphs")
+        export = export_id(graphs)
         old = previous.graphs if previous is not None else {}
         head = {
             "kg_manifest": MANIFEST_FORMAT,
@@ -647,7 +649,7 @@ class Recorder:
         del head, chunks
         # the rest each on one line: the C encoder (no indent) writes 10k files in a few ms
         handle.write(b',\n "graphs": ')
-        _write_items(handle, sorted(self.graphs.items()), "{", "}")
+        _write_items(handle, graphs, "{", "}")
         shared, refs, renumber = self._compacted()
         handle.write(b',\n "shared": ')
         _write_items(handle, shared, "[", "]")
