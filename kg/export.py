@@ -382,8 +382,9 @@ def _run(
     shared triples are merged into (it may hold some already).
     """
     files = discover(sources)
-    # the stamp of each file as read, -1s when it could not be: 32 bytes a file, not a tuple
-    stamps = array("q")
+    # each file read here (not reused): its index in `files` and its stamp as read, 40 bytes,
+    # not a tuple: checked again at the end, to name the files edited while the export ran
+    read_at, stamps = array("q"), array("q")
     report = ExportReport()
     shared = set() if shared is None else shared
     own = 0
@@ -403,8 +404,6 @@ def _run(
             each = item.outcomes()  # file by file: strict stops at the first problem
         else:
             report.files.extend(item.report_rows())
-            for stamp in item.stamps:
-                stamps.extend(stamp or (-1, -1, -1, -1))
             run_own, run_quads = item.totals()
             own += run_own
             report.quads += run_quads
@@ -426,7 +425,9 @@ def _run(
                 if first is not None:
                     raise StrictError(first)
             report.files.append(_row(result))
-            stamps.extend(outcome.stamp or (-1, -1, -1, -1))
+            if outcome.stamp is not None and outcome.reused is None:
+                read_at.append(done - 1)
+                stamps.extend(outcome.stamp)
             if outcome.graph is not None:
                 report.quads += outcome.quads
                 own += outcome.own
@@ -441,8 +442,10 @@ def _run(
     if done != len(files):
         raise RuntimeError(f"{done} outcomes for {len(files)} files")
     report.triples = own + len(shared)
-    read_as = (tuple(stamps[i : i + 4]) if stamps[i] >= 0 else None for i in range(0, len(stamps), 4))
-    report.changed_during_run = changed_since(files, read_as)  # type: ignore[arg-type]
+    # a reused file is exported as it was when listed (its stamp then matched the manifest's);
+    # edited since, its new stamp makes the next run process it
+    read_as = (tuple(stamps[i : i + 4]) for i in range(0, len(stamps), 4))
+    report.changed_during_run = changed_since([files[i] for i in read_at], read_as)  # type: ignore[arg-type]
     if checker is not None:
         report.validation = checker.finish(shared)
         report.graph_files = dict(files_of_graph)

@@ -22,6 +22,7 @@ import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
+from kg import incremental
 from kg.cli import main
 from kg.export import FORMATS, REPORT_NAME, export
 from kg.incremental import MANIFEST_NAME
@@ -318,6 +319,37 @@ def test_a_file_edited_during_the_export_is_named(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(kg.export, "process", real)
     again = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "out")])
     assert "1 processed" in again.stderr and "CHANGED" not in again.stderr
+
+
+def test_a_reused_file_edited_during_the_export_is_picked_up_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file reused unread is exported as it was when listed; edited after that, the next run
+    processes it (its stamp no longer matches), and the outputs equal a fresh full export."""
+    import kg.export
+
+    monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", 0)  # every stamp recorded: reused unread
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    first, *_, last = sorted(src.glob("*.md"))
+    assert export([src], out, jobs=1).reuse.processed > 2
+    first.write_text(first.read_text() + "\nedited before the run\n")
+    real = kg.export.process
+
+    def process_then_edit(source: kg.export.SourceFile, job: kg.export.Job) -> kg.export.FileOutcome:
+        if Path(source.path) == first:  # `last` is listed already and is reused unread
+            last.write_text(last.read_text() + "\nedited during the run\n")
+        return real(source, job)
+
+    monkeypatch.setattr(kg.export, "process", process_then_edit)
+    during = export([src], out, jobs=1)
+    assert (during.reuse.processed, during.changed_during_run) == (1, [])
+    monkeypatch.setattr(kg.export, "process", real)
+    after = export([src], out, jobs=1)
+    assert after.reuse.processed == 1 and after.changed_during_run == []
+    export([src], tmp_path / "fresh", jobs=1)
+    for name in FORMATS.values():
+        assert (out / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
 
 
 def test_manifest_is_written_with_the_outputs(tmp_path: Path) -> None:
