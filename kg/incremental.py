@@ -179,6 +179,7 @@ class Previous:
         self.refs: list[int] = []  # how many files refer to each (see `seed`)
         self.index: dict[str, int] = {}
         self.fds: dict[str, int] = {}  # the previous output files, open for copying
+        self._releasing: threading.Thread | None = None  # see `release_cache`
         try:
             manifest = read_manifest(out_dir)
         except ManifestError as exc:
@@ -309,7 +310,24 @@ class Previous:
             raise ManifestError(f"the manifest is damaged (shared: {exc})") from None
         return {triple for triple, count in zip(self.shared, refs, strict=True) if count > 0}
 
+    def release_cache(self) -> None:
+        """Drop the previous outputs' pages from the page cache, in a thread, once nothing more
+        is copied from them.
+
+        Replaced by the new outputs, they are freed when closed, and the kernel then drops their
+        pages (~70 ms for 340 MB at 10k files) in the closing thread. Dropped here, meanwhile
+        the manifest is written, the close frees the blocks only. The files stay whole on disk
+        (clean pages are dropped, nothing is written), so a crash still leaves them as they were.
+        """
+        if self.fds and self._releasing is None and hasattr(os, "posix_fadvise"):
+            fds = list(self.fds.values())
+            self._releasing = threading.Thread(target=_drop_cache, args=(fds,), name="kg-release")
+            self._releasing.start()
+
     def close(self) -> None:
+        if self._releasing is not None:
+            self._releasing.join()
+            self._releasing = None
         for fd in self.fds.values():
             os.close(fd)
         self.fds.clear()
@@ -775,6 +793,8 @@ class BlockWriter:
         self._stop()
         if self._error is not None:
             raise self._error
+        if self.previous is not None:
+            self.previous.release_cache()  # nothing more is copied from it
         for name, handle in self.handles.items():
             handle.seek(self._end[name])
         self.streams.nodes_written = self._nodes
@@ -867,6 +887,12 @@ class BlockWriter:
             self._jobs.put(None)
             self._thread.join()
             self._thread = None
+
+
+def _drop_cache(fds: list[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):  # advice only: a filesystem may not take it
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _gap(name: str) -> int:
