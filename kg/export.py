@@ -590,13 +590,15 @@ def _export_staged(
 
         report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared, write_run)
         report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
-        report.write(staged.open(REPORT_NAME))  # while the I/O thread finishes the blocks
+        # the report and most of the manifest are written while the I/O thread finishes the blocks
+        report.write(staged.open(REPORT_NAME))
+        manifest = staged.open(incremental.MANIFEST_NAME)
+        recorder.write_manifest(manifest, parts, previous, why_full)
         blocks.wait()
         streams.finish(shared)
         for handle in handles.values():
             handle.flush()
-        outputs = {names[n]: h for n, h in handles.items()}
-        recorder.write_manifest(staged.open(incremental.MANIFEST_NAME), parts, previous, why_full, outputs)
+        recorder.finish_manifest(manifest, {names[n]: h for n, h in handles.items()})
     report.reuse, report.why_full = reuse, why_full
     return report
 

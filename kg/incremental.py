@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import json
 import os
 import queue
@@ -616,27 +615,18 @@ class Recorder:
                 column.extend(values)
             self._rows = []
 
-    def manifest(
-        self,
-        parts: Mapping[str, object],
-        previous: Previous | None,
-        why_full: str | None,
-        outputs: Mapping[str, IO[bytes]],
-    ) -> bytes:
-        """The manifest JSON; `outputs` maps each output file name to its (flushed) handle."""
-        buffer = io.BytesIO()
-        self.write_manifest(buffer, parts, previous, why_full, outputs)
-        return buffer.getvalue()
-
     def write_manifest(
         self,
         handle: IO[bytes],
         parts: Mapping[str, object],
         previous: Previous | None,
         why_full: str | None,
-        outputs: Mapping[str, IO[bytes]],
     ) -> None:
-        """Write the manifest JSON to `handle`, piece by piece (the bytes `manifest` returns)."""
+        """Write the manifest JSON to `handle`, piece by piece, all but its "outputs".
+
+        That needs the outputs complete (`finish_manifest`); the rest is written while the I/O
+        thread still copies blocks.
+        """
         self._to_columns()
         graphs = sorted(self.graphs.items())  # (for the id and the manifest's "graphs")
         export = export_id(graphs)
@@ -647,7 +637,6 @@ class Recorder:
             "mode": "full" if why_full else "incremental",
             "why_full": why_full,
             "export": export,
-            "outputs": {name: _stat(os.fstat(out.fileno())) for name, out in outputs.items()},
             "changes": {
                 "from": previous.export if previous is not None else None,
                 "to": export,
@@ -682,7 +671,14 @@ class Recorder:
                 column.write(handle)
             handle.write(b",")
             column.close()
-        handle.write(b'"problems":' + _dumps(self.problems).encode("utf-8") + b"}\n}\n")
+        handle.write(b'"problems":' + _dumps(self.problems).encode("utf-8") + b"}")
+
+    @staticmethod
+    def finish_manifest(handle: IO[bytes], outputs: Mapping[str, IO[bytes]]) -> None:
+        """End the manifest `write_manifest` began: `outputs` maps each output file's name to its
+        complete, flushed handle, whose size and modification time the manifest records."""
+        stats = {name: _stat(os.fstat(out.fileno())) for name, out in outputs.items()}
+        handle.write(b',\n "outputs": ' + _dumps(stats).encode("utf-8") + b"\n}\n")
 
     def _compacted(self) -> tuple[list[Triple], list[int], dict[str, str] | None]:
         """The shared table, its counts and how to renumber the file's indices (None: as they

@@ -412,7 +412,7 @@ def test_a_previous_output_cut_short_while_copying_means_starting_again_in_full(
 
 def _one_piece_manifest(data: dict[str, Any]) -> bytes:
     """The manifest as kg encoded it in one piece before it was streamed (the reference bytes)."""
-    tail = ("graphs", "shared", "shared_refs", "files")
+    tail = ("graphs", "shared", "shared_refs", "files", "outputs")
     head = {key: value for key, value in data.items() if key not in tail}
     text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
     for name in tail:
