@@ -578,23 +578,28 @@ class Recorder:
         if run.rows[-1] != first + count - 1:
             raise ValueError("the rows of a run are not consecutive")
         rows = slice(first, first + count)
-        for row in range(first, first + count):
-            if row in problems:
-                self.problems.append((self._count + row - first, problems[row]))
-        trusted = self._trusted
+        if problems:
+            for row in sorted(problems) if len(problems) < count else range(first, first + count):
+                if first <= row < first + count and row in problems:
+                    self.problems.append((self._count + row - first, problems[row]))
         for key, column in self.files.items():
             if key == "path":
                 column.extend(f.relative for f in run.files)
             elif key == "stamp":
-                column.extend(trusted(stamp) for stamp in run.stamps)
+                column.extend(map(self._trusted, run.stamps))
             elif key in ranges:
                 column.extend(ranges[key])
             else:
                 column.extend(files[key][rows])
         self._count += count
-        for graph, digest in zip(files["graph"][rows], files["digest"][rows], strict=True):
-            if graph is not None:
-                self._add_graph(graph, digest)
+        graphs, digests = files["graph"][rows], files["digest"][rows]
+        made = {graph: digest for graph, digest in zip(graphs, digests, strict=True) if graph is not None}
+        if len(made) == count - graphs.count(None) and self.graphs.keys().isdisjoint(made):
+            self.graphs.update(made)  # the usual case: no graph IRI made by two files
+        else:
+            for graph, digest in zip(graphs, digests, strict=True):
+                if graph is not None:
+                    self._add_graph(graph, digest)
 
     def _add_graph(self, graph: str, digest: str) -> None:
         previous = self.graphs.get(graph)

@@ -476,3 +476,17 @@ def test_the_replaced_outputs_pages_are_dropped_once_copied(
     dropped = [(ino, at, length) for ino, at, length, advice in advised if advice == os.POSIX_FADV_DONTNEED]
     assert sorted(dropped) == sorted((ino, 0, 0) for ino in old.values())
     assert all(os.stat(out / name).st_ino != ino for name, ino in old.items())  # replaced
+
+
+def test_a_reused_files_problems_stay_on_its_own_row(tmp_path: Path) -> None:
+    """Field problems of reused files are carried over row by row: a run of reused files
+    without problems gets none, whatever problems other rows have."""
+    src, out, fresh = tmp_path / "src", tmp_path / "out", tmp_path / "fresh"
+    warned = curation("a").replace("id: 1\n", "id: 1\ndate: not a date\n")
+    write_tree(src, {"a.md": warned, **{f"{n}.md": curation(n) for n in "bcde"}})
+    export([src], out)
+    write_tree(src, {"c.md": curation("c", title="Edited")})  # runs: [a, b], c processed, [d, e]
+    report = assert_same_as_full_export(src, out, fresh)
+    assert report.reuse is not None and report.reuse.processed == 1
+    problems = [json.loads((d / MANIFEST_NAME).read_bytes())["files"]["problems"] for d in (out, fresh)]
+    assert problems[0] == problems[1] and [row for row, _ in problems[0]] == [0]
