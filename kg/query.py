@@ -394,7 +394,9 @@ class Results:
         if isinstance(parsed, pyoxigraph.QueryBoolean):
             raise QueryError("an ASK query returns a boolean, not rows")
         names = [v.value for v in parsed.variables]
-        return [{name: solution[name] for name in names} for solution in parsed]
+        # A solution iterates over its values in the order of the variables (None: unbound);
+        # that is several times faster than solution[name] for each name.
+        return [dict(zip(names, solution, strict=True)) for solution in parsed]
 
     def rows(self) -> list[dict[str, object]]:
         """Rows as {variable: Python value}: see `python_value`."""
