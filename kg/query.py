@@ -15,6 +15,14 @@ on the embedded store, on files and on a remote endpoint, so all three give the 
 variables that the query projects.) Consequence for query authors: use a parameter in a
 triple pattern or in a FILTER of the top-level group, not only inside a nested group.
 
+A query may name lookups in its header (`Lookup: NAME`, a file `kg/queries/lookups/NAME.rq`
+with the same header form): each is run first with the parameters it declares, and its rows,
+RDF terms as returned, are bound as one multi-row `VALUES` clause of its columns. A lookup only
+narrows: the main query keeps every condition itself, so its answer is the same with or without
+the lookup, and the lookup lets the store start from a few shared nodes (topic IRIs, say)
+instead of joining every curation graph first. Lookup rows that hold a blank node (which VALUES
+cannot carry) make the main query run without that lookup.
+
 Every answer travels as W3C SPARQL JSON results, whatever the target, and is parsed back by
 pyoxigraph: rows, the table and the CSV/TSV/JSON outputs come from that one representation.
 """
@@ -23,11 +31,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal, Union
 
@@ -38,6 +46,7 @@ from kg.store import is_store_dir, memory_store, open_store
 from kg.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes, sparql_prefix_header
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
+LOOKUP_DIR = QUERY_DIR / "lookups"
 PARAM_TYPES = ("string", "integer", "iri")
 
 Term = Union[pyoxigraph.NamedNode, pyoxigraph.Literal]  # noqa: UP007 - runtime alias on 3.10
@@ -89,6 +98,7 @@ class NamedQuery:
     columns: tuple[str, ...] = ()
     path: Path | None = None
     declared: bool = False  # the header has a Parameters: block
+    lookups: tuple[str, ...] = ()  # names of kg/queries/lookups/*.rq run first (Lookup: line)
 
     def text(self) -> str:
         """The query as sent: the shared PREFIX lines, then the body."""
@@ -133,10 +143,14 @@ def parse_query_file(text: str, name: str, path: Path | None = None) -> NamedQue
         header.append(line[1:].removeprefix(" ").rstrip())
     summary, notes, params = "", [], []
     columns: tuple[str, ...] = ()
+    lookups: tuple[str, ...] = ()
     declared = False
     section = "description"
     for line in header:
-        if line.startswith("Parameters:"):
+        if line.startswith("Lookup:"):
+            lookups = tuple(n.strip() for n in line.removeprefix("Lookup:").split(",") if n.strip())
+            section = "lookup"
+        elif line.startswith("Parameters:"):
             declared, section = True, "params"
             rest = line.removeprefix("Parameters:").strip()
             if rest not in ("", "none"):
@@ -168,6 +182,7 @@ def parse_query_file(text: str, name: str, path: Path | None = None) -> NamedQue
         columns=columns,
         path=path,
         declared=declared,
+        lookups=lookups,
     )
 
 
@@ -178,6 +193,15 @@ def library() -> dict[str, NamedQuery]:
         path.stem: parse_query_file(path.read_text(encoding="utf-8"), path.stem, path)
         for path in sorted(QUERY_DIR.glob("*.rq"))
     }
+
+
+@cache
+def lookup(name: str) -> NamedQuery:
+    """A lookup query (`kg/queries/lookups/NAME.rq`), named by a query's `Lookup:` line."""
+    path = LOOKUP_DIR / f"{name}.rq"
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name) or not path.is_file():
+        raise QueryError(f"no lookup query named {name!r} in {LOOKUP_DIR}")
+    return parse_query_file(path.read_text(encoding="utf-8"), name, path)
 
 
 def resolve(name_or_path: str | os.PathLike[str]) -> NamedQuery:
@@ -314,11 +338,21 @@ def _close(query: str, start: int, tokens: Iterator[tuple[int, str]]) -> tuple[i
     raise QueryError("the query's WHERE clause is not closed")
 
 
-def bind(query: str, bindings: Mapping[str, Term]) -> str:
-    """`query` with one `VALUES ?name { term }` per binding at the start of its WHERE group."""
-    if not bindings:
+Table = tuple[tuple[str, ...], Sequence[Sequence[Union[Term, None]]]]  # noqa: UP007 - columns, rows
+
+
+def bind(query: str, bindings: Mapping[str, Term], tables: Sequence[Table] = ()) -> str:
+    """`query` with one `VALUES ?name { term }` per binding, then one
+    `VALUES (?a ?b) { (term term) ... }` per table (a lookup's rows; None is UNDEF), at the
+    start of its WHERE group."""
+    if not bindings and not tables:
         return query
-    values = " ".join(f"VALUES ?{name} {{ {term} }}" for name, term in bindings.items())
+    clauses = [f"VALUES ?{name} {{ {term} }}" for name, term in bindings.items()]
+    for columns, rows in tables:
+        names = " ".join(f"?{c}" for c in columns)
+        cells = " ".join("(" + " ".join("UNDEF" if t is None else str(t) for t in row) + ")" for row in rows)
+        clauses.append(f"VALUES ({names}) {{ {cells} }}")
+    values = " ".join(clauses)
     open_brace, close_brace, sub_select = _where_group(query)
     if sub_select:  # `WHERE { SELECT ... }` admits nothing beside the sub-select: wrap it
         return (
@@ -360,7 +394,9 @@ class Results:
         if isinstance(parsed, pyoxigraph.QueryBoolean):
             raise QueryError("an ASK query returns a boolean, not rows")
         names = [v.value for v in parsed.variables]
-        return [{name: solution[name] for name in names} for solution in parsed]
+        # A solution iterates over its values in the order of the variables (None: unbound);
+        # that is several times faster than solution[name] for each name.
+        return [dict(zip(names, solution, strict=True)) for solution in parsed]
 
     def rows(self) -> list[dict[str, object]]:
         """Rows as {variable: Python value}: see `python_value`."""
@@ -464,19 +500,52 @@ def execute(query: NamedQuery | str, target: Target, params: Mapping[str, object
     Protocol), or RDF files / curation sources (a path or a list of paths, loaded into an
     in-memory store as `kg load` would)."""
     named = query if isinstance(query, NamedQuery) else adhoc(query)
-    text = bind(named.text(), named.bindings(params or {}))
-    if query_form(text) in _UPDATE_OPERATIONS:
+    bindings = named.bindings(params or {})
+    if query_form(bind(named.text(), bindings)) in _UPDATE_OPERATIONS:
         raise QueryError("this is a SPARQL update; kg query is read-only (use kg load to change a store)")
+    send = _sender(target)
+    tables = [t for t in (_lookup_table(lookup(name), bindings, send) for name in named.lookups) if t]
+    return send(bind(named.text(), bindings, tables))
+
+
+def _sender(target: Target) -> Callable[[str], Results]:
+    """A function that runs bound query text on `target` (a store or file target is opened once)."""
     if isinstance(target, Endpoint):
-        return _remote(target, text)
+        endpoint = target
+        return lambda text: _remote(endpoint, text)
     if isinstance(target, str) and target.startswith(("http://", "https://")):
-        return _remote(Endpoint.from_env(target), text)
+        endpoint = Endpoint.from_env(target)
+        return lambda text: _remote(endpoint, text)
     if isinstance(target, (str, os.PathLike)) and is_store_dir(Path(target)):
         target = open_store(Path(target), read_only=True)
     if not isinstance(target, pyoxigraph.Store):
         paths = [target] if isinstance(target, (str, os.PathLike)) else list(target)
         target = memory_store([Path(p) for p in paths])
-    return _local(target, text)
+    store = target
+    return lambda text: _local(store, text)
+
+
+def _lookup_table(
+    named: NamedQuery, bindings: Mapping[str, Term], send: Callable[[str], Results]
+) -> Table | None:
+    """The rows of a lookup as a VALUES table of its columns; None (do not narrow) when a row
+    holds a term VALUES cannot carry (a blank node or a quoted triple)."""
+    own: dict[str, Term] = {}
+    for param in named.params:  # the main query's terms as they are: they were checked there
+        if param.name in bindings:
+            own[param.name] = bindings[param.name]
+        elif param.default is not None:
+            own[param.name] = param.term(param.default)
+        elif param.required:
+            raise QueryError(f"lookup {named.name} needs parameter {param.name}, which is not bound")
+    rows = send(bind(named.text(), own)).terms()
+    table: list[tuple[Term | None, ...]] = []
+    for row in rows:
+        cells = tuple(row.get(c) for c in named.columns)
+        if not all(c is None or isinstance(c, (pyoxigraph.NamedNode, pyoxigraph.Literal)) for c in cells):
+            return None
+        table.append(cells)  # type: ignore[arg-type]
+    return named.columns, table
 
 
 def run(name_or_path: str | os.PathLike[str], target: Target, **params: object) -> list[dict[str, object]]:
