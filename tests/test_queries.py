@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -303,3 +304,50 @@ def test_bind_refuses_what_it_cannot_place() -> None:
         bind("DESCRIBE <http://a>", {"x": TERM})
     with pytest.raises(QueryError):
         bind('SELECT * WHERE { ?s ?p "unterminated }', {"x": TERM})
+
+
+@pytest.mark.parametrize("index", [i for i, c in enumerate(CASES) if library()[c[0]].lookups])
+def test_a_lookup_only_narrows(store: pyoxigraph.Store, index: int) -> None:
+    """A query with a `Lookup:` gives the same rows when run without it (the plain path)."""
+    name, params, _, _ = CASES[index]
+    named = library()[name]
+    plain = dataclasses.replace(named, lookups=())
+    assert query.execute(named, store, params).rows() == query.execute(plain, store, params).rows()
+
+
+def test_lookup_headers_name_existing_lookups() -> None:
+    with_lookups = {name: q.lookups for name, q in library().items() if q.lookups}
+    assert with_lookups == {"curations-by-topic": ("topics-by-label",)}
+    for names in with_lookups.values():
+        for lookup in names:
+            assert query.lookup(lookup).columns and query.lookup(lookup).params
+    for bad in ("nope", "../curations-by-topic", "topics-by-label.rq"):
+        with pytest.raises(QueryError, match="no lookup query named"):
+            query.lookup(bad)
+
+
+def test_a_lookup_row_with_a_blank_node_does_not_narrow(store: pyoxigraph.Store) -> None:
+    """VALUES cannot carry a blank node: the main query then runs on its own, with every row."""
+    s = pyoxigraph.Store()
+    s.extend(store)
+    g, c, topic = (
+        pyoxigraph.NamedNode("https://example.org/g"),
+        pyoxigraph.NamedNode("https://example.org/c"),
+        pyoxigraph.BlankNode(),
+    )
+    kg, skos = PREFIXES["kg"], PREFIXES["skos"]
+    s.add(pyoxigraph.Quad(c, pyoxigraph.NamedNode(kg + "topic"), topic, g))
+    s.add(
+        pyoxigraph.Quad(topic, pyoxigraph.NamedNode(skos + "prefLabel"), pyoxigraph.Literal("Telehealth"), g)
+    )
+    text = (
+        "# Curations with a topic label.\n#\n# Parameters:\n#   topic  string  required  label\n"
+        "# Lookup: topics-by-label\n# Columns: c\n"
+        "SELECT DISTINCT ?c WHERE { GRAPH ?g { ?c kg:topic ?t . ?t skos:prefLabel ?l } "
+        "FILTER (LCASE(STR(?l)) = LCASE(STR(?topic))) } ORDER BY ?c\n"
+    )
+    named = query.parse_query_file(text, "labelled")
+    assert named.lookups == ("topics-by-label",)
+    rows = query.execute(named, s, {"topic": "telehealth"}).rows()
+    plain = query.execute(dataclasses.replace(named, lookups=()), s, {"topic": "telehealth"}).rows()
+    assert rows == plain and {"c": "https://example.org/c"} in rows and len(rows) > 1
