@@ -590,7 +590,7 @@ def _export_staged(
 
         report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared, write_run)
         report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
-        # the report and most of the manifest are written while the I/O thread finishes the blocks
+        # the report and most of the manifest are written while the I/O threads finish the blocks
         report.write(staged.open(REPORT_NAME))
         manifest = staged.open(incremental.MANIFEST_NAME)
         recorder.write_manifest(manifest, parts, previous, why_full)

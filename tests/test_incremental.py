@@ -490,3 +490,13 @@ def test_a_reused_files_problems_stay_on_its_own_row(tmp_path: Path) -> None:
     assert report.reuse is not None and report.reuse.processed == 1
     problems = [json.loads((d / MANIFEST_NAME).read_bytes())["files"]["problems"] for d in (out, fresh)]
     assert problems[0] == problems[1] and [row for row, _ in problems[0]] == [0]
+
+
+def test_each_output_is_written_by_one_of_two_io_threads_balanced_by_size() -> None:
+    """N-Quads, the largest, gets a thread of its own; the other three share the second. Every
+    job of one output goes to the same thread, so its writes stay in order."""
+    lanes = incremental._lanes(["turtle", "jsonld", "ntriples", "nquads"], 2)
+    assert lanes["nquads"] != lanes["ntriples"] == lanes["jsonld"] == lanes["turtle"]
+    assert set(incremental._lanes(["turtle", "nquads"], 2).values()) == {0, 1}
+    assert incremental._lanes(["nquads"], 2) == {"nquads": 0}
+    assert set(incremental._lanes(["turtle", "jsonld", "ntriples", "nquads"], 1).values()) == {0}
