@@ -579,10 +579,9 @@ class Recorder:
         if run.rows[-1] != first + count - 1:
             raise ValueError("the rows of a run are not consecutive")
         rows = slice(first, first + count)
-        if problems:
-            for row in sorted(problems) if len(problems) < count else range(first, first + count):
-                if first <= row < first + count and row in problems:
-                    self.problems.append((self._count + row - first, problems[row]))
+        for row in range(first, first + count):
+            if row in problems:
+                self.problems.append((self._count + row - first, problems[row]))
         for key, column in self.files.items():
             if key == "path":
                 column.extend(f.relative for f in run.files)
@@ -593,14 +592,9 @@ class Recorder:
             else:
                 column.extend(files[key][rows])
         self._count += count
-        graphs, digests = files["graph"][rows], files["digest"][rows]
-        made = {graph: digest for graph, digest in zip(graphs, digests, strict=True) if graph is not None}
-        if len(made) == count - graphs.count(None) and self.graphs.keys().isdisjoint(made):
-            self.graphs.update(made)  # the usual case: no graph IRI made by two files
-        else:
-            for graph, digest in zip(graphs, digests, strict=True):
-                if graph is not None:
-                    self._add_graph(graph, digest)
+        for graph, digest in zip(files["graph"][rows], files["digest"][rows], strict=True):
+            if graph is not None:
+                self._add_graph(graph, digest)
 
     def _add_graph(self, graph: str, digest: str) -> None:
         previous = self.graphs.get(graph)
@@ -795,7 +789,7 @@ class BlockWriter:
         return placed
 
     def wait(self) -> None:
-        """Return when every block is on its way to the disk; raises what the thread met.
+        """Return when every block is on its way to the disk; raises what a thread met.
 
         The handles are then positioned after the last block, for `OutputStreams.finish`.
         """
