@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kg import normalize as nz
 from kg.model import Community, Curation, Media, ParseResult, Problem
@@ -27,18 +28,94 @@ if not hasattr(yaml, "CSafeLoader"):  # pragma: no cover - depends on the PyYAML
     )
 
 
-class CurationLoader(yaml.CSafeLoader):
+class PlainCurationLoader(yaml.CSafeLoader):
     """libyaml's safe loader, with timestamps left as strings.
 
     Safe: object tags (`!!python/object`) are refused. Timestamps stay text so that an
     impossible date (`2021-02-30`) is a per-field problem, not a failure of the whole file.
+    `CurationLoader` gives the same values, faster; this one is its reference in the tests.
     """
 
 
-CurationLoader.yaml_implicit_resolvers = {
+PlainCurationLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
 }
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")  # keys with a meaning of their own
+#: Plain scalars seen often (keys, topics, brands): their tag, so the resolver's patterns run
+#: once per value; cleared when full, so it cannot grow with the corpus.
+_TAG_CACHE: dict[str, str] = {}
+_TAG_CACHE_SIZE = 8192
+#: Nesting below which collections are built by `CurationLoader._build` (real front matter
+#: nests 4 levels); deeper ones by PyYAML's own constructor.
+_FAST_DEPTH = 64
+
+
+class CurationLoader(PlainCurationLoader):
+    """`PlainCurationLoader`'s values (equal, same types), built in ~40% less time.
+
+    PyYAML's constructor dispatches every node through generic machinery (tag lookup,
+    recursion bookkeeping, generators for collections) and the resolver tries its patterns on
+    every plain scalar; front matter is nearly all plain strings in small mappings and lists.
+    Here strings, string-keyed mappings and lists are built directly (an anchored node is
+    built once, as PyYAML shares it), the tag of a plain scalar is cached, and everything
+    else (numbers, booleans, null, other tags, merge keys, complex keys, deep nesting) goes
+    through PyYAML's constructor unchanged. Measured on generated curations: ~0.73 -> ~0.45
+    ms per front matter, about the cost of libyaml's own parsing.
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        tag = _TAG_CACHE.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(_TAG_CACHE) >= _TAG_CACHE_SIZE:
+                _TAG_CACHE.clear()
+            _TAG_CACHE[value] = tag
+        return tag
+
+    def construct_document(self, node: Any) -> Any:
+        data = self._build(node, {}, 0)
+        # as PyYAML's construct_document ends (the fallbacks build deep, so nothing is deferred)
+        while self.state_generators:
+            generators, self.state_generators = self.state_generators, []
+            for generator in generators:
+                for _ in generator:
+                    pass
+        self.constructed_objects, self.recursive_objects, self.deep_construct = {}, {}, False
+        return data
+
+    def _build(self, node: Any, built: dict[int, Any], depth: int) -> Any:
+        kind = node.__class__
+        if kind is ScalarNode:
+            return node.value if node.tag == _STR else self.construct_object(node, deep=True)
+        if depth > _FAST_DEPTH:
+            return self.construct_object(node, deep=True)
+        if id(node) in built:  # an alias: the node its anchor named (the tree keeps it alive)
+            return built[id(node)]
+        if kind is SequenceNode and node.tag == _SEQ:
+            items: list[Any] = []
+            built[id(node)] = items
+            items.extend([self._build(item, built, depth + 1) for item in node.value])
+            return items
+        if kind is MappingNode and node.tag == _MAP:
+            pairs = node.value
+            for key, _ in pairs:
+                if key.__class__ is not ScalarNode or key.tag in _MERGE_KEYS:
+                    return self.construct_object(node, deep=True)
+            mapping: dict[Any, Any] = {}
+            built[id(node)] = mapping
+            for key, value in pairs:
+                name = key.value if key.tag == _STR else self.construct_object(key, deep=True)
+                mapping[name] = self._build(value, built, depth + 1)
+            return mapping
+        return self.construct_object(node, deep=True)
+
 
 #: Front-matter keys that mark a page as a curation; a page with none of them is skipped.
 CURATION_KEYS = ("mdName", "id", "owlType", "openProjectWorkPackageType")
@@ -110,8 +187,15 @@ def too_deep(yaml_text: str) -> bool:
 
 
 def load_yaml(yaml_text: str) -> Any:
-    """Load front matter with the safe libyaml loader (no object tags, timestamps as text)."""
-    return yaml.load(yaml_text, Loader=CurationLoader)
+    """Load front matter with the safe libyaml loader (no object tags, timestamps as text).
+
+    When loading fails, the error is PyYAML's own (`PlainCurationLoader`'s): it builds nested
+    collections in another order, so with two bad values it may name the other one first.
+    """
+    try:
+        return yaml.load(yaml_text, Loader=CurationLoader)
+    except Exception:
+        return yaml.load(yaml_text, Loader=PlainCurationLoader)
 
 
 def parse_text(text: str, path: str) -> ParseResult:

@@ -303,3 +303,74 @@ def test_standard_yaml_tags_are_values_not_code() -> None:
         ("description", "expected text, got bytes; field left out", "b'hello'"),
         ("tags", "expected text, got set; field left out", "{'a'}"),
     ]
+
+
+# ---------------------------------------------------------------- the fast YAML constructor
+
+
+def _loaded(text: str, loader: type) -> str:
+    """What a loader makes of `text`: the repr of the value (types and NaN included), or the error."""
+    try:
+        return repr(yaml.load(text, Loader=loader))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_the_fast_yaml_constructor_gives_pyyamls_values_and_errors(document: str) -> None:
+    from kg.parsers import PlainCurationLoader, load_yaml
+
+    try:
+        fast = repr(load_yaml(document))
+    except Exception as exc:
+        fast = f"{type(exc).__name__}: {exc}"
+    assert fast == _loaded(document, PlainCurationLoader)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x [1, {b: 2}]\nc: *x\nd: *x",  # an anchor built once, shared as PyYAML shares it
+        "a: &x [1, *x]",  # a list that holds itself
+        "base: &b {x: 1, y: [2]}\nm:\n  <<: *b\n  y: 3",  # merge key
+        "m: {=: default, x: 1}",  # value key
+        "? [a, b]\n: complex",
+        "1: int key\ntrue: bool key\n~: null key\n1.5: float key\n!!binary aGk=: bytes key",
+        "n: [0x1F, 0o17, 1_000, 1:20, .inf, -.NaN, 1e3, yes, No, ~, '', null, 2021-02-30]",
+        "t: !!str 12\ns: !!set {a, b}\no: !!omap [a: 1]\np: !!pairs [a: 1, a: 2]\nf: !!float 1",
+        "a: [!!python/object:os.system x]\nb: !custom y",  # two errors: PyYAML's order names !custom
+        "- just\n- a list",
+        "plain scalar",
+        "",
+        "dup: 1\ndup: 2",
+        "deep: " + "[" * 100 + "x" + "]" * 100,
+    ],
+)
+def test_the_fast_yaml_constructor_on_every_kind_of_node(text: str) -> None:
+    from kg.parsers import CurationLoader, PlainCurationLoader, load_yaml
+
+    try:
+        fast = repr(load_yaml(text))
+    except Exception as exc:
+        fast = f"{type(exc).__name__}: {exc}"
+    plain = _loaded(text, PlainCurationLoader)
+    assert fast == plain
+    if text != "a: [!!python/object:os.system x]\nb: !custom y":  # without load_yaml's retry too
+        assert _loaded(text, CurationLoader) == plain
+    if text.startswith("a: &x [1, {b"):  # the alias is the same object, not a copy
+        data = yaml.load(text, Loader=CurationLoader)
+        assert data["c"] is data["a"] and data["d"] is data["a"]
+
+
+def test_the_fast_yaml_constructor_on_the_real_corpus_and_the_examples(corpus_dir: Path) -> None:
+    from kg.parsers import CurationLoader, PlainCurationLoader, decode, split_front_matter
+
+    texts = []
+    for path in sorted([*corpus_dir.rglob("*.md"), *(ROOT / "examples").rglob("*.md")]):
+        split = split_front_matter(decode(path.read_bytes()))
+        if split is not None:
+            texts.append(split[0])
+    assert len(texts) > 400
+    for text in texts:
+        assert _loaded(text, CurationLoader) == _loaded(text, PlainCurationLoader)
