@@ -49,6 +49,11 @@ _MERGE_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")  # keys wit
 #: Plain scalars seen often (keys, topics, brands): their tag, so the resolver's patterns run
 #: once per value; cleared when full, so it cannot grow with the corpus.
 _TAG_CACHE: dict[str, str] = {}
+#: First characters for which the resolver has patterns (every pattern is keyed by one; "" is
+#: the empty scalar's); a plain scalar starting otherwise is a string.
+_RESOLVED_FIRST = frozenset(PlainCurationLoader.yaml_implicit_resolvers)
+if None in _RESOLVED_FIRST:  # pragma: no cover - PyYAML's safe resolver has no wildcard pattern
+    raise ImportError("CurationLoader assumes every implicit resolver is keyed by a first character")
 _TAG_CACHE_SIZE = 8192
 #: Nesting below which collections are built by `CurationLoader._build` (real front matter
 #: nests 4 levels); deeper ones by PyYAML's own constructor.
@@ -71,6 +76,8 @@ class CurationLoader(PlainCurationLoader):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if value[:1] not in _RESOLVED_FIRST:  # no pattern starts so: a string (no hashing of long text)
+            return _STR
         tag = _TAG_CACHE.get(value)
         if tag is None:
             tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
