@@ -45,6 +45,21 @@ class Stages:
         row["peak_rss_mb"] = peak_rss_self_mb()
         self.rows.append(row)
 
+    @contextmanager
+    def part(self, name: str) -> Iterator[dict[str, Any]]:
+        """Time one part of stage `name`: the parts' seconds add up in one row (first use orders it).
+
+        For stages run batch by batch, so that what one batch makes is dropped before the next.
+        """
+        row = next((r for r in self.rows if r["stage"] == name and "seconds" in r), None)
+        if row is None:
+            row = {"stage": name, "seconds": 0.0}
+            self.rows.append(row)
+        started = time.perf_counter()
+        yield row
+        row["seconds"] += time.perf_counter() - started
+        row["peak_rss_mb"] = peak_rss_self_mb()
+
     def note(self, name: str, message: str) -> None:
         """A stage that was not run, with the reason (printed in the report)."""
         self.rows.append({"stage": name, "skipped": message})
