@@ -69,8 +69,9 @@ class CurationLoader(PlainCurationLoader):
     Here strings, string-keyed mappings and lists are built directly (an anchored node is
     built once, as PyYAML shares it), the tag of a plain scalar is cached, and everything
     else (numbers, booleans, null, other tags, merge keys, complex keys, deep nesting) goes
-    through PyYAML's constructor unchanged. Measured on generated curations: ~0.73 -> ~0.45
-    ms per front matter, about the cost of libyaml's own parsing.
+    through PyYAML's constructor unchanged. Measured on 3,000 generated front matters (CPU
+    time, median of 5): 0.59 -> 0.40 ms each; the largest part left is libyaml's parsing and
+    composing of nodes (C).
     """
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
