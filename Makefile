@@ -3,13 +3,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements/dev.lock
 
-.PHONY: example test lint bench clean
+.PHONY: example test test-latest lint lock bench clean
 
-$(STAMP): pyproject.toml
+# The exact versions (and hashes) of requirements/dev.lock, so a new release of any
+# dependency cannot change what the tests run against; kg itself without build isolation,
+# with the locked hatchling.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $(STAMP)
 
 ## Set up, then export the bundled example curations to outputs/ (and validate them).
@@ -22,10 +27,31 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+## The test suite against the newest releases pyproject's ranges allow (a fresh venv, no
+## lock): a breaking release shows up here before `make lock` takes it in.
+LATEST := .venv-latest
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --upgrade pip
+	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST)/bin/pip freeze --exclude-editable
+	$(LATEST)/bin/pytest -p no:cacheprovider
+
+## Refresh requirements/dev.lock on purpose (newest versions in pyproject's ranges), then `make test`.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+	  --extra dev --no-emit-index-url --no-emit-find-links \
+	  --output-file $(LOCK) pyproject.toml requirements/build.in
+	rm -rf .venv-lock
+
 ## Run the benchmark (bench/, issue 5) and regenerate BENCHMARKS.md. SIZES=1000,10000 for a shorter run.
 SIZES ?= 1000,5000,10000,50000
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(SIZES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) .pytest_cache .mypy_cache .ruff_cache

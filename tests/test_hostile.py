@@ -257,7 +257,13 @@ def test_deeply_nested_front_matter_fails_that_file_instead_of_crashing_kg() -> 
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines() == ["failed front matter nests deeper than 1000 levels"] * 3
+    # kg's own depth check or, from PyYAML 6.0.4, libyaml's nesting limit may name it first:
+    # either way that file fails, saying why, and the process lives on
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        status, _, reason = line.partition(" ")
+        assert status == "failed" and "nest" in reason, line
     shallow = parse_bytes(_front("d: " + "[" * 900 + "]" * 900), "x.md")
     assert shallow.status == "exported"  # deep, but not too deep: a field problem only
 
