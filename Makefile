@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements/dev.lock
 
-.PHONY: example test test-latest lint lock bench clean
+.PHONY: example test test-latest lint lock docs bench clean
 
 # The exact versions (and hashes) of requirements/dev.lock, so a new release of any
 # dependency cannot change what the tests run against; kg itself without build isolation,
@@ -47,6 +47,10 @@ lock:
 	  --extra dev --no-emit-index-url --no-emit-find-links \
 	  --output-file $(LOCK) pyproject.toml requirements/build.in
 	rm -rf .venv-lock
+
+## Regenerate the generated parts of docs/ (the CLI reference, the query table); tests/test_docs.py checks them.
+docs: $(STAMP)
+	$(BIN)/cog -r docs/*.md
 
 ## Run the benchmark (bench/, issue 5) and regenerate BENCHMARKS.md. SIZES=1000,10000 for a shorter run.
 SIZES ?= 1000,5000,10000,50000

@@ -4,7 +4,7 @@ Every curation gets a named graph of its own holding its triples *and* the descr
 shared nodes it links to (its classes, topics and their schemes, community, brand, authors).
 Each graph is therefore self-contained: replacing one curation's graph in a store updates
 everything that curation says, and a shared node disappears when no graph mentions it.
-See README "IRI scheme" for the minting rules.
+See docs/graph-model.md, "IRI scheme", for the minting rules.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ _DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Z
 
 @dataclass(frozen=True, slots=True)
 class IriScheme:
-    """Mints every IRI kg emits from the base IRI (see README, "IRI scheme")."""
+    """Mints every IRI kg emits from the base IRI (see docs/graph-model.md, "IRI scheme")."""
 
     base: str = DEFAULT_BASE_IRI
     asset_base: str | None = None  # where relative image/PDF hrefs resolve; default base + asset/

@@ -1,6 +1,6 @@
 """Parse one curation file's text into a normalised `Curation`. Pure: no file access.
 
-Rules (see README, "Bad input"):
+Rules (see docs/graph-model.md, "Bad input"):
 - not UTF-8, unclosed front matter, YAML that does not parse, front matter that is not a
   mapping, or a curation without a title or an identity (`mdName` or `id`): *failed*;
 - no front matter at all, or front matter with none of the curation keys: *skipped*

@@ -169,7 +169,7 @@ def test_queries_use_the_shared_prefixes_and_named_graphs(name: str) -> None:
     assert not re.search(r"^\s*PREFIX\b", body, re.IGNORECASE | re.MULTILINE), "prefixes come from kg.vocab"
     used = set(re.findall(r"\b([a-z]+):[A-Za-z]", re.sub(r"#.*", "", body)))
     assert used <= set(PREFIXES), used - set(PREFIXES)
-    assert "GRAPH ?g {" in body, "patterns go inside GRAPH ?g (see README)"
+    assert "GRAPH ?g {" in body, "patterns go inside GRAPH ?g (see docs/queries.md)"
     assert "COUNT(?" not in body, "count with COUNT(DISTINCT ...)"
 
 
