@@ -602,3 +602,57 @@ class TopicMatcher:
             return None
         distance, spelled = scored[0]
         return spelled if distance <= max(1, len(wanted) // 3) else None
+
+
+@dataclass(slots=True)
+class TopicCheck:
+    """The distinct topics of some curation sources, each with its match and where it is used."""
+
+    matches: dict[Topic, TopicMatch] = field(default_factory=dict)
+    files: dict[Topic, list[str]] = field(default_factory=dict)  # relative paths, sorted
+    curations: int = 0  # files read as curations
+
+    def counts(self) -> dict[str, int]:
+        """Distinct topics per match kind (every kind present, zero included)."""
+        kinds: tuple[MatchKind, ...] = ("exact", "case-space", "unknown-topic", "unknown-source", "no-source")
+        out: dict[str, int] = dict.fromkeys(kinds, 0)
+        for m in self.matches.values():
+            out[m.kind] += 1
+        return out
+
+    def warnings(self) -> list[str]:
+        """One line per topic that is not an exact match: the first file using it and how many do."""
+        lines = []
+        for t in sorted(self.matches, key=lambda t: (t.source or "", t.label)):
+            message = self.matches[t].message()
+            if message is None:
+                continue
+            files = self.files[t]
+            more = (
+                f" (and {len(files) - 1} more file{'s' if len(files) > 2 else ''})" if len(files) > 1 else ""
+            )
+            lines.append(f"{files[0]}: communityTopics: {message}{more}")
+        return lines
+
+
+def check_sources(matcher: TopicMatcher, sources: list[Path]) -> TopicCheck:
+    """Match the topics of every curation under `sources` (files that are not curations are passed by).
+
+    Raises `kg.sources.SourceError` when a source does not exist.
+    """
+    from kg.sources import discover, read_file
+
+    check = TopicCheck()
+    for source in discover(sources):
+        result = read_file(source)
+        if result.curation is None:
+            continue
+        check.curations += 1
+        for t in result.curation.topics:
+            if t not in check.matches:
+                check.matches[t] = matcher.match(t)
+                check.files[t] = []
+            check.files[t].append(source.relative)
+    for paths in check.files.values():
+        paths.sort()
+    return check
