@@ -20,7 +20,12 @@ from kg.query import QueryError, bind, library, run
 from kg.store import collect, load_store
 from kg.vocab import PREFIXES
 from tests import facts as expect
-from tests.conftest import EXAMPLES
+from tests import taxonomy_facts as tx
+from tests.conftest import EXAMPLES, ROOT
+
+#: A handmade taxonomy of the examples' topics (the site's format), loaded beside them so the
+#: taxonomy queries have equivalents to find and the other queries are shown unaffected by it.
+TAXONOMY = ROOT / "tests" / "fixtures" / "taxonomy" / "category-whole-data.json"
 
 HOSTILE = [
     '"} DROP ALL {',
@@ -44,10 +49,20 @@ def facts(nquads: bytes) -> list[expect.Facts]:
     return expect.curation_facts(nquads)
 
 
+def add_taxonomy(store: pyoxigraph.Store, path: Path = TAXONOMY) -> None:
+    """Load a taxonomy file's SKOS graph into `store`, as `kg taxonomy F -o t.nq; kg load t.nq` does."""
+    from kg.taxonomy import read_taxonomy, render, taxonomy_rdf
+
+    graph = taxonomy_rdf(read_taxonomy(path))
+    data = "".join(render(graph, "nquads", "")).encode("utf-8")
+    store.load(data, format=pyoxigraph.RdfFormat.N_QUADS)
+
+
 @pytest.fixture(scope="module")
 def store() -> pyoxigraph.Store:
     s = pyoxigraph.Store()
     load_store(s, collect([EXAMPLES]))
+    add_taxonomy(s)
     return s
 
 
@@ -105,6 +120,24 @@ CASES: list[tuple[str, dict[str, object], Callable[..., list[dict[str, object]]]
     ("search", {"text": "SYMPTOM CHECKER"}, E.search, ("symptom checker",)),
     ("search", {"text": "care"}, E.search, ("care",)),
     ("quality-gaps", {}, E.quality_gaps, ()),
+    ("topic-equivalents", {"topic": "Telehealth"}, tx.topic_equivalents, (TAXONOMY, "Telehealth")),
+    ("topic-equivalents", {"topic": "tELEMEDICINE"}, tx.topic_equivalents, (TAXONOMY, "Telemedicine")),
+    (
+        "topic-equivalents",
+        {"topic": "Telemedicine", "scheme": "Medigy"},
+        tx.topic_equivalents,
+        (TAXONOMY, "Telemedicine", "Medigy"),
+    ),
+    ("topic-equivalents", {"topic": "COVID-19"}, tx.topic_equivalents, (TAXONOMY, "COVID-19")),
+    (
+        "topic-equivalents",
+        {"topic": "Remote Patient Monitoring"},
+        tx.topic_equivalents,
+        (TAXONOMY, "Remote Patient Monitoring"),
+    ),
+    ("topic-equivalents", {"topic": "no such topic"}, lambda f: [], ()),
+    ("source-counts", {}, tx.source_counts, (TAXONOMY,)),
+    ("equivalence-group-counts", {}, tx.equivalence_group_counts, (TAXONOMY,)),
 ]
 
 
@@ -130,6 +163,7 @@ def test_library_queries_on_the_real_corpus(corpus_dir: Path) -> None:
     facts = expect.curation_facts(exported.nquads())
     corpus_store = pyoxigraph.Store()
     load_store(corpus_store, collect([corpus_dir]))
+    add_taxonomy(corpus_store)
     for name, params, expected, args in CASES:
         assert run(name, corpus_store, **params) == expected(facts, *args), name
 
