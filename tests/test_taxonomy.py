@@ -427,3 +427,42 @@ def test_corpus_topics_against_the_site_taxonomy(corpus_dir: Path, real_taxonomy
     assert {
         (m.given.source, m.given.label) for m in check.matches.values() if m.kind == "case-space"
     } == loosely
+
+
+# --- the taxonomy queries on real servers ------------------------------------------------------
+
+
+def _taxonomy_cases() -> list[tuple[str, dict[str, object]]]:
+    from tests.test_queries import CASES
+
+    names = {"topic-equivalents", "source-counts", "equivalence-group-counts"}
+    return [(name, params) for name, params, _, _ in CASES if name in names]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    "server_name", ["oxigraph_server", pytest.param("virtuoso_server", marks=pytest.mark.slow)]
+)
+def test_taxonomy_queries_give_the_same_rows_on_a_server(
+    request: pytest.FixtureRequest, server_name: str, tmp_path: Path
+) -> None:
+    """Examples and taxonomy loaded with `kg load` into Oxigraph's server and Virtuoso (whose
+    default graph is the union): the same rows as the embedded store."""
+    from kg.query import run
+    from kg.store import load_endpoint
+    from tests.test_remote import endpoints
+
+    server = request.getfixturevalue(server_name)
+    out = tmp_path / "taxonomy.nq"
+    assert _kg("taxonomy", str(FIXTURE), "-o", str(out)).exit_code == 0
+    data = collect([EXAMPLES, out])
+    embedded = pyoxigraph.Store()
+    load_store(embedded, data)
+    store_ep, query_ep = endpoints(server)
+    load_endpoint(store_ep, data)
+    cases = _taxonomy_cases()
+    assert len(cases) >= 3
+    for name, params in cases:
+        rows = run(name, embedded, **params)
+        assert bool(rows) == (params.get("topic") != "no such topic"), (name, params)
+        assert run(name, query_ep, **params) == rows, (name, params)
