@@ -466,3 +466,30 @@ def test_taxonomy_queries_give_the_same_rows_on_a_server(
         rows = run(name, embedded, **params)
         assert bool(rows) == (params.get("topic") != "no such topic"), (name, params)
         assert run(name, query_ep, **params) == rows, (name, params)
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_taxonomy_queries_on_the_corpus_with_the_site_taxonomy(corpus_dir: Path, real_taxonomy: Path) -> None:
+    """400 curations and 2,250 concepts: the rows the raw JSON and the exported curations give."""
+    from kg.query import run
+    from tests.facts import curation_facts
+    from tests.test_queries import add_taxonomy
+
+    facts = curation_facts(build([corpus_dir]).nquads())
+    store = pyoxigraph.Store()
+    load_store(store, collect([corpus_dir]))
+    add_taxonomy(store, real_taxonomy)
+    for topic in ("Telehealth", "telemedicine", "COVID-19", "Value Based Care"):
+        assert run("topic-equivalents", store, topic=topic) == tx.topic_equivalents(
+            facts, real_taxonomy, topic
+        )
+    assert run("topic-equivalents", store, topic="Telehealth", scheme="KLAS") == tx.topic_equivalents(
+        facts, real_taxonomy, "Telehealth", "KLAS"
+    )
+    sources = run("source-counts", store)
+    assert sources == tx.source_counts(facts, real_taxonomy)
+    assert len(sources) == 13 and sources[0]["scheme"] == "Medigy"
+    groups = run("equivalence-group-counts", store)
+    assert groups == tx.equivalence_group_counts(facts, real_taxonomy)
+    assert len(groups) == 325
