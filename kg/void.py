@@ -124,23 +124,18 @@ def _distribution(dataset: str, name: str, path: Path) -> list[Triple]:
 
 
 def _partitions(dataset: str, stats: Statistics, renderer: Renderer) -> list[Triple]:
-    """One class partition per class and one property partition per property, each named by
-    the term's compact form (`class/schema%3APerson`) so the IRIs stay readable."""
+    """One class partition per class (its instances) and one property partition per property
+    (its triples), each named by the term's compact form (`class/schema%3APerson`)."""
     out: list[Triple] = []
-    for cls, instances in stats.classes.items():
-        node = f"{dataset}/class/{segment(renderer.json_iri(cls))}"
-        out += [
-            (dataset, VOID + "classPartition", node),
-            (node, VOID + "class", cls),
-            (node, VOID + "entities", _count(instances)),
-        ]
-    for prop, triples in stats.properties.items():
-        node = f"{dataset}/property/{segment(renderer.json_iri(prop))}"
-        out += [
-            (dataset, VOID + "propertyPartition", node),
-            (node, VOID + "property", prop),
-            (node, VOID + "triples", _count(triples)),
-        ]
+    kinds = (("class", stats.classes, "entities"), ("property", stats.properties, "triples"))
+    for kind, counts, measure in kinds:
+        for term, count in counts.items():
+            node = f"{dataset}/{kind}/{segment(renderer.json_iri(term))}"
+            out += [
+                (dataset, f"{VOID}{kind}Partition", node),
+                (node, VOID + kind, term),
+                (node, VOID + measure, _count(count)),
+            ]
     return out
 
 
