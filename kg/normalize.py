@@ -44,18 +44,23 @@ def text(value: Any) -> str | None:
 
 
 def text_list(value: Any) -> list[str]:
-    """A list of strings from a string or list of strings; empty and null items are dropped."""
+    """A list of strings from a string or list of strings; empty and null items are dropped,
+    and so are repeats (the first one stays where it is).
+
+    Repeats are found with a dict (insertion-ordered), so the time is linear in the number of
+    items: a membership test on the list was quadratic (8.8 s for 40,000 tags).
+    """
     if value is None:
         return []
     items: Iterable[Any] = value if isinstance(value, list) else [value]
-    out: list[str] = []
+    out: dict[str, None] = {}
     for item in items:
         if isinstance(item, (dict, list)):
             raise FieldError(f"expected text items, got {_kind(item)}")
         t = text(item)
-        if t is not None and t not in out:
-            out.append(t)
-    return out
+        if t is not None:
+            out[t] = None
+    return list(out)
 
 
 def integer(value: Any) -> int | None:
@@ -151,7 +156,8 @@ def topic(value: str) -> Topic | None:
 def topics(community_topics: Any, medigy_topics_json: Any) -> list[Topic]:
     """`communityTopics` united with the JSON string `openProjectCustomFields.medigyTopics`.
 
-    Order of first appearance is kept; duplicates (after `-hash-` decoding) are dropped.
+    Order of first appearance is kept; duplicates (after `-hash-` decoding) are dropped, found
+    with a dict of the (hashable) topics, so the time is linear in the number of topics.
     """
     raw: list[str] = text_list(community_topics)
     if medigy_topics_json not in (None, ""):
@@ -169,12 +175,12 @@ def topics(community_topics: Any, medigy_topics_json: Any) -> list[Topic]:
         if not isinstance(decoded, list):
             raise FieldError("medigyTopics JSON is not a list")
         raw.extend(text_list([item for item in decoded if isinstance(item, (str, int))]))
-    out: list[Topic] = []
+    out: dict[Topic, None] = {}
     for item in raw:
         t = topic(item)
-        if t is not None and t not in out:
-            out.append(t)
-    return out
+        if t is not None:
+            out[t] = None
+    return list(out)
 
 
 def dimensions(value: Any) -> tuple[int | None, int | None]:

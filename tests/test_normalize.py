@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Callable
+from types import FrameType
 
 import pytest
 
@@ -116,3 +119,55 @@ def test_dimensions() -> None:
     for bad in ([0, 10], [1], "10x10", [1, "x"]):
         with pytest.raises(nz.FieldError):
             nz.dimensions(bad)
+
+
+def _reference_dedup(items: list[object]) -> list[object]:
+    """What kg did before (first appearance kept): a membership test on the list, quadratic."""
+    out: list[object] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def test_list_fields_keep_first_appearance_and_drop_repeats() -> None:
+    raw = ["b", " a ", "b", "", None, "c", "a", 7, "7", "B"]
+    assert nz.text_list(raw) == _reference_dedup([t for t in (nz.text(v) for v in raw) if t is not None])
+    assert nz.text_list(raw) == ["b", "a", "c", "7", "B"]
+    topics = ["X: a", "a", "X: -hash-b", "X: #b", "a", "Y: a", "X: a"]
+    assert nz.topics(topics, '["Y: a", "Z: c", "a"]') == [
+        Topic("X", "a"),
+        Topic(None, "a"),
+        Topic("X", "#b"),
+        Topic("Y", "a"),
+        Topic("Z", "c"),
+    ]
+
+
+def _eq_calls(fn: Callable[[], object]) -> int:
+    """How many Python-level `__eq__` calls running `fn` makes (Topic's is a Python function)."""
+    calls = 0
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        if event == "call" and frame.f_code.co_name == "__eq__":
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_topic_repeats_are_found_without_comparing_every_pair() -> None:
+    """Issue 13: 10,000 topics took 7 s, 50 million `Topic.__eq__` calls (each new topic was
+    compared with every one kept). Found by hashing, a topic is compared only with an equal
+    one: at most one comparison per repeat, so the count grows linearly (the time is in
+    bench/lists.py, not asserted here)."""
+    for n in (500, 2000):
+        items = [f"S{i % 7}: topic {i}" for i in range(n)]
+        repeats = items[::10]
+        calls = _eq_calls(lambda: nz.topics(items + repeats, None))  # noqa: B023 - called at once
+        assert calls <= len(repeats), (n, calls)
