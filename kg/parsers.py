@@ -206,6 +206,17 @@ def load_yaml(yaml_text: str) -> Any:
         return yaml.load(yaml_text, Loader=PlainCurationLoader)
 
 
+def line_and_column(yaml_text: str, offset: int) -> tuple[int, int]:
+    """(0-based line, 1-based column in characters) of a libyaml reader error's offset.
+
+    libyaml reads the text as UTF-8 and reports where a character it refuses (NUL, U+FFFE, a
+    C1 control, ...) starts as a byte offset into that encoding; people need a line and column.
+    """
+    before = yaml_text.encode("utf-8", "surrogatepass")[: max(offset, 0)].decode("utf-8", "ignore")
+    line_start = before.rfind("\n") + 1
+    return before.count("\n"), len(before) - line_start + 1
+
+
 def parse_text(text: str, path: str) -> ParseResult:
     """Parse the decoded text of one file (named `path` in messages) into a ParseResult."""
     try:
@@ -232,6 +243,14 @@ def parse_text(text: str, path: str) -> ParseResult:
         line = f" at line {mark.line + first_line}, column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or "syntax error"
         return ParseResult(path, "failed", reason=f"front matter is not valid YAML{line}: {problem}")
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, an offset
+        line, column = line_and_column(yaml_text, exc.position)
+        return ParseResult(
+            path,
+            "failed",
+            reason=f"front matter is not valid YAML at line {line + first_line}, column {column}: "
+            f"unacceptable character U+{exc.character:04X} ({exc.reason})",
+        )
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         return ParseResult(path, "failed", reason=f"front matter is not valid YAML: {exc}")
     if data is None:

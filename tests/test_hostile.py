@@ -276,6 +276,20 @@ def test_medigy_topics_json_nested_too_deeply_is_a_field_problem() -> None:
     assert problem.field == "communityTopics" and "nested too deeply" in problem.message
 
 
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\ufffe", "\uffff", "\x80", "\x9f", "\ud7ff\x00"])
+def test_a_character_yaml_refuses_is_reported_at_its_line_and_column(char: str) -> None:
+    """libyaml reports where a refused character is as a byte offset ("position 35"); kg says
+    the line and column of the file, in characters, counting non-ASCII text before it."""
+    text = f"---\ntitle: Éé\nmdName: m\ndescription: «x» {char} y\n---\nbody\n"
+    result = parse_bytes(text.encode("utf-8"), "x.md")
+    assert result.status == "failed"
+    column = len("description: «x» ") + 1 + (1 if char.startswith("\ud7ff") else 0)
+    assert result.reason is not None
+    assert f"at line 4, column {column}:" in result.reason, result.reason
+    assert f"U+{ord(char[-1]):04X}" in result.reason
+    assert "position" not in result.reason
+
+
 def test_sets_are_shown_in_a_stable_order() -> None:
     result = parse_bytes(_front("description: !!set {c, a, b}"), "x.md")
     assert [p.value for p in result.problems] == ["{'a', 'b', 'c'}"]
