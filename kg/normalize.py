@@ -124,6 +124,24 @@ def _format_datetime(value: dt.datetime) -> str:
 
 
 _WEB_URL = re.compile(r"^\s*https?://[^/?#\s]", re.IGNORECASE)
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def has_scheme(text: str) -> bool:
+    """True when `text` starts with a URI scheme (`http:`, `javascript:`, `data:`, ...): it is
+    an absolute URL, not a relative path (RFC 3986: a relative path's first segment has no `:`)."""
+    return _SCHEME.match(text) is not None
+
+
+def web_iri(text: str) -> str | None:
+    """`text` as a valid absolute http(s) IRI (illegal characters percent-encoded), or None when
+    it is not an http(s) URL with a host, or cannot be made valid.
+
+    The one rule for every URL kg turns into an IRI: links, source URLs and media hrefs. Only
+    web URLs are kept: a `javascript:`, `data:` or `file:` URL would become a link that a page
+    rendering the graph follows or runs.
+    """
+    return to_iri(text) if _WEB_URL.match(text) else None
 
 
 def url(value: Any) -> str | None:
@@ -136,10 +154,30 @@ def url(value: Any) -> str | None:
         return None
     if not _WEB_URL.match(t):
         raise FieldError("not an absolute http(s) URL")
-    iri = to_iri(t)
+    iri = web_iri(t)
     if iri is None:
         raise FieldError("not a valid URL (its port is not a number)")
     return iri
+
+
+def href(value: Any) -> str | None:
+    """An image or PDF href, as given: an absolute http(s) URL, or a relative path (which the
+    mapping resolves against the asset base); '' and null mean absent.
+
+    Any other absolute URL (`javascript:`, `data:`, `file:`, `ftp:`, ...) is a field problem:
+    the same rule as `url`, which relative paths pass because they stay under the asset base.
+    """
+    t = text(value)
+    if t is None:
+        return None
+    scheme = _SCHEME.match(t)
+    if scheme is None:
+        return t
+    if not _WEB_URL.match(t):
+        raise FieldError(f"a {scheme.group(1).lower()}: URL; only http(s) URLs and relative paths are kept")
+    if web_iri(t) is None:
+        raise FieldError("not a valid URL (its port is not a number)")
+    return t
 
 
 def topic(value: str) -> Topic | None:

@@ -419,7 +419,7 @@ def _community(f: _Fields, data: dict[Any, Any]) -> Community | None:
 
 def _media(f: _Fields, data: dict[Any, Any], key: str) -> Media | None:
     raw = f.mapping(data, key)
-    href = f.get(f"{key}.href", raw.get("href"), nz.text, None)
+    href = f.get(f"{key}.href", raw.get("href"), nz.href, None)
     if href is None:
         return None
     no_size: tuple[int | None, int | None] = (None, None)

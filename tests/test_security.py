@@ -6,6 +6,7 @@ tests/test_remote.py and tests/test_queries.py.)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -18,6 +19,8 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.export import FORMATS, REPORT_NAME, export
 from kg.incremental import MANIFEST_NAME
+from kg.mapping import IriScheme, curation_triples
+from kg.sources import parse_bytes
 from kg.vocab import DEFAULT_BASE_IRI
 from tests.conftest import EXAMPLES
 
@@ -152,3 +155,67 @@ def test_credentials_stay_out_of_errors_when_the_store_is_down(
         assert f"127.0.0.1:{port}" in result.stderr
         assert secret not in result.output and secret not in result.stderr
     assert secret not in caplog.text
+
+
+# ---------------------------------------------------------------- URLs that are not web links
+
+_MEDIA_KEYS = ("featuredImage", "favIconImage", "featuredPdf")
+_NOT_WEB = [
+    "javascript:alert(document.cookie)",
+    "JavaScript:alert(1)",
+    "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
+    "file:///etc/passwd",
+    "vbscript:msgbox(1)",
+    "ftp://example.org/a.png",
+    "C:/images/a.png",
+    "http:/no-host.png",
+    "https://example.org:port/a.png",
+]
+
+
+@pytest.mark.parametrize("href", _NOT_WEB)
+@pytest.mark.parametrize("key", _MEDIA_KEYS)
+def test_a_media_href_that_is_not_a_web_url_is_a_field_problem(key: str, href: str) -> None:
+    """Issue 13: such hrefs became IRIs (schema:contentUrl <javascript:...>) with no warning;
+    a page rendering the graph would follow or run them. Only http(s) URLs and relative paths
+    (resolved under the asset base, as before) are kept: the same rule as for links."""
+    text = f"---\ntitle: T\nmdName: m\n{key}:\n  href: {json.dumps(href)}\n  alt: A picture\n---\n"
+    result = parse_bytes(text.encode(), "x.md")
+    assert result.status == "exported" and result.curation is not None
+    [problem] = result.problems
+    assert (problem.field, problem.severity) == (f"{key}.href", "warning")
+    _, triples = curation_triples(result.curation, IriScheme())
+    iris = {term for triple in triples for term in triple if isinstance(term, str)}
+    assert all(iri.startswith(("http://", "https://")) for iri in iris), sorted(iris)
+
+
+@pytest.mark.parametrize(
+    ("href", "content_url"),
+    [
+        ("https://cdn.example.org/a b.png", "https://cdn.example.org/a%20b.png"),
+        ("HTTP://cdn.example.org/a.png", "HTTP://cdn.example.org/a.png"),
+        ("/images/a.png", f"{DEFAULT_BASE_IRI}asset/images/a.png"),
+        ("images/a:b.png", f"{DEFAULT_BASE_IRI}asset/images/a%3Ab.png"),
+    ],
+)
+def test_web_and_relative_media_hrefs_are_kept(href: str, content_url: str) -> None:
+    text = f"---\ntitle: T\nmdName: m\nfeaturedImage:\n  href: {json.dumps(href)}\n---\n"
+    result = parse_bytes(text.encode(), "x.md")
+    assert result.problems == [] and result.curation is not None
+    _, triples = curation_triples(result.curation, IriScheme())
+    assert [o for _, p, o in triples if p.endswith("contentUrl")] == [content_url]
+
+
+def test_the_mapping_emits_no_iri_for_a_media_href_that_is_not_a_web_url() -> None:
+    """A `Curation` built by other code than the parser gets the same rule."""
+    for href in _NOT_WEB:
+        assert IriScheme().asset(href) is None, href
+
+
+@pytest.mark.parametrize("key", ["link.href", "link.original"])
+def test_link_urls_follow_the_same_rule(key: str) -> None:
+    outer, inner = key.split(".")
+    for href in _NOT_WEB:
+        text = f"---\ntitle: T\nmdName: m\n{outer}:\n  {inner}: {json.dumps(href)}\n---\n"
+        result = parse_bytes(text.encode(), "x.md")
+        assert [p.field for p in result.problems] == [key], href
