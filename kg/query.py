@@ -109,12 +109,13 @@ class NamedQuery:
         declared = {p.name: p for p in self.params}
         out: dict[str, Term] = {}
         for name, value in values.items():
+            check_variable_name(name)
             param = declared.get(name)
             if param is None:
                 if self.declared:
                     known = ", ".join(declared) or "none"
                     raise QueryError(f"{self.name} has no parameter {name!r} (parameters: {known})")
-                if not re.search(rf"[?$]{re.escape(name)}\b", self.body):
+                if name not in variables(self.body):
                     raise QueryError(f"the query has no variable ?{name} to bind --param {name}")
                 param = Param(name, "string", False, None, "")
             out[name] = param.term(value)
@@ -277,6 +278,48 @@ def _tokens(query: str) -> Iterator[tuple[int, str]]:
             i += 1
 
 
+#: SPARQL 1.1's VARNAME (grammar rule 166): what may follow `?` or `$`.
+_PN_CHARS_U = (
+    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_VARNAME = re.compile(f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*")
+
+
+def check_variable_name(name: str) -> None:
+    """Raise QueryError unless `name` is a SPARQL variable name (VARNAME: letters, digits, `_`).
+
+    A parameter's name becomes `?name` in the bound query text: anything else (a space, a
+    brace, `#`) could add syntax to the query, so it is refused before anything is bound.
+    """
+    if not _VARNAME.fullmatch(name):
+        raise QueryError(
+            f"parameter name {name!r} is not a SPARQL variable name (letters, digits and _ only)"
+        )
+
+
+def variables(query: str) -> set[str]:
+    """The names of the variables (`?x`, `$x`) the query text uses, outside comments, strings
+    and IRIs (where `?x` is not a variable)."""
+    found: set[str] = set()
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch == "#":
+            end = query.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif ch in "\"'":
+            i = _skip_string(query, i)
+        elif ch == "<" and (m := _IRIREF.match(query, i)):
+            i = m.end()
+        elif ch in "?$" and (m := _VARNAME.match(query, i + 1)):
+            found.add(m.group())
+            i = m.end()
+        else:
+            i += 1
+    return found
+
+
 def _skip_string(query: str, start: int) -> int:
     quote = query[start]
     long = query.startswith(quote * 3, start)
@@ -347,6 +390,8 @@ def bind(query: str, bindings: Mapping[str, Term], tables: Sequence[Table] = ())
     start of its WHERE group."""
     if not bindings and not tables:
         return query
+    for name in [*bindings, *(c for columns, _ in tables for c in columns)]:
+        check_variable_name(name)  # the only text that is pasted: checked against the grammar
     clauses = [f"VALUES ?{name} {{ {term} }}" for name, term in bindings.items()]
     for columns, rows in tables:
         names = " ".join(f"?{c}" for c in columns)
