@@ -238,6 +238,7 @@ def expand_iri(text: str) -> str:
 
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 _NAME = re.compile(r"[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_\-.\u00B7\u00C0-\uFFFF]*")
+_LANGTAG = re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*")
 _QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 _UPDATE_OPERATIONS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 
@@ -252,7 +253,7 @@ def query_form(query: str) -> str | None:
 
 def _tokens(query: str) -> Iterator[tuple[int, str]]:
     """(offset, token) for braces, parentheses and bare keywords; skips comments, strings,
-    IRIs, variables and prefixed names, which may contain any of those characters."""
+    IRIs, variables, language tags and prefixed names, which may contain any of those."""
     i, n = 0, len(query)
     while i < n:
         ch = query[i]
@@ -266,6 +267,8 @@ def _tokens(query: str) -> Iterator[tuple[int, str]]:
         elif ch in "?$":
             m = _NAME.match(query, i + 1)
             i = m.end() if m else i + 1
+        elif ch == "@" and (m := _LANGTAG.match(query, i)):  # `"chat"@en`: not a keyword
+            i = m.end()
         elif ch in "{}()":
             yield i, ch
             i += 1
@@ -602,14 +605,78 @@ def run(name_or_path: str | os.PathLike[str], target: Target, **params: object) 
 
 
 def _local(store: pyoxigraph.Store, text: str) -> Results:
+    """Run bound query text on a local store (embedded or in memory): never over the network."""
+    if uses_service(text):
+        raise QueryError(
+            "the query calls a remote SPARQL service (SERVICE): queries on local data (the "
+            "embedded store, --data) never reach the network; run it with --endpoint on a store "
+            "that may make such calls"
+        )
     try:
         answer = store.query(text)
     except SyntaxError as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from None
+    except (OSError, RuntimeError) as exc:  # the store cannot be read, an evaluation error
+        raise QueryError(f"the query failed: {exc}") from None
     if isinstance(answer, pyoxigraph.QueryTriples):
         return Results("graph", answer.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES) or b"")
     data = answer.serialize(format=pyoxigraph.QueryResultsFormat.JSON) or b""
     return Results("boolean" if isinstance(answer, pyoxigraph.QueryBoolean) else "solutions", data)
+
+
+_MAY_NAME_SERVICE = re.compile(r"service|\\u|\\U", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def uses_service(query: str) -> bool:
+    """True when `query` holds a `SERVICE` pattern (a federated query: the engine would open a
+    connection to the IRI it names; Oxigraph does, to any address).
+
+    Decided by parsing, so that `SERVICE` in a comment, a string or an IRI is not a hit: by
+    rdflib's SPARQL 1.1 parser (it expands `\\u` escapes first, as the grammar says), looking
+    for a ServiceGraphPattern anywhere in the parse tree; and by kg's own lexer (`_tokens`,
+    which skips comments, strings, IRIs, variables and prefixed names), which also decides
+    alone for a query rdflib cannot parse (SPARQL 1.2 forms Oxigraph accepts). Either finding
+    one is enough: the check errs on refusing. A text with neither `service` nor an escape
+    cannot name the keyword and is not parsed (rdflib's parser takes ~50 ms).
+    """
+    if not _MAY_NAME_SERVICE.search(query):
+        return False
+    try:
+        if any(token == "SERVICE" for _, token in _tokens(query)):
+            return True
+    except QueryError:  # an unterminated string: the parser decides
+        pass
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    for parse in (parseQuery, parseUpdate):
+        try:
+            return _has_service(parse(query))
+        except (ParseException, ValueError, TypeError, RecursionError):
+            continue
+    return False
+
+
+def _has_service(tree: object) -> bool:
+    """A ServiceGraphPattern anywhere in an rdflib SPARQL parse tree (iteratively: no depth limit)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    todo, seen = [tree], set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                return True
+            todo.extend(node.values())
+        elif isinstance(node, dict):
+            todo.extend(node.values())
+        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+            todo.extend(node)  # type: ignore[call-overload]
+    return False
 
 
 def _remote(endpoint: Endpoint, text: str) -> Results:
