@@ -660,6 +660,7 @@ def uses_service(query: str) -> bool:
 
 def _has_service(tree: object) -> bool:
     """A ServiceGraphPattern anywhere in an rdflib SPARQL parse tree (iteratively: no depth limit)."""
+    from pyparsing import ParseResults
     from rdflib.plugins.sparql.parserutils import CompValue
 
     todo, seen = [tree], set()
@@ -674,8 +675,8 @@ def _has_service(tree: object) -> bool:
             todo.extend(node.values())
         elif isinstance(node, dict):
             todo.extend(node.values())
-        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-            todo.extend(node)  # type: ignore[call-overload]
+        elif isinstance(node, (list, tuple, ParseResults)):
+            todo.extend(node)
     return False
 
 
