@@ -568,7 +568,14 @@ def _sender(target: Target) -> Callable[[str], Results]:
         target = open_store(Path(target), read_only=True)
     if not isinstance(target, pyoxigraph.Store):
         paths = [target] if isinstance(target, (str, os.PathLike)) else list(target)
-        target = memory_store([Path(p) for p in paths])
+        try:
+            target = memory_store([Path(p) for p in paths])
+        except MemoryError:  # Oxigraph's parser on a term over its buffer (16 MiB), or real exhaustion
+            names = ", ".join(os.fspath(p) for p in paths)
+            raise QueryError(
+                f"cannot read {names}: a file holds a term larger than the RDF parser's limit "
+                "(16 MiB in N-Triples, N-Quads and Turtle; 8 MiB for a JSON-LD string), or memory ran out"
+            ) from None
     store = target
     return lambda text: _local(store, text)
 

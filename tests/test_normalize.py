@@ -171,3 +171,28 @@ def test_topic_repeats_are_found_without_comparing_every_pair() -> None:
         repeats = items[::10]
         calls = _eq_calls(lambda: nz.topics(items + repeats, None))  # noqa: B023 - called at once
         assert calls <= len(repeats), (n, calls)
+
+
+@pytest.mark.parametrize(
+    "value", ["Telehealth", "Frost & Sullivan", "a_b", "é€\U0001f600 x/y%", "\x00\x7f~.-"]
+)
+def test_the_iri_size_check_measures_what_segment_writes(value: str) -> None:
+    assert nz._segment_size(value) == len(segment(value))
+
+
+def test_values_over_the_term_limit_are_field_errors() -> None:
+    limit = nz.MAX_TERM_BYTES
+    assert nz.text("x" * limit) == "x" * limit
+    assert nz.body("\x01" * (limit // 6)) is not None  # 6 bytes each, written as \\u0001
+    for too_large in (
+        lambda: nz.text("x" * (limit + 1)),
+        lambda: nz.body("\x01" * (limit // 6 + 1)),
+        lambda: nz.name("é" * (limit // 6 + 1)),  # the literal is small, the IRI segment is not
+        lambda: nz.topics(["S: " + "é" * (limit // 6 + 1)], None),
+        lambda: nz.text_list(["ok", "é" * (limit // 6 + 1)], nz.name),
+        lambda: nz.url("https://x.org/" + "é" * (limit // 6 + 1)),
+        lambda: nz.href("a/" * (limit // 2 + 1)),
+        lambda: nz.integer("1" * 5000),
+    ):
+        with pytest.raises(nz.FieldError):
+            too_large()
