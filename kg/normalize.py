@@ -117,7 +117,8 @@ def name(value: Any) -> str | None:
     """`text` that the mapping also mints an IRI from (mdName, brand, community, type names):
     both the literal and the IRI segment must be within `MAX_TERM_BYTES`."""
     t = text(value)
-    iri_segments(t)
+    if t is not None and len(t) > _IRI_SAFE_CHARS:  # (short values: no call, on the hot path)
+        iri_segments(t)
     return t
 
 
@@ -311,7 +312,8 @@ def topics(community_topics: Any, medigy_topics_json: Any) -> list[Topic]:
     for item in raw:
         t = topic(item)
         if t is not None:
-            iri_segments(t.source, t.label)  # topic/{source}/{label}; the literals are parts of item
+            if len(item) > _IRI_SAFE_CHARS:  # topic/{source}/{label}; both are parts of item
+                iri_segments(t.source, t.label)
             out[t] = None
     return list(out)
 
