@@ -556,9 +556,19 @@ def run(name_or_path: str | os.PathLike[str], target: Target, **params: object) 
     return execute(resolve(name_or_path), target, params).rows()
 
 
+def union_default_graph(text: str) -> bool:
+    """Whether `text` is evaluated with the default graph as the union of the named graphs
+    (issue 15): yes, so that plain SPARQL written without `GRAPH ?g` answers on the embedded
+    store, on files and on an Oxigraph server as it does on Virtuoso, whose default graph is
+    the union; no when the query names its own dataset (`FROM`, `FROM NAMED`), which both
+    pyoxigraph and Oxigraph's server would otherwise override with the union. Queries written
+    with `GRAPH ?g` (the library's) give the same rows either way."""
+    return not any(token == "FROM" for _, token in _tokens(text))
+
+
 def _local(store: pyoxigraph.Store, text: str) -> Results:
     try:
-        answer = store.query(text)
+        answer = store.query(text, use_default_graph_as_union=union_default_graph(text))
     except SyntaxError as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from None
     if isinstance(answer, pyoxigraph.QueryTriples):
@@ -568,7 +578,7 @@ def _local(store: pyoxigraph.Store, text: str) -> Results:
 
 
 def _remote(endpoint: Endpoint, text: str) -> Results:
-    content_type, data = endpoint.query(text)
+    content_type, data = endpoint.query(text, union_default_graph=union_default_graph(text))
     if content_type.startswith(JSON_RESULTS) or content_type.startswith("application/json"):
         try:
             parsed = pyoxigraph.parse_query_results(data, pyoxigraph.QueryResultsFormat.JSON)
