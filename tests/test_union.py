@@ -88,7 +88,8 @@ def test_a_query_that_names_its_dataset_keeps_it(store_dir: Path, example_nq: Pa
 
 
 def _load(server: Server, example_nq: Path) -> None:
-    load_endpoint(Endpoint(server.store_url, user=server.user, password=server.password), collect([example_nq]))
+    endpoint = Endpoint(server.store_url, user=server.user, password=server.password)
+    load_endpoint(endpoint, collect([example_nq]))
 
 
 @pytest.mark.server
