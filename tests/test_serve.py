@@ -195,7 +195,8 @@ def test_serves_a_store_read_only_over_the_sparql_protocol(store_dir: Path, tmp_
         # The query page: kg's prefixes and an example query, YASGUI from the server itself.
         page = requests.get(url, timeout=HTTP)
         assert page.status_code == 200 and "PREFIX kg: <https://w3id.org/medigy/kg#>" in page.text
-        assert re.findall(r'(?:src|href)="([^"]+)"', page.text) == ["data:,", "/yasgui.min.css", "/yasgui.min.js"]
+        linked = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert linked == ["data:,", "/yasgui.min.css", "/yasgui.min.js"]
         assert requests.get(url + "yasgui.min.js", timeout=HTTP).status_code == 200
         prefixes = requests.get(url + "kg/prefixes.json", timeout=HTTP).json()
         assert prefixes["skos"] == "http://www.w3.org/2004/02/skos/core#"
@@ -257,7 +258,8 @@ def test_a_port_in_use_is_exit_2_with_a_clear_message(store_dir: Path, tmp_path:
 
 
 def test_no_store_is_exit_2_naming_it(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["serve", "--store", str(tmp_path / "none"), "--port", str(free_port())])
+    port = str(free_port())
+    result = CliRunner().invoke(main, ["serve", "--store", str(tmp_path / "none"), "--port", port])
     assert result.exit_code == 2
     assert f"no store at {tmp_path / 'none'}" in result.stderr
 
