@@ -11,14 +11,18 @@ import contextlib
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyoxigraph
 import pytest
@@ -29,7 +33,7 @@ from kg.cli import main
 from kg.export import export
 from kg.serve import oxigraph_binary, oxigraph_version
 from tests.conftest import EXAMPLES
-from tests.servers import free_port
+from tests.servers import Server, free_port
 from tests.test_store import EXAMPLE_QUADS
 from tests.test_union import PLAIN
 
@@ -273,3 +277,97 @@ def test_oxigraph_does_not_outlive_a_killed_kg_serve(store_dir: Path, tmp_path: 
         served.process.kill()
         served.process.wait(timeout=STOP_TIMEOUT)
         assert gone(oxigraph), "the Oxigraph server outlived a killed kg serve"
+
+
+# --- the query page in a real headless browser --------------------------------------------------
+
+#: Chromium's own background services (component updates, time, sign-in): not the page's requests.
+BROWSER_OWN = (".google.com", ".googleapis.com")
+
+
+@pytest.fixture
+def recorder() -> Iterator[list[str]]:
+    """An HTTP proxy on 127.0.0.1 that records the host of every request sent through it and
+    refuses it (403): the browser is told to use it, so every request that would leave the
+    machine lands here (Chromium sends requests to 127.0.0.1 directly, not through the proxy)."""
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _record(self) -> None:
+            target = self.path if self.command != "CONNECT" else f"https://{self.path}"
+            hosts.append(urlsplit(target).hostname or self.path)
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_HEAD = do_OPTIONS = do_CONNECT = _record
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    hosts.append(f"port:{proxy.server_address[1]}")
+    try:
+        yield hosts
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(timeout=5)
+
+
+def browse(url: str, recorder: list[str], profile: Path) -> tuple[str, list[str]]:
+    """Load `url` in headless Chromium (scripts run, 8 s of virtual time) through the recording
+    proxy: (the DOM after the scripts ran, the hosts the page asked for off the machine)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
+    port = recorder[0].removeprefix("port:")
+    before = len(recorder)
+    result = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",  # as root in a container
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            f"--proxy-server=http://127.0.0.1:{port}",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--no-pings",
+            "--virtual-time-budget=8000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    asked = [h for h in recorder[before:] if not h.endswith(BROWSER_OWN)]
+    return result.stdout, asked
+
+
+@pytest.mark.slow
+def test_the_query_page_loads_in_a_browser_and_nothing_leaves_the_machine(
+    store_dir: Path, tmp_path: Path, recorder: list[str], oxigraph_server: Server
+) -> None:
+    """kg's page renders YASGUI with kg's PREFIX lines in the editor and asks for nothing off
+    127.0.0.1; Oxigraph's own page, loaded the same way, asks prefix.cc (which shows the
+    check sees such requests, and why kg serves a page of its own)."""
+    with kg_serve(["--store", str(store_dir)], tmp_path) as served:
+        dom, asked = browse(served.url, recorder, tmp_path / "profile-kg")
+        assert asked == [], f"the page sent requests off the machine: {asked}"
+        assert 'class="CodeMirror' in dom, "YASGUI's editor did not render"
+        assert '<span class="cm-string-2">kg:</span>' in dom, "kg's PREFIX lines are not in the editor"
+        assert served.stop(signal.SIGTERM) == 0
+
+    own_page = oxigraph_server.query_url.removesuffix("query")
+    dom, asked = browse(own_page, recorder, tmp_path / "profile-oxigraph")
+    assert 'class="CodeMirror' in dom
+    assert "prefix.cc" in asked
