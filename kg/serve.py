@@ -419,11 +419,14 @@ class Options:
 def _store_for(options: Options, say: Callable[[str], None]) -> Iterator[Path]:
     """The store to serve: the one named (loaded first with DATA), or a temporary one holding
     DATA, removed afterwards."""
+    if options.data:
+        say(f"kg serve: loading {len(options.data)} DATA path(s)")
     if options.store_dir is None:
         temporary = Path(tempfile.mkdtemp(prefix="kg-serve-"))
         try:
             store_dir = temporary / "store"
-            say(f"kg serve: {load_into(store_dir, options.data, options.base_iri)} into a temporary store")
+            loaded = load_into(store_dir, options.data, options.base_iri)
+            say(f"kg serve: {loaded} into a temporary store, {store_dir}")
             yield store_dir
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -455,8 +458,12 @@ def serve(
     loading = True
 
     def on_signal(signum: int, frame: object) -> None:
-        if loading:  # unwind the load (a temporary store is removed on the way)
+        # While loading, a first signal lets the load finish (a store is never left half
+        # loaded), then kg serve stops without serving; a second one interrupts the load.
+        if loading and stop.is_set():
             raise KeyboardInterrupt
+        if loading:
+            say("kg serve: stopping once the load is done (again to interrupt it)")
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -466,6 +473,9 @@ def serve(
         try:
             with _store_for(options, say) as store_dir:
                 loading = False  # from here a signal sets `stop`: Oxigraph is stopped in order
+                if stop.is_set():
+                    say("kg serve: stopped before serving")
+                    return 0
                 oxigraph = start_oxigraph(binary, store_dir, options.writable)
                 try:
                     if stop.is_set():

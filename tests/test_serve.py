@@ -224,6 +224,30 @@ def test_serves_an_export_folder_in_a_temporary_store_and_ctrl_c_stops_it(tmp_pa
         assert not temporary.exists(), "the temporary store was not removed"
 
 
+def test_a_signal_while_loading_stops_cleanly_before_serving(corpus_dir: Path, tmp_path: Path) -> None:
+    """SIGTERM during the load of the corpus: the load completes (a store is never left half
+    loaded), nothing is served, no Oxigraph is left, the temporary store is removed, exit 0."""
+    process = start(["--port", "0", str(corpus_dir)], tmp_path)
+    err = tmp_path / "serve.err"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while "loading" not in err.read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=START_TIMEOUT) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+    assert process.stdout is not None and process.stdout.read() == b""  # never "serving at"
+    process.stdout.close()
+    stderr = err.read_text()
+    assert "kg serve: stopped before serving" in stderr and "Traceback" not in stderr
+    assert children_of(process.pid) == []
+    temporary = Path(re.search(r"into a temporary store, (\S+)", stderr)[1])  # type: ignore[index]
+    assert temporary.name == "store" and not temporary.parent.exists()
+
+
 def test_writable_accepts_writes_and_pyoxigraph_reads_them(tmp_path: Path) -> None:
     """--writable: an update and kg load --endpoint go through; after the stop, pyoxigraph opens
     what the Oxigraph server wrote (the other direction of the compatibility check)."""
