@@ -55,6 +55,7 @@ from kg.namespaces import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes, sparql_
 from kg.store import collect, is_store_dir, load_store, open_store
 
 DEFAULT_HOST = "127.0.0.1"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 DEFAULT_PORT = 7878
 #: Seconds Oxigraph has to answer after it is started, and to exit after SIGTERM.
 START_TIMEOUT = 30.0
@@ -477,11 +478,12 @@ def serve(
                     say("kg serve: stopped before serving")
                     return 0
                 oxigraph = start_oxigraph(binary, store_dir, options.writable)
+                thread = threading.Thread(target=front.serve_forever, name="kg-serve", daemon=True)
                 try:
                     if stop.is_set():
+                        say("kg serve: stopped before serving")
                         return 0
                     front.upstream = ("127.0.0.1", oxigraph.port)
-                    thread = threading.Thread(target=front.serve_forever, name="kg-serve", daemon=True)
                     thread.start()
                     url = url_of(options.host, front.server_address[1])
                     mode = "read-write" if options.writable else "read-only"
@@ -489,6 +491,11 @@ def serve(
                         f"kg serve: Oxigraph {version}, {mode}, store {store_dir}; SPARQL endpoint "
                         f"{url}query, updates {url}update, Graph Store {url}store; Ctrl-C stops"
                     )
+                    if options.host not in LOOPBACK:
+                        say(
+                            f"kg serve: listening on {options.host}: other machines can reach it, "
+                            "with no authentication" + (" and write to the store" if options.writable else "")
+                        )
                     announce(f"serving at {url}")
                     while not stop.wait(0.2):
                         if oxigraph.process.poll() is not None:
@@ -496,9 +503,10 @@ def serve(
                             raise ServeError(
                                 f"the Oxigraph server stopped by itself (exit {code}):\n{oxigraph.log_tail()}"
                             )
-                    front.shutdown()
-                    thread.join(timeout=STOP_TIMEOUT)
                 finally:
+                    if thread.is_alive():
+                        front.shutdown()
+                        thread.join(timeout=STOP_TIMEOUT)
                     oxigraph.stop()
         finally:
             front.server_close()

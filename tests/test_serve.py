@@ -395,3 +395,12 @@ def test_the_query_page_loads_in_a_browser_and_nothing_leaves_the_machine(
     dom, asked = browse(own_page, recorder, tmp_path / "profile-oxigraph")
     assert 'class="CodeMirror' in dom
     assert "prefix.cc" in asked
+
+
+def test_an_oxigraph_that_dies_is_exit_2_not_a_silent_hang(store_dir: Path, tmp_path: Path) -> None:
+    with kg_serve(["--store", str(store_dir)], tmp_path) as served:
+        [oxigraph] = served.children()
+        os.kill(oxigraph, signal.SIGKILL)
+        assert served.process.wait(timeout=STOP_TIMEOUT) == 2
+        message = served.stderr.read_text()
+        assert "the Oxigraph server stopped by itself" in message and "Traceback" not in message
