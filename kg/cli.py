@@ -629,7 +629,6 @@ def query_command(
         click.echo(out, nl=not out.endswith(b"\n"))
 
 
-
 # --- kg serve: a SPARQL endpoint with a browser UI (issue 16) -----------------------------------
 
 
@@ -694,6 +693,72 @@ def serve_command(
     except KeyboardInterrupt:
         _fail("serve", "interrupted while loading, before serving")
     sys.exit(code)
+
+
+# --- report: one HTML page per export (issue 16) -------------------------------------------------
+
+
+@main.command("report")
+@click.argument("export_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="The page to write.  [default: EXPORT_DIR/report.html]",
+)
+@click.option(
+    "--sources", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="The folder the export read, so the page links each file it names.",
+)
+@click.option("--no-validate", is_flag=True, help="Leave out the validation results (faster).")
+@click.option(
+    "--shapes", type=click.Path(path_type=Path), default=None, help="SHACL shapes (default: kg's own)."
+)
+@click.option(
+    "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
+    help="SHACL engine for the validation results.",
+)
+def report_command(
+    export_dir: Path,
+    output: Path | None,
+    sources: Path | None,
+    no_validate: bool,
+    shapes: Path | None,
+    engine: str,
+) -> None:
+    """Write one self-contained HTML page about an export folder (written with N-Quads).
+
+    Coverage per community, owlType and work-package type; curations per month; top topics
+    per scheme and top brands (charts, each with its numbers); validation results by
+    severity and shape, linked to the files; quality gaps; the run's file accounting. The
+    page loads nothing from anywhere. Exit 0: written; 2: the folder or the shapes cannot be
+    used, or the page cannot be written.
+
+    \b
+    Example:
+      kg export ../shared/corpus/curations -o /tmp/corpus
+      kg report /tmp/corpus --sources ../shared/corpus/curations
+    """
+    from kg.htmlreport import REPORT_PAGE, ReportPageError, gather, render
+    from kg.validate import ValidationError, load_shapes, validate_inputs
+    from kg.writers import atomic_writer
+
+    page = output or export_dir / REPORT_PAGE
+    try:
+        validation = None
+        if not no_validate:
+            nquads = export_dir / "curations.nq"
+            if not nquads.is_file():
+                raise ReportPageError(f"{nquads}: not found (the page is made from an export with N-Quads)")
+            validation = validate_inputs([nquads], load_shapes(shapes), engine=_engine(engine))
+        text = render(gather(export_dir, validation, sources), page.parent)
+    except (ReportPageError, ValidationError) as exc:
+        _fail("report", str(exc))
+    try:
+        with atomic_writer(page) as handle:
+            handle.write(text.encode("utf-8"))
+    except OSError as exc:
+        _fail("report", f"cannot write {page}: {exc}")
+    click.echo(f"kg report: {page}", err=True)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
