@@ -419,22 +419,22 @@ class Options:
 @contextlib.contextmanager
 def _store_for(options: Options, say: Callable[[str], None]) -> Iterator[Path]:
     """The store to serve: the one named (loaded first with DATA), or a temporary one holding
-    DATA, removed afterwards."""
-    if options.data:
-        say(f"kg serve: loading {len(options.data)} DATA path(s)")
+    DATA, removed afterwards (also when the load fails or is interrupted)."""
+    count = f"{len(options.data)} DATA path{'s' if len(options.data) != 1 else ''}"
     if options.store_dir is None:
         temporary = Path(tempfile.mkdtemp(prefix="kg-serve-"))
         try:
             store_dir = temporary / "store"
-            loaded = load_into(store_dir, options.data, options.base_iri)
-            say(f"kg serve: {loaded} into a temporary store, {store_dir}")
+            say(f"kg serve: loading {count} into a temporary store, {store_dir}")
+            say(f"kg serve: {load_into(store_dir, options.data, options.base_iri)}")
             yield store_dir
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
         return
     store_dir = options.store_dir
     if options.data:
-        say(f"kg serve: {load_into(store_dir, options.data, options.base_iri)} into {store_dir}")
+        say(f"kg serve: loading {count} into {store_dir}")
+        say(f"kg serve: {load_into(store_dir, options.data, options.base_iri)}")
     elif not is_store_dir(store_dir) and not options.writable:
         raise ServeError(
             f"no store at {store_dir}: load one with `kg load DATA --store {store_dir}`, "

@@ -224,17 +224,25 @@ def test_serves_an_export_folder_in_a_temporary_store_and_ctrl_c_stops_it(tmp_pa
         assert not temporary.exists(), "the temporary store was not removed"
 
 
-def test_a_signal_while_loading_stops_cleanly_before_serving(corpus_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signals", "code", "said"), [(1, 0, "stopped before serving"), (2, 2, "interrupted")]
+)
+def test_a_signal_while_loading_stops_cleanly_before_serving(
+    corpus_dir: Path, tmp_path: Path, signals: int, code: int, said: str
+) -> None:
     """SIGTERM during the load of the corpus: the load completes (a store is never left half
-    loaded), nothing is served, no Oxigraph is left, the temporary store is removed, exit 0."""
+    loaded), nothing is served, no Oxigraph is left, the temporary store is removed, exit 0.
+    A second signal interrupts the load: exit 2, and the same cleanup."""
     process = start(["--port", "0", str(corpus_dir)], tmp_path)
     err = tmp_path / "serve.err"
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while "loading" not in err.read_text() and time.monotonic() < deadline:
             time.sleep(0.01)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=START_TIMEOUT) == 0
+        for _ in range(signals):
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.05)
+        assert process.wait(timeout=START_TIMEOUT) == code
     finally:
         if process.poll() is None:
             process.kill()
@@ -242,10 +250,10 @@ def test_a_signal_while_loading_stops_cleanly_before_serving(corpus_dir: Path, t
     assert process.stdout is not None and process.stdout.read() == b""  # never "serving at"
     process.stdout.close()
     stderr = err.read_text()
-    assert "kg serve: stopped before serving" in stderr and "Traceback" not in stderr
+    assert f"kg serve: {said}" in stderr and "Traceback" not in stderr
     assert children_of(process.pid) == []
     temporary = Path(re.search(r"into a temporary store, (\S+)", stderr)[1])  # type: ignore[index]
-    assert temporary.name == "store" and not temporary.parent.exists()
+    assert temporary.name == "store" and not temporary.parent.exists(), "the temporary store is left"
 
 
 def test_writable_accepts_writes_and_pyoxigraph_reads_them(tmp_path: Path) -> None:
