@@ -629,6 +629,71 @@ def query_command(
         click.echo(out, nl=not out.endswith(b"\n"))
 
 
+# --- kg serve: a SPARQL endpoint with a browser UI (issue 16) -----------------------------------
+
+
+@main.command("serve")
+@click.argument("data", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@_store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7878,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one (the URL is printed).",
+)
+@click.option(
+    "--writable", is_flag=True, help="Accept SPARQL updates and Graph Store writes (default: read-only)."
+)
+@_base_iri_option
+def serve_command(
+    data: tuple[Path, ...], store_dir: Path, host: str, port: int, writable: bool, base_iri: str
+) -> None:
+    """Serve a store over HTTP: a SPARQL 1.1 Protocol endpoint and a query page for the browser.
+
+    Serves the embedded store (--store), or DATA (an export folder, RDF files or curation
+    sources, as kg load takes them), loaded first into --store when given, else into a
+    temporary store removed on exit. The server is Oxigraph's (the `oxigraph` binary installed
+    with kg); the default graph is the union of the named graphs, so queries need no GRAPH.
+    Read-only unless --writable. Prints "serving at URL" once the endpoint answers; Ctrl-C or
+    SIGTERM stops it. Endpoints: URL/query (SPARQL), URL/update and URL/store (with
+    --writable). Exit 0: stopped cleanly; 2: cannot start (port in use, no store, bad DATA).
+
+    \b
+    Example:
+      kg serve                                # .kg-store/ at http://127.0.0.1:7878/
+      kg serve outputs --port 0               # an export folder, in a temporary store
+      kg serve ../shared/corpus/curations --store .kg-store --writable
+    """
+    from kg.incremental import ManifestError
+    from kg.remote import RemoteError
+    from kg.serve import Options, ServeError, serve
+    from kg.store import DataError, LoadError
+
+    options = Options(
+        store_dir=store_dir if _given("store_dir") or not data else None,
+        data=list(data),
+        host=host,
+        port=port,
+        writable=writable,
+        base_iri=base_iri,
+    )
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    try:
+        code = serve(options, say=lambda line: click.echo(line, err=True), announce=announce)
+    except (ServeError, DataError, SourceError, ManifestError, RemoteError) as exc:
+        _fail("serve", str(exc))
+    except LoadError as exc:
+        _fail("serve", f"loading stopped at {exc.cause}\n{exc.details()}")
+    except KeyboardInterrupt:
+        _fail("serve", "interrupted while loading, before serving")
+    sys.exit(code)
+
 
 # --- report: one HTML page per export (issue 16) -------------------------------------------------
 

@@ -611,6 +611,16 @@ def run(name_or_path: str | os.PathLike[str], target: Target, **params: object) 
     return execute(resolve(name_or_path), target, params).rows()
 
 
+def union_default_graph(text: str) -> bool:
+    """Whether `text` is evaluated with the default graph as the union of the named graphs
+    (issue 15): yes, so that plain SPARQL written without `GRAPH ?g` answers on the embedded
+    store, on files and on an Oxigraph server as it does on Virtuoso, whose default graph is
+    the union; no when the query names its own dataset (`FROM`, `FROM NAMED`), which both
+    pyoxigraph and Oxigraph's server would otherwise override with the union. Queries written
+    with `GRAPH ?g` (the library's) give the same rows either way."""
+    return not any(token == "FROM" for _, token in _tokens(text))
+
+
 def _local(store: pyoxigraph.Store, text: str) -> Results:
     """Run bound query text on a local store (embedded or in memory): never over the network."""
     if uses_service(text):
@@ -620,7 +630,7 @@ def _local(store: pyoxigraph.Store, text: str) -> Results:
             "that may make such calls"
         )
     try:
-        answer = store.query(text)
+        answer = store.query(text, use_default_graph_as_union=union_default_graph(text))
     except SyntaxError as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from None
     except (OSError, RuntimeError) as exc:  # the store cannot be read, an evaluation error
@@ -688,7 +698,7 @@ def _has_service(tree: object) -> bool:
 
 
 def _remote(endpoint: Endpoint, text: str) -> Results:
-    content_type, data = endpoint.query(text)
+    content_type, data = endpoint.query(text, union_default_graph=union_default_graph(text))
     if content_type.startswith(JSON_RESULTS) or content_type.startswith("application/json"):
         try:
             parsed = pyoxigraph.parse_query_results(data, pyoxigraph.QueryResultsFormat.JSON)

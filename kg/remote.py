@@ -112,11 +112,19 @@ class Endpoint:
             raise
         return True
 
-    def query(self, text: str) -> tuple[str, bytes]:
-        """SPARQL 1.1 Protocol query (POST, form-encoded); returns (content type, body)."""
+    def query(self, text: str, union_default_graph: bool = False) -> tuple[str, bytes]:
+        """SPARQL 1.1 Protocol query (POST, form-encoded); returns (content type, body).
+
+        `union_default_graph` adds Oxigraph's `union-default-graph` request parameter (the
+        default graph is then the union of the named graphs); servers that do not know it
+        ignore it (Virtuoso's default graph is the union anyway; Fuseki logs and ignores
+        unknown parameters)."""
+        form = {"query": text}
+        if union_default_graph:
+            form["union-default-graph"] = "true"
         response = self._request(
             "POST",
-            data={"query": text},
+            data=form,
             headers={"Accept": ACCEPT_RESULTS},
         )
         return response.headers.get("Content-Type", ""), response.content
