@@ -114,6 +114,11 @@ def _url_problem(url: str) -> str | None:
         return "the port is not a number from 1 to 65535"
     if not parts.hostname:
         return "no host"
+    if ":" not in parts.hostname:  # not an IPv6 literal: every label 1-63 characters
+        try:
+            parts.hostname.encode("idna")
+        except UnicodeError:
+            return "its host is not a valid host name"
     try:
         requests.Request("GET", _strip_userinfo(url)).prepare()
     except (requests.exceptions.RequestException, ValueError, UnicodeError):
@@ -544,6 +549,8 @@ class Endpoint:
                 raise RemoteError(
                     f"{what}: no answer within {self.timeout:g} s (the timeout bounds the whole request)"
                 ) from None
+            except (ValueError, urllib3.exceptions.HTTPError) as exc:  # what requests does not wrap
+                raise RemoteError(f"{what}: cannot send: {self._redact(str(exc))[:200]}") from None
             except requests.exceptions.RequestException as exc:
                 reason = self._redact(_reason(exc))
                 if attempt >= self.retries:
