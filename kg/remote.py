@@ -675,6 +675,8 @@ class Endpoint:
                     body = _read(response, None if success else ERROR_BODY_LIMIT)
                 finally:
                     response.close()  # an unread rest closes the connection, it is not drained
+                if watch.expired:  # what was read after the socket was shut down may be cut short
+                    raise _Expired
             except requests.exceptions.ConnectTimeout:
                 if watch.expired:
                     raise _Expired from None

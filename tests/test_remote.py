@@ -12,16 +12,19 @@ import base64
 import email.utils
 import hashlib
 import logging
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyoxigraph
 import pytest
+import requests
 from click.testing import CliRunner
 
 from kg.cli import main
@@ -29,8 +32,9 @@ from kg.export import export
 from kg.query import execute, library, run
 from kg.remote import MAX_DELAY, MAX_REDIRECTS, REDIRECTS, Endpoint, RemoteError, retry_delay
 from kg.store import LoadError, collect, load_endpoint, load_store
+from kg.sync import is_export_folder
 from tests.conftest import EXAMPLES
-from tests.servers import FakeServer, Recorded, Reply, Server, Stream, Trickle
+from tests.servers import FakeServer, Forward, Recorded, Reply, Server, Stream, Trickle
 from tests.test_queries import CASES, HOSTILE
 from tests.test_store import CHANGED, CHANGED_IRI, EXAMPLE_QUADS, change_curation
 
@@ -558,6 +562,16 @@ def test_the_timeout_bounds_the_whole_request(fake_server: FakeServer) -> None:
 # --- 429 and 5xx: a bounded retry that honours Retry-After -------------------------------------
 
 
+def test_a_write_answer_cut_short_by_the_deadline_is_a_failure(fake_server: FakeServer) -> None:
+    """At the deadline kg shuts the socket down; what it read until then ("HTTP/1.0 204 No Con")
+    can look like a complete answer, which must not pass for a stored graph."""
+    fake_server.script = lambda seen, req: Trickle(204, b"", 0.05)
+    with pytest.raises(RemoteError, match=r"no answer within 0.6 s"):
+        fast(fake_server.url + "/store", timeout=0.6).put_graph(GRAPH, b"")
+    (req,) = fake_server.settled()
+    assert req.disconnected and req.sent < 40
+
+
 def test_retry_delay() -> None:
     assert retry_delay(0, 0.5, None) == 0.5 and retry_delay(3, 0.5, None) == 4.0
     assert retry_delay(10, 0.5, None) == MAX_DELAY
@@ -594,3 +608,135 @@ def test_a_server_that_cannot_do_it_is_not_retried(fake_server: FakeServer, stat
     with pytest.raises(RemoteError, match=f"HTTP {status}"):
         fast(fake_server.url + "/store").put_graph(GRAPH, b"")
     assert len(fake_server.requests) == 1
+
+
+# --- a store that misbehaves midway, then recovers: the re-run equals a clean run ----------------
+
+
+def kg_run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A real `kg` process (bounded: a hung kg fails the test instead of holding it)."""
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("KG_STORE", "KG_STORE_USER", "KG_STORE_PASSWORD")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, **(env or {})},
+    )
+
+
+def server_quads(base: str) -> set[str]:
+    """Every quad an Oxigraph server holds (its whole dataset, from GET /store)."""
+    got = requests.get(f"{base}/store", headers={"Accept": "application/n-quads"}, timeout=30)
+    got.raise_for_status()
+    return {str(q) for q in pyoxigraph.parse(got.content, format=pyoxigraph.RdfFormat.N_QUADS)}
+
+
+@pytest.fixture(scope="module")
+def export_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fault-export") / "outputs"
+    export([EXAMPLES], out, ["nquads"])
+    assert is_export_folder(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def clean_quads(export_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The store after a clean `kg load EXPORT`, sync state included (the embedded store ends
+    with the same quads as a server)."""
+    store_dir = tmp_path_factory.mktemp("clean") / "store"
+    done = kg_run("load", str(export_folder), "--store", str(store_dir))
+    assert done.returncode == 0, done.stderr
+    store = pyoxigraph.Store(str(store_dir))
+    quads = {str(q) for q in store}
+    del store
+    return quads
+
+
+WRITES = ("PUT", "DELETE")
+#: Each fault: the answer to every write after the first three, and what kg must say.
+FAULTS: dict[str, tuple[Callable[[str, str], Reply], str]] = {
+    "302 to another origin": (lambda us, other: (302, {"Location": f"{other}/store"}, b""), "{other}/store"),
+    "307 within the origin": (
+        lambda us, other: (307, {"Location": "/store2?graph=x"}, b""),
+        "{us}/store2?graph=x",
+    ),
+    "308 within the origin": (
+        lambda us, other: (308, {"Location": f"{us}/store"}, b""),
+        "redirecting to {us}/store",
+    ),
+    "trickling answer": (lambda us, other: Trickle(204, b"", 0.05), "no answer within 1 s"),
+    "huge error body": (lambda us, other: Stream(500, HUGE, {"Content-Type": "text/plain"}), "HTTP 500"),
+    "401 for good": (lambda us, other: (401, {"WWW-Authenticate": 'Basic realm="kg"'}, b"no"), "HTTP 401"),
+    "429 for good": (lambda us, other: (429, {"Retry-After": "1"}, b"slow down"), "HTTP 429"),
+    "500 for good": (lambda us, other: (500, {}, b"store is broken"), "HTTP 500"),
+}
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_store_fault_fails_the_load_and_a_rerun_equals_a_clean_run(
+    fault: str,
+    oxigraph_server: Server,
+    fake_server: FakeServer,
+    second_fake_server: FakeServer,
+    export_folder: Path,
+    clean_quads: set[str],
+) -> None:
+    """`kg load EXPORT` through a relay to a real Oxigraph server that turns faulty after three
+    writes: exit 2 with kg's message, no traceback, no secret, no request to another origin;
+    once the fault clears, a re-run leaves the store equal to a clean run, quad for quad."""
+    reply, said = FAULTS[fault]
+    upstream = oxigraph_server.store_url.rsplit("/", 1)[0]
+    broken = [True]
+
+    def script(seen: list[Recorded], req: Recorded) -> Reply:
+        writes = sum(1 for r in seen if r.method in WRITES)
+        if broken[0] and req.method in WRITES and writes > 3:
+            return reply(fake_server.url, second_fake_server.url)
+        return Forward(upstream)
+
+    fake_server.script = script
+    command = ["load", str(export_folder), "--endpoint", f"{fake_server.url}/store", "--retries", "1"]
+    env = {"KG_STORE_USER": "analyst", "KG_STORE_PASSWORD": SECRET}
+    failed = kg_run(*command, "--timeout", "1", env=env)
+    assert failed.returncode == 2, failed.stderr
+    assert said.format(us=fake_server.url, other=second_fake_server.url) in failed.stderr, failed.stderr
+    assert "Traceback" not in failed.stderr and SECRET not in failed.stderr + failed.stdout
+    assert second_fake_server.requests == []
+    assert server_quads(upstream) != clean_quads, "the fault hit midway"
+    for req in fake_server.settled():
+        assert req.sent < IN_FLIGHT, f"{req.sent} bytes of {req.method} {req.path}'s answer sent"
+
+    broken[0] = False
+    again = kg_run(*command, env=env)
+    assert again.returncode == 0, again.stderr
+    assert server_quads(upstream) == clean_quads
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    "transient", [(503, {}), (429, {"Retry-After": "1"})], ids=["503 once", "429 once with Retry-After"]
+)
+def test_a_transient_fault_is_retried_and_the_load_equals_a_clean_run(
+    transient: tuple[int, dict[str, str]],
+    oxigraph_server: Server,
+    fake_server: FakeServer,
+    export_folder: Path,
+    clean_quads: set[str],
+) -> None:
+    status, headers = transient
+    upstream = oxigraph_server.store_url.rsplit("/", 1)[0]
+
+    def script(seen: list[Recorded], req: Recorded) -> Reply:
+        if req.method in WRITES and sum(1 for r in seen if r.method in WRITES) == 4:
+            return status, headers, b"busy"
+        return Forward(upstream)
+
+    fake_server.script = script
+    done = kg_run("load", str(export_folder), "--endpoint", f"{fake_server.url}/store", "--retries", "1")
+    assert done.returncode == 0, done.stderr
+    assert f"HTTP {status}; retry 1/1" in done.stderr
+    assert server_quads(upstream) == clean_quads
