@@ -349,14 +349,14 @@ def _remote_options(command: Callable[..., None]) -> Callable[..., None]:
                 type=click.FloatRange(min=0.1),
                 default=60.0,
                 show_default=True,
-                help="Seconds per request.",
+                help="Seconds per request, from connect to the last byte of the answer.",
             ),
             click.option(
                 "--retries",
                 type=click.IntRange(min=0),
                 default=3,
                 show_default=True,
-                help="Retries on connection errors, HTTP 5xx and 429 (exponential backoff).",
+                help="Retries on connection errors, HTTP 500/502/503/504 and 429 (exponential backoff).",
             ),
         ]
     ):
