@@ -434,6 +434,7 @@ class Answer:
     headers: Mapping[str, str]
     body: bytes
     encoding: str | None = None
+    url: str = ""  # the URL that answered (its query string included)
 
     def text(self) -> str:
         return self.body.decode(self.encoding or "utf-8", errors="replace")
@@ -603,7 +604,7 @@ class Endpoint:
                 continue
             if answer.status not in REDIRECTS or "Location" not in answer.headers:
                 return answer
-            target, shown = self._location(answer.headers["Location"], url)
+            target, shown = self._location(answer.headers["Location"], answer.url or url)
             code = answer.status
             if not reads:
                 raise RemoteError(
@@ -626,12 +627,14 @@ class Endpoint:
                 method, data = "GET", None
 
     def _location(self, location: str, base: str) -> tuple[str | None, str]:
-        """The absolute redirect target (None if unusable) and how it may be shown."""
+        """The absolute redirect target (None if unusable), without user-info (a server does not
+        choose the credentials kg sends), and how it may be shown."""
         try:
             target = urljoin(base, location)
             if _url_problem(target):
                 return None, self._redact(_masked(location))
-            return target, self._redact(_strip_userinfo(target))
+            target = _strip_userinfo(target)
+            return target, self._redact(target)
         except ValueError:
             return None, self._redact(_masked(location))
 
@@ -685,7 +688,14 @@ class Endpoint:
                 if watch.expired or isinstance(exc, requests.exceptions.Timeout):
                     raise _Expired from None
                 raise
-        return Answer(response.status_code, response.reason or "", response.headers, body, response.encoding)
+        return Answer(
+            response.status_code,
+            response.reason or "",
+            response.headers,
+            body,
+            response.encoding,
+            response.url,
+        )
 
     def _answer_challenge(self, answer: Answer) -> bool:
         """On a 401, pick the auth scheme the server asks for; False if that cannot help.

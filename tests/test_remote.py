@@ -384,6 +384,19 @@ def test_a_read_follows_redirects_within_its_origin(fake_server: FakeServer) -> 
     assert sent[1].path == sent[0].path.replace("/graph-moved", "/store")
 
 
+def test_a_redirect_does_not_choose_the_credentials(fake_server: FakeServer) -> None:
+    """User-info in a Location is not used: the server does not pick what kg sends."""
+    moved = fake_server.url.replace("http://", "http://intruder:chosen@") + "/query"
+    fake_server.script = lambda seen, req: (
+        (307, {"Location": moved}, b"")
+        if req.path == "/old"
+        else (200, {"Content-Type": "application/sparql-results+json"}, b'{"head":{},"boolean":true}')
+    )
+    assert execute("ASK {}", fast(fake_server.url + "/old")).boolean() is True
+    assert [r.path for r in fake_server.requests] == ["/old", "/query"]
+    assert all("Authorization" not in r.headers for r in fake_server.requests)
+
+
 def test_redirects_are_bounded(fake_server: FakeServer) -> None:
     fake_server.script = lambda seen, req: (302, {"Location": f"/hop{len(seen)}"}, b"")
     with pytest.raises(RemoteError, match=r"more than \d+ redirects"):
