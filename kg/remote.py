@@ -567,10 +567,11 @@ class Endpoint:
                     raise RemoteError(self._failure(what, answer, attempt), answer.status)
                 wait = retry_delay(attempt, self.backoff, answer.headers.get("Retry-After"))
                 if wait is None:
-                    message = self._failure(what, answer, attempt)
+                    asked = answer.headers.get("Retry-After", "").strip()
+                    asked += " s" if asked.isdigit() else ""
                     raise RemoteError(
-                        f"{message} (the server asks to retry after {answer.headers.get('Retry-After')!s}:"
-                        f" longer than kg waits, {MAX_DELAY:g} s)",
+                        f"{self._failure(what, answer, attempt)} (the server asks to retry after {asked},"
+                        f" longer than kg waits, {MAX_DELAY:g} s: not retried)",
                         answer.status,
                     )
                 delay = wait
@@ -613,7 +614,11 @@ class Endpoint:
                     "the store, give its URL as the endpoint",
                     code,
                 )
-            if target is None or _origin(target) != _origin(self.url):
+            if target is None:
+                raise RemoteError(
+                    f"{what}: the server answered HTTP {code} redirecting to {shown}, not a URL", code
+                )
+            if _origin(target) != _origin(self.url):
                 raise RemoteError(
                     f"{what}: the server answered HTTP {code} redirecting to {shown}, another origin; "
                     f"kg follows redirects only within {self._origin_text()} (credentials stay there)",

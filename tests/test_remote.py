@@ -397,6 +397,17 @@ def test_a_redirect_does_not_choose_the_credentials(fake_server: FakeServer) -> 
     assert all("Authorization" not in r.headers for r in fake_server.requests)
 
 
+@pytest.mark.parametrize("location", ["http://[bad", f"ftp://analyst:{SECRET}@elsewhere/", "http://:0/"])
+def test_a_redirect_to_something_unusable_fails_without_showing_it_whole(
+    fake_server: FakeServer, location: str
+) -> None:
+    fake_server.script = lambda seen, req: (302, {"Location": location}, b"")
+    with pytest.raises(RemoteError) as info:
+        fast(fake_server.url + "/query").query("ASK {}")
+    assert info.value.status == 302 and SECRET not in str(info.value)
+    assert len(fake_server.requests) == 1
+
+
 def test_redirects_are_bounded(fake_server: FakeServer) -> None:
     fake_server.script = lambda seen, req: (302, {"Location": f"/hop{len(seen)}"}, b"")
     with pytest.raises(RemoteError, match=r"more than \d+ redirects"):
