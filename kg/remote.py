@@ -337,6 +337,15 @@ class _WatchedAdapter(HTTPAdapter):
         return manager
 
 
+class _Session(requests.Session):
+    """A session that never resolves a redirect: kg does (`Endpoint._attempt`). requests' own
+    logic, even with allow_redirects=False, reads a redirect's whole body and parses its
+    Location to offer `Response.next`."""
+
+    def resolve_redirects(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield from ()
+
+
 class _Expired(Exception):
     """The request's deadline passed."""
 
@@ -661,7 +670,7 @@ class Endpoint:
         if remaining <= 0:
             raise _Expired
         if self._session is None:
-            self._session = requests.Session()
+            self._session = _Session()
             adapter = _WatchedAdapter()
             self._session.mount("http://", adapter)
             self._session.mount("https://", adapter)

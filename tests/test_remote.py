@@ -564,6 +564,19 @@ def test_a_huge_error_body_is_not_read(fake_server: FakeServer) -> None:
         assert req.disconnected and req.sent < IN_FLIGHT, req.sent
 
 
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_a_huge_redirect_body_is_not_read(fake_server: FakeServer, method: str) -> None:
+    """A refused redirect (a write; a read sent to another origin) is not read to its end either."""
+    location = "/elsewhere" if method == "PUT" else "http://other.invalid/query"
+    fake_server.script = lambda seen, req: Stream(302, HUGE, {"Location": location})
+    with pytest.raises(RemoteError) as info:
+        endpoint = fast(fake_server.url + "/store")
+        endpoint.put_graph(GRAPH, b"") if method == "PUT" else endpoint.query("ASK {}")
+    assert info.value.status == 302
+    (req,) = fake_server.settled()
+    assert req.disconnected and req.sent < IN_FLIGHT, req.sent
+
+
 def test_the_timeout_bounds_the_whole_request(fake_server: FakeServer) -> None:
     """A server dripping one byte every 0.05 s never lets a read wait 0.5 s; kg still gives
     up at --timeout 0.5, hangs up, and the server sees it long before its last byte."""
