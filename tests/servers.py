@@ -342,3 +342,54 @@ def second_fake_server() -> Iterator[FakeServer]:
     """Another scripted server: another origin (its own port) on the same host."""
     with scripted_server() as server:
         yield server
+
+
+@dataclass
+class SlowReader:
+    """A server that reads requests `chunk` bytes every `interval` seconds and never answers."""
+
+    url: str
+    received: int = 0
+    disconnected: threading.Event = field(default_factory=threading.Event)
+
+
+@contextlib.contextmanager
+def slow_reader(chunk: int, interval: float) -> Iterator[SlowReader]:
+    """A client sending to it makes progress, slowly, forever: only a deadline on the whole
+    request ends the send. `disconnected` is set when the client hangs up."""
+    listener = socket.socket()
+    # A small receive buffer: what the client sent is soon read, so a hang-up is soon seen.
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * chunk)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.2)
+    reader = SlowReader(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(HANDLER_SOCKET_TIMEOUT)
+                while not stopping.is_set():
+                    try:
+                        data = conn.recv(chunk)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        reader.disconnected.set()
+                        break
+                    reader.received += len(data)
+                    time.sleep(interval)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield reader
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        listener.close()

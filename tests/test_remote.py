@@ -34,7 +34,7 @@ from kg.remote import MAX_DELAY, MAX_REDIRECTS, REDIRECTS, Endpoint, RemoteError
 from kg.store import LoadError, collect, load_endpoint, load_store
 from kg.sync import is_export_folder
 from tests.conftest import EXAMPLES
-from tests.servers import FakeServer, Forward, Recorded, Reply, Server, Stream, Trickle
+from tests.servers import FakeServer, Forward, Recorded, Reply, Server, Stream, Trickle, slow_reader
 from tests.test_queries import CASES, HOSTILE
 from tests.test_store import CHANGED, CHANGED_IRI, EXAMPLE_QUADS, change_curation
 
@@ -597,6 +597,18 @@ def test_the_timeout_bounds_the_whole_request(fake_server: FakeServer) -> None:
 
 
 # --- 429 and 5xx: a bounded retry that honours Retry-After -------------------------------------
+
+
+def test_the_timeout_bounds_a_slow_send() -> None:
+    """A store reading the request 256 KB every 0.1 s: every send makes progress, none waits
+    1 s, yet the whole PUT stops at --timeout 1, long before its 32 MB are sent (what the
+    server gets in the end is what kg had handed to its socket: a few MB). Python's sendall
+    already bounds a send as a whole; this keeps it so, reported as the timeout it is."""
+    with slow_reader(256 * 1024, 0.1) as server:
+        with pytest.raises(RemoteError, match=r"no answer within 1 s"):
+            fast(server.url + "/store", timeout=1, retries=2).put_graph(GRAPH, b"x" * (32 * 1024 * 1024))
+        assert server.disconnected.wait(10)
+        assert server.received < 16 * 1024 * 1024, server.received
 
 
 def test_a_write_answer_cut_short_by_the_deadline_is_a_failure(fake_server: FakeServer) -> None:
