@@ -737,8 +737,10 @@ class Endpoint:
         excerpt = body[:EXCERPT_CHARS] + ("…" if len(body) > EXCERPT_CHARS else "")
         tries = f" after {attempt + 1} attempts" if attempt else ""
         reason = f"HTTP {answer.status} {answer.reason}".rstrip()
-        if 300 <= answer.status < 400:
-            reason += " (a redirect without a Location)" if answer.status in REDIRECTS else ""
+        if answer.status in REDIRECTS:
+            reason += " (a redirect without a Location)"
+        elif answer.status == 401 and self.user is None:
+            reason += f" (no credentials given: set {USER_ENV} and {PASSWORD_ENV})"
         return self._redact(f"{what}: {reason}{tries}" + (f": {excerpt}" if excerpt else ""))
 
     def _redact(self, text: str) -> str:

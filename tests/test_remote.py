@@ -300,6 +300,13 @@ def test_wrong_credentials_fail_with_401(fake_server: FakeServer) -> None:
     assert SECRET not in str(info.value)
 
 
+def test_a_401_without_credentials_says_how_to_give_them(fake_server: FakeServer) -> None:
+    fake_server.script = _auth_script
+    with pytest.raises(RemoteError, match=r"HTTP 401.*no credentials given.*KG_STORE_USER"):
+        fast(fake_server.url).query("ASK {}")
+    assert len(fake_server.requests) == 1
+
+
 def test_every_library_query_runs_remotely_as_sent(fake_server: FakeServer) -> None:
     """The text posted to an endpoint is the bound query: prefixes, VALUES, nothing else."""
     fake_server.script = lambda seen, req: (
