@@ -321,7 +321,7 @@ def scripted_server() -> Iterator[FakeServer]:
     httpd.daemon_threads = True
     port = httpd.server_address[1]
     server_box.append(FakeServer(f"http://127.0.0.1:{port}"))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server_box[0]
