@@ -349,19 +349,32 @@ def _remote_options(command: Callable[..., None]) -> Callable[..., None]:
                 type=click.FloatRange(min=0.1),
                 default=60.0,
                 show_default=True,
-                help="Seconds per request.",
+                help="Seconds per request, from connect to the last byte of the answer.",
             ),
             click.option(
                 "--retries",
                 type=click.IntRange(min=0),
                 default=3,
                 show_default=True,
-                help="Retries on connection errors, HTTP 5xx and 429 (exponential backoff).",
+                help="Retries on connection errors, HTTP 500/502/503/504 and 429 (exponential backoff).",
             ),
         ]
     ):
         command = option(command)
     return command
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--endpoint: an http(s) URL with a host (exit 2 otherwise), checked before anything runs;
+    the message never shows the URL's user-info."""
+    if value is not None:
+        from kg.remote import RemoteError, check_url
+
+        try:
+            check_url(value)
+        except RemoteError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def _log_to_stderr() -> None:
@@ -387,7 +400,12 @@ def _fail(command: str, message: str) -> NoReturn:
 @main.command("load")
 @click.argument("data", nargs=-1, type=click.Path(path_type=Path))
 @_store_option
-@click.option("--endpoint", default=None, help="Load into a remote store: its Graph Store Protocol URL.")
+@click.option(
+    "--endpoint",
+    default=None,
+    callback=_endpoint_url,
+    help="Load into a remote store: its Graph Store Protocol URL.",
+)
 @_remote_options
 @_base_iri_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
@@ -545,7 +563,12 @@ def _sync_export(
     type=click.Path(exists=True, path_type=Path),
     help="Query these RDF files or curation sources instead of a store (repeat).",
 )
-@click.option("--endpoint", default=None, help="Query a remote store: its SPARQL 1.1 Protocol query URL.")
+@click.option(
+    "--endpoint",
+    default=None,
+    callback=_endpoint_url,
+    help="Query a remote store: its SPARQL 1.1 Protocol query URL.",
+)
 @click.option("--sparql", default=None, help="Run this SPARQL text instead of a named query.")
 @click.option("--list", "list_queries", is_flag=True, help="List the query library and exit.")
 @click.option(
