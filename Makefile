@@ -48,9 +48,11 @@ lock:
 	  --output-file $(LOCK) pyproject.toml requirements/build.in
 	rm -rf .venv-lock
 
-## Regenerate the generated parts of docs/ (the CLI reference, the query table); tests/test_docs.py checks them.
+## Regenerate what is generated from the code and the ontology: in docs/, the CLI reference and the
+## query table; in kg/, the vocabulary (vocab.py, namespaces.py). tests/test_docs.py checks them.
+GENERATED := docs/*.md kg/vocab.py kg/namespaces.py
 docs: $(STAMP)
-	$(BIN)/cog -r docs/*.md
+	$(BIN)/cog -r $(GENERATED)
 
 ## Run the benchmark (bench/, issue 5) and regenerate BENCHMARKS.md. SIZES=1000,10000 for a shorter run.
 SIZES ?= 1000,5000,10000,50000
