@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -147,7 +148,9 @@ class QueryCachingGraph(Graph):
         # traceback on stderr.
         term_logger.setLevel(logging.ERROR)
         try:
-            graph.parse(data=text, format="nt")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "Parsing weird boolean" & co.
+                graph.parse(data=text, format="nt")
         finally:
             rdflib.NORMALIZE_LITERALS = saved
             term_logger.setLevel(saved_level)
@@ -173,7 +176,9 @@ def quiet_literals() -> Iterator[None]:
     saved_level = term_logger.level
     term_logger.setLevel(logging.CRITICAL)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Parsing weird boolean" & co.
+            yield
     finally:
         term_logger.setLevel(saved_level)
 
