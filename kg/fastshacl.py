@@ -1069,9 +1069,15 @@ def run_sparql_constraints(
         return []
     store = pyoxigraph.Store()
     try:
-        store.bulk_load(
-            "".join(dict.fromkeys(nt_lines)).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES
-        )
+        unique = list(dict.fromkeys(nt_lines))
+        plain = "".join(line for line in unique if "_:" not in line)
+        blank = "".join(line for line in unique if "_:" in line)
+        store.bulk_load(plain.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        if blank:  # bulk_load renames blank nodes; parse + extend keeps their labels
+            store.extend(
+                pyoxigraph.Quad(q.subject, q.predicate, q.object)
+                for q in pyoxigraph.parse(blank.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+            )
     except (SyntaxError, ValueError) as exc:
         raise UnsupportedShape(f"the data cannot be loaded for the SPARQL constraints: {exc}") from exc
     type_index = _type_index(store)

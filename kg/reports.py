@@ -36,6 +36,8 @@ class _Curie:
         for prefix, ns in self._prefixes:
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns) :]}"
+        if iri[:1] in ("(", "^", "<"):  # a complex path, already in SPARQL syntax
+            return iri
         return f"<{iri}>" if "://" in iri else iri
 
 
