@@ -890,13 +890,12 @@ class Validator:
             return out
         if name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
             others = index.values(focus, param)
+            found: list[tuple[str | None, Object | None]] = []
             if name == "equals":
-                return [(None, v) for v in values if v not in others] + [
-                    (None, o) for o in others if o not in values
-                ]
+                found += [(None, v) for v in values if v not in others]
+                return found + [(None, o) for o in others if o not in values]
             if name == "disjoint":
-                return [(None, v) for v in values if v in others]
-            found = []
+                return found + [(None, v) for v in values if v in others]
             for v in values:
                 for o in others:
                     cmp = _compare(v, o)

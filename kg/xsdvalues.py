@@ -202,15 +202,15 @@ def compare(value: tuple[str, str, str], bound: tuple[str, str, str]) -> int | N
             if math.isnan(fa) or math.isnan(fb):
                 return None
             return (fa > fb) - (fa < fb)
-        return (va > vb) - (va < vb)
+        return int(va > vb) - int(va < vb)
     if kind_a != kind_b:
         return None
     if kind_a in ("dateTime", "date"):
         (tz_a, sa), (tz_b, sb) = va, vb
         if tz_a != tz_b:
             return None
-        return (sa > sb) - (sa < sb)
-    return (va > vb) - (va < vb)
+        return int(sa > sb) - int(sa < sb)
+    return int(va > vb) - int(va < vb)
 
 
 __all__ = ["COMPARABLE_TYPES", "compare", "well_formed"]

@@ -8,9 +8,9 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from click.testing import CliRunner
-import pyoxigraph
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SH
 
