@@ -510,22 +510,24 @@ def _variable_predicate(query: str) -> bool:
     variable predicate: then it reads every triple, not those of the predicates it names."""
     toks = tokens(query)
     start = next(i for i, t in enumerate(toks) if t[1] == "{")
-    position = 0
-    depth = 0
-    skip = False
+    position = 0  # 0 subject, 1 predicate, 2 object
+    depth = 0  # inside FILTER ( ... )
+    in_filter = False
+    skip = False  # the datatype IRI or language tag after ^^ / @
     for kind, text in toks[start + 1 :]:
-        if depth or (kind == "word" and text.upper() == "FILTER"):
+        if in_filter:
             depth += {"(": 1, ")": -1}.get(text, 0)
-            if kind == "word" and text.upper() == "FILTER":
-                continue
+            in_filter = depth > 0
+            continue
+        if kind == "word" and text.upper() == "FILTER":
+            in_filter = True
             continue
         if skip:
             skip = text in ("^", "@")
             continue
         if text in ("^", "@"):
             skip = True
-            continue
-        if text == ".":
+        elif text == ".":
             position = 0
         elif text == ";":
             position = 1
@@ -533,10 +535,10 @@ def _variable_predicate(query: str) -> bool:
             position = 2
         elif text == "}":
             break
-        elif kind in ("var", "iri", "word", "string") or kind == "punct":
+        else:
             if position == 1 and kind == "var":
                 return True
-            position = min(position + 1, 2) if position < 2 else 2
+            position = min(position + 1, 2)
     return False
 
 
