@@ -130,3 +130,168 @@ def test_parallel_fast_validation_equals_serial(tmp_path: Path) -> None:
 def test_fast_engine_equals_pyshacl_on_real_corpus(corpus_dir: Path) -> None:
     shapes = shape_files()
     assert fast_keys([corpus_dir], shapes) == pyshacl_keys([corpus_dir], shapes)
+
+
+# --- issue 18: behaviours the W3C suite only touches, each checked on every engine ----------
+
+_TTL = """@prefix ex: <http://example.org/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+EX = "http://example.org/"
+
+#: name -> (shapes, data, expected (focus, path, value, component) with ex: and sh: shortened)
+BEHAVIOURS: dict[str, tuple[str, str, set[tuple[str, str | None, str | None, str]]]] = {
+    "targetNode in no triple": (
+        "ex:S a sh:NodeShape ; sh:targetNode ex:ghost ; sh:class ex:C .",
+        "ex:a ex:p 1 .",
+        {("ex:ghost", None, "ex:ghost", "Class")},
+    ),
+    "implicit class target": (
+        "ex:C a rdfs:Class, sh:NodeShape ; sh:property [ sh:path ex:p ; sh:minCount 2 ] .",
+        "ex:a a ex:C ; ex:p 1 . ex:b ex:p 1 .",
+        {("ex:a", "ex:p", None, "MinCount")},
+    ),
+    "property shape in a property shape": (
+        "ex:S a sh:NodeShape ; sh:targetNode ex:a ;"
+        " sh:property [ sh:path ex:p ; sh:property [ sh:path ex:q ; sh:minCount 1 ] ] .",
+        "ex:a ex:p ex:b, ex:c . ex:c ex:q 1 .",
+        {("ex:b", "ex:q", None, "MinCount")},
+    ),
+    "ill-formed dateTime": (
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:d ; sh:property [ sh:path ex:d ; sh:datatype xsd:dateTime ] .",
+        'ex:a ex:d "2021-02-30T10:00:00Z"^^xsd:dateTime . ex:b ex:d "2021-02-28T10:00:00Z"^^xsd:dateTime .',
+        {("ex:a", "ex:d", '"2021-02-30T10:00:00Z"^^xsd:dateTime', "Datatype")},
+    ),
+    "NaN under numeric bounds": (
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:n ; sh:property [ sh:path ex:n ; sh:minInclusive 0 ] .",
+        'ex:a ex:n "NaN"^^xsd:double . ex:b ex:n "1e0"^^xsd:double .',
+        {("ex:a", "ex:n", '"NaN"^^xsd:double', "MinInclusive")},
+    ),
+    "qualifiedMaxCount 0": (
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ; sh:property [ sh:path ex:p ;"
+        " sh:qualifiedValueShape [ sh:class ex:Bad ] ; sh:qualifiedMaxCount 0 ] .",
+        "ex:a ex:p ex:x . ex:x a ex:Bad . ex:b ex:p ex:y .",
+        {("ex:a", "ex:p", None, "QualifiedMaxCount")},
+    ),
+    "qualifiedValueShapesDisjoint": (
+        "ex:S a sh:NodeShape ; sh:targetNode ex:h ;"
+        " sh:property ex:P1, ex:P2 ."
+        " ex:P1 sh:path ex:f ; sh:qualifiedValueShape [ sh:class ex:Thumb ] ; sh:qualifiedMinCount 1 ;"
+        "   sh:qualifiedValueShapesDisjoint true ."
+        " ex:P2 sh:path ex:f ; sh:qualifiedValueShape [ sh:class ex:Finger ] ; sh:qualifiedMinCount 1 ;"
+        "   sh:qualifiedValueShapesDisjoint true .",
+        "ex:h ex:f ex:x . ex:x a ex:Thumb, ex:Finger .",
+        {("ex:h", "ex:f", None, "QualifiedMinCount")},
+    ),
+    "deactivated nested shape": (
+        "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:node ex:Off ."
+        " ex:Off sh:deactivated true ; sh:class ex:Never .",
+        "ex:a ex:p 1 .",
+        set(),
+    ),
+    "blank-node values under pattern and minLength": (
+        'ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ; sh:property [ sh:path ex:p ; sh:pattern "." ;'
+        " sh:minLength 1 ] .",
+        "ex:a ex:p [ ex:q 1 ] .",
+        {("ex:a", "ex:p", "_", "Pattern"), ("ex:a", "ex:p", "_", "MinLength")},
+    ),
+    "dateTime by value across time zones and fractional seconds": (
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:property [ sh:path ex:t ;"
+        ' sh:maxInclusive "2021-01-01T10:00:00Z"^^xsd:dateTime ] .',
+        'ex:a ex:t "2021-01-01T11:00:00+01:00"^^xsd:dateTime .'  # the same instant: conforms
+        ' ex:b ex:t "2021-01-01T10:00:00.5Z"^^xsd:dateTime .'  # half a second later
+        ' ex:c ex:t "2021-01-01T10:30:00+01:00"^^xsd:dateTime .',  # earlier: conforms
+        {("ex:b", "ex:t", '"2021-01-01T10:00:00.5Z"^^xsd:dateTime', "MaxInclusive")},
+    ),
+    "$PATH substitution and $this pre-binding": (
+        "ex:S a sh:NodeShape ; sh:targetNode ex:a, ex:b ; sh:property [ sh:path ex:p ;"
+        ' sh:sparql [ sh:select "SELECT $this ?value WHERE { $this $PATH ?value . FILTER (?value > 1) }" ] ] .',
+        "ex:a ex:p 1, 2 . ex:b ex:p 3 . ex:c ex:p 5 .",
+        {("ex:a", "ex:p", '"2"^^xsd:integer', "SPARQL"), ("ex:b", "ex:p", '"3"^^xsd:integer', "SPARQL")},
+    ),
+    "sh:sparql constraint as a blank node, on a blank focus node": (
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ;"
+        ' sh:sparql [ sh:select "SELECT $this WHERE { $this <http://example.org/p> 2 . }" ] .',
+        "[] ex:p 2 . ex:a ex:p 1 .",
+        {("_", None, "_", "SPARQL")},
+    ),
+    "sh:value is the data's term": (
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ; sh:property [ sh:path ex:t ;"
+        ' sh:maxExclusive "2021-01-01T10:00:00Z"^^xsd:dateTime ] .',
+        'ex:a ex:t "2021-01-01T10:00:50.292Z"^^xsd:dateTime .',
+        {("ex:a", "ex:t", '"2021-01-01T10:00:50.292Z"^^xsd:dateTime', "MaxExclusive")},
+    ),
+}
+
+
+def _short(term: object) -> str | None:
+    from rdflib import BNode
+
+    if term is None:
+        return None
+    if isinstance(term, BNode):
+        return "_"
+    if isinstance(term, Literal):
+        return (
+            term.n3().replace("<http://www.w3.org/2001/XMLSchema#", "xsd:").replace(">", "")
+            if (term.datatype)
+            else term.n3()
+        )
+    return str(term).replace(EX, "ex:")
+
+
+def _behaviour(engine: str, name: str) -> tuple[set[tuple[str | None, ...]], bool]:
+    from kg.fastshacl import auto_engine, fast_engine
+    from kg.validate import QueryCachingGraph, pyshacl_engine
+    from tests.w3c_suite import graph_of
+
+    shapes_ttl, data_ttl, _ = BEHAVIOURS[name]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "s.ttl").write_text(_TTL + shapes_ttl, encoding="utf-8")
+        (Path(tmp) / "d.ttl").write_text(_TTL + data_ttl, encoding="utf-8")
+        shapes = graph_of(Path(tmp) / "s.ttl")
+        data = graph_of(Path(tmp) / "d.ttl")
+        graph_of.cache_clear()
+    assert isinstance(data, QueryCachingGraph)
+    engines = {"auto": auto_engine, "fast": fast_engine, "pyshacl": pyshacl_engine}
+    report = engines[engine](data, shapes)
+    root = next(report.subjects(RDF.type, SH.ValidationReport))
+    keys = set()
+    for r in report.objects(root, SH.result):
+        component = str(report.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[1]
+        keys.add(
+            (
+                _short(report.value(r, SH.focusNode)),
+                _short(report.value(r, SH.resultPath)),
+                _short(report.value(r, SH.value)),
+                component.removesuffix("ConstraintComponent"),
+            )
+        )
+    conforms = report.value(root, SH.conforms)
+    return keys, bool(conforms is not None and conforms.toPython())
+
+
+@pytest.mark.parametrize("engine", ["auto", "fast", "pyshacl"])
+@pytest.mark.parametrize("name", sorted(BEHAVIOURS))
+def test_behaviour(name: str, engine: str) -> None:
+    keys, conforms = _behaviour(engine, name)
+    assert keys == BEHAVIOURS[name][2]
+    assert conforms == (not keys)
+
+
+def test_kgs_shapes_are_all_the_fast_engines_and_read_only_named_predicates() -> None:
+    """kg's own shapes need no pySHACL, and their SPARQL constraints load only the triples of
+    the predicates they name into Oxigraph (not every article body): the export stays fast."""
+    from kg.fastshacl import compile_split
+
+    graph = Graph()
+    for path in shape_files():
+        graph.parse(path)
+    compiled = compile_split(graph)
+    assert compiled.unsupported == {}
+    assert "*" not in compiled.sparql_predicates
+    assert "https://w3id.org/medigy/kg#mdName" in compiled.sparql_predicates
