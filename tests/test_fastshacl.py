@@ -160,7 +160,8 @@ BEHAVIOURS: dict[str, tuple[str, str, set[tuple[str, str | None, str | None, str
         {("ex:b", "ex:q", None, "MinCount")},
     ),
     "ill-formed dateTime": (
-        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:d ; sh:property [ sh:path ex:d ; sh:datatype xsd:dateTime ] .",
+        "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:d ;"
+        " sh:property [ sh:path ex:d ; sh:datatype xsd:dateTime ] .",
         'ex:a ex:d "2021-02-30T10:00:00Z"^^xsd:dateTime . ex:b ex:d "2021-02-28T10:00:00Z"^^xsd:dateTime .',
         {("ex:a", "ex:d", '"2021-02-30T10:00:00Z"^^xsd:dateTime', "Datatype")},
     ),
@@ -207,7 +208,8 @@ BEHAVIOURS: dict[str, tuple[str, str, set[tuple[str, str | None, str | None, str
     ),
     "$PATH substitution and $this pre-binding": (
         "ex:S a sh:NodeShape ; sh:targetNode ex:a, ex:b ; sh:property [ sh:path ex:p ;"
-        ' sh:sparql [ sh:select "SELECT $this ?value WHERE { $this $PATH ?value . FILTER (?value > 1) }" ] ] .',
+        ' sh:sparql [ sh:select "SELECT $this ?value WHERE { $this $PATH ?value . FILTER (?value > 1) }" ]'
+        " ] .",
         "ex:a ex:p 1, 2 . ex:b ex:p 3 . ex:c ex:p 5 .",
         {("ex:a", "ex:p", '"2"^^xsd:integer', "SPARQL"), ("ex:b", "ex:p", '"3"^^xsd:integer', "SPARQL")},
     ),
