@@ -49,3 +49,20 @@ def test_exported_terms_are_declared(ontology: Graph, tmp_path: Path) -> None:
 def test_undeclared_term_raises() -> None:
     with pytest.raises(AttributeError):
         _ = KG.notATerm
+
+
+def test_data_plus_ontology_validates_as_the_data_alone(tmp_path: Path) -> None:
+    """kg:Community rdfs:subClassOf schema:Organization made every community a target of the
+    brand shape once the ontology was loaded with the data (5 Violations on the examples)."""
+    from kg.fastshacl import auto_engine
+    from kg.validate import load_shapes, validate_inputs
+
+    export([EXAMPLES], tmp_path, ["nquads"])
+    shapes = load_shapes()
+
+    def results(paths: list[Path]) -> set[tuple[object, ...]]:
+        report = validate_inputs(paths, shapes, engine=auto_engine)
+        return {(r.focus_node, r.path, r.value, r.severity, r.source_shape) for r in report.results}
+
+    alone = results([tmp_path / "curations.nq"])
+    assert results([tmp_path / "curations.nq", ontology_path()]) == alone
