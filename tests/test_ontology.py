@@ -66,3 +66,25 @@ def test_data_plus_ontology_validates_as_the_data_alone(tmp_path: Path) -> None:
 
     alone = results([tmp_path / "curations.nq"])
     assert results([tmp_path / "curations.nq", ontology_path()]) == alone
+
+
+def test_ontology_uses_no_owl_vocabulary_as_a_class_and_declares_external_terms(ontology: Graph) -> None:
+    """OWL 2 DL where it costs nothing: no rdfs:subClassOf owl:Class (a metaclass axiom), and
+    every external class or property used in an axiom is declared."""
+    assert (None, RDFS.subClassOf, OWL.Class) not in ontology
+    kinds = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty}
+    for predicate in (RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range):
+        for term in ontology.objects(None, predicate):
+            if str(term).startswith(("http://www.w3.org/2001/XMLSchema#", str(RDF))):
+                continue
+            assert set(ontology.objects(term, RDF.type)) & kinds, term
+
+
+def test_an_owl_rl_reasoner_loads_the_ontology(ontology: Graph) -> None:
+    """owlrl (OWL 2 RL, the reasoner pySHACL uses) expands it without error."""
+    import owlrl
+
+    closure = Graph()
+    closure += ontology
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    assert (URIRef(KG_NS + "Community"), RDFS.subClassOf, URIRef("https://schema.org/Organization")) in closure
