@@ -87,4 +87,5 @@ def test_an_owl_rl_reasoner_loads_the_ontology(ontology: Graph) -> None:
     closure = Graph()
     closure += ontology
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
-    assert (URIRef(KG_NS + "Community"), RDFS.subClassOf, URIRef("https://schema.org/Organization")) in closure
+    organization = URIRef("https://schema.org/Organization")
+    assert (URIRef(KG_NS + "Community"), RDFS.subClassOf, organization) in closure
