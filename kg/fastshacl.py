@@ -321,16 +321,7 @@ class ShapesCompiler:
     def _parameter(self, node: Any, key: str, value: Any, shape: Shape) -> Any:
         g = self.g
         name = key.rsplit("#", 1)[1]
-        if len(list(g.objects(node, URIRef(key)))) > 1 and name in (
-            "pattern",
-            "closed",
-            "minCount",
-            "maxCount",
-            "minLength",
-            "maxLength",
-            "qualifiedValueShape",
-            "uniqueLang",
-        ):
+        if len(list(g.objects(node, URIRef(key)))) > 1 and name in _SINGLE_VALUED:
             raise UnsupportedShape(f"{shape.iri}: several sh:{name} values")
         if name in ("or", "and", "xone"):
             return [self.shape(member) for member in _list(g, value, f"{shape.iri} sh:{name}")]
@@ -411,6 +402,12 @@ class ShapesCompiler:
         return _from_rdflib(value)
 
 
+#: Parameters SHACL allows once per shape: a shape with two is ill-formed (pySHACL refuses it).
+_SINGLE_VALUED = {
+    "datatype", "nodeKind", "minCount", "maxCount", "minExclusive", "minInclusive", "maxExclusive",
+    "maxInclusive", "minLength", "maxLength", "pattern", "languageIn", "uniqueLang", "in", "closed",
+    "qualifiedValueShape",
+}  # fmt: skip
 _SKIP = object()
 _EMPTY = pyoxigraph.Store()  # parses (and runs, on nothing) each query once at compile time
 _NODE_KINDS = {SH.IRI, SH.Literal, SH.BlankNode, SH.BlankNodeOrIRI, SH.IRIOrLiteral, SH.BlankNodeOrLiteral}
