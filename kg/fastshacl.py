@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
 from kg.sparqlcheck import tokens
-from kg.terms import XSD_STRING, Lit, Object, Triple, nt_object
+from kg.terms import XSD_STRING, Lit, Object, Triple, nt_line, nt_object
 from kg.xsdvalues import COMPARABLE_TYPES, compare, well_formed
 
 RDF_TYPE = str(RDF.type)
@@ -73,6 +73,8 @@ class Shape:
     target_subjects_of: list[str] = field(default_factory=list)
     target_nodes: list[Object] = field(default_factory=list)
     sparql: list[SparqlConstraint] = field(default_factory=list)
+    #: per constraint, a value-node test (None: the constraint looks at all values at once)
+    checks: list[Callable[[Object, Index], bool] | None] = field(default_factory=list)
 
     @property
     def has_targets(self) -> bool:
@@ -275,6 +277,7 @@ class ShapesCompiler:
             elif key in self.custom_parameters:
                 raise UnsupportedShape(f"{iri}: {key} is a parameter of a SPARQL-based constraint component")
         shape.constraints.sort(key=lambda c: c[0])
+        shape.checks = [_make_check(name, param) for name, param, _ in shape.constraints]
         shape.properties = [self.shape(p) for p in sorted(g.objects(node, SH.property), key=str)]
         for constraint in sorted(g.objects(node, SH.sparql), key=str):
             if _TRUE in set(g.objects(constraint, SH.deactivated)):
@@ -409,6 +412,7 @@ _SINGLE_VALUED = {
     "qualifiedValueShape",
 }  # fmt: skip
 _SKIP = object()
+_NONE: list[Object] = []  # no values (never mutated)
 _EMPTY = pyoxigraph.Store()  # parses (and runs, on nothing) each query once at compile time
 _NODE_KINDS = {SH.IRI, SH.Literal, SH.BlankNode, SH.BlankNodeOrIRI, SH.IRIOrLiteral, SH.BlankNodeOrLiteral}
 
@@ -812,9 +816,28 @@ class Validator:
         """True when `focus` conforms; with `out`, collect every result instead of stopping."""
         if shape.deactivated:
             return True
-        values: list[Object] = index.values(focus, shape.path) if shape.path is not None else [focus]
+        if shape.path is None:
+            values: list[Object] = [focus]
+        else:
+            props = index.props.get(focus) if isinstance(focus, str) else None
+            values = props.get(shape.path, _NONE) if props else _NONE
         ok = True
-        for name, param, component in shape.constraints:
+        for (name, param, component), check in zip(shape.constraints, shape.checks, strict=True):
+            if check is not None:  # the common case: each value node on its own
+                bad = [v for v in values if not check(v, index)]
+                if bad:
+                    if out is None:
+                        return False
+                    ok = False
+                    for v in bad:
+                        out.append(
+                            Result(focus, shape.path, v, component, shape.iri, shape.severity, shape.message)
+                        )
+                continue
+            if name == "maxCount" and len(values) <= param:  # the next most common, inline
+                continue
+            if name == "minCount" and len(values) >= param:
+                continue
             if name == "closed":
                 extra = [
                     (p, o)
@@ -853,8 +876,6 @@ class Validator:
                     if out is None:
                         return False
                     ok = False
-        if out is None and shape.sparql:
-            raise UnsupportedShape(f"{shape.iri}: sh:sparql inside a logical or qualified constraint")
         # sh:sparql constraints of targeted shapes are evaluated set-based by `run_sparql_constraints`.
         return ok
 
@@ -945,6 +966,62 @@ class Validator:
         raise UnsupportedShape(name)
 
 
+_V = Validator(CompiledShapes([], frozenset()))  # the value checks' recursion into shapes
+
+_KINDS = {
+    "IRI": "I",
+    "Literal": "L",
+    "BlankNode": "B",
+    "BlankNodeOrIRI": "BI",
+    "IRIOrLiteral": "IL",
+    "BlankNodeOrLiteral": "BL",
+}
+
+
+def _make_check(name: str, param: Any) -> Callable[[Object, Index], bool] | None:
+    """The value-node test of a constraint, as one closure (what `Validator._value_ok` does,
+    without its dispatch on the name for each value); None for constraints on all values."""
+    if name == "class":
+        return lambda v, ix: isinstance(v, str) and param in ix.classes(v)
+    if name == "datatype":
+        if param == XSD_STRING:
+            return lambda v, ix: isinstance(v, Lit) and v.datatype == XSD_STRING and not v.language
+        return lambda v, ix: (
+            isinstance(v, Lit) and v.datatype == param and well_formed(v.lexical, v.datatype, v.language)
+        )
+    if name == "nodeKind":
+        allowed = _KINDS[param.rsplit("#", 1)[1]]
+        return lambda v, ix: (
+            ("L" if not isinstance(v, str) else "B" if v.startswith("_:") else "I") in allowed
+        )
+    if name == "pattern":
+        search = param.search
+        return lambda v, ix: (
+            search(v.lexical) is not None
+            if isinstance(v, Lit)
+            else not v.startswith("_:") and search(v) is not None
+        )
+    if name in ("minLength", "maxLength"):
+        low = param if name == "minLength" else 0
+        high = param if name == "maxLength" else None
+
+        def length_ok(v: Object, ix: Index) -> bool:
+            if isinstance(v, str) and v.startswith("_:"):
+                return False
+            n = len(v if isinstance(v, str) else v.lexical)
+            return n >= low and (high is None or n <= high)
+
+        return length_ok
+    if name == "in":
+        members = frozenset(param)
+        return lambda v, ix: v in members
+    if name in ("languageIn", "minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
+        return lambda v, ix: _V._value_ok(name, param, v, ix)
+    if name in ("or", "and", "xone", "not", "node"):
+        return lambda v, ix: _V._value_ok(name, param, v, ix)
+    return None
+
+
 _COMPONENT_NAMES = {
     "class": "ClassConstraintComponent",
     "datatype": "DatatypeConstraintComponent",
@@ -994,9 +1071,12 @@ def _nt(triple: Triple) -> str:
 
 def _needed(triples: Iterable[Triple], wanted: frozenset[str]) -> list[str]:
     """N-Triples lines of the triples the SPARQL constraints read."""
-    if "*" in wanted:
-        return [_nt(t) for t in triples]
-    return [_nt(t) for t in triples if t[1] in wanted]
+    # an IRI never starts with "_" (it starts with its scheme): only blank nodes need _nt
+    return [
+        _nt(t) if t[0][0] == "_" or (isinstance(t[2], str) and t[2][0] == "_") else nt_line(t)
+        for t in triples
+        if t[1] in wanted or "*" in wanted
+    ]
 
 
 @dataclass(slots=True)

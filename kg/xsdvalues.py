@@ -84,6 +84,8 @@ def _valid_day(year: int, month: int, day: int) -> bool:
 
 def well_formed(lexical: str, datatype: str, language: str = "") -> bool:
     """Whether `lexical` is in the lexical space of `datatype` (unknown datatypes: True)."""
+    if datatype == STRING:  # the most common case first
+        return not language
     if datatype == RDF_LANGSTRING:
         return bool(language)
     if language:
