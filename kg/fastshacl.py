@@ -1017,7 +1017,13 @@ def _make_check(name: str, param: Any) -> Callable[[Object, Index], bool] | None
         return lambda v, ix: v in members
     if name in ("languageIn", "minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
         return lambda v, ix: _V._value_ok(name, param, v, ix)
-    if name in ("or", "and", "xone", "not", "node"):
+    if name == "or":
+        return lambda v, ix: any(_V._evaluate(s, v, ix, None) for s in param)
+    if name == "not":
+        return lambda v, ix: not _V._evaluate(param, v, ix, None)
+    if name == "node":
+        return lambda v, ix: _V._evaluate(param, v, ix, None)
+    if name in ("and", "xone"):
         return lambda v, ix: _V._value_ok(name, param, v, ix)
     return None
 
