@@ -13,9 +13,13 @@ descriptions of the shared nodes it links to). So:
   only the triples whose predicates the queries mention; their rows are kept for the shape's
   focus nodes.
 
-The engine interprets the shapes graph (no shape is hard-coded). It supports the SHACL Core
-components kg's shapes use, with IRI paths; a shape using anything else makes `compile_shapes`
-raise `UnsupportedShape`, and callers fall back to pySHACL.
+The engine interprets the shapes graph (no shape is hard-coded). It evaluates exactly the SHACL
+Core components with IRI paths (literal values by XSD semantics, `kg.xsdvalues`) and SPARQL
+constraints whose set-based run equals SHACL's pre-binding; a shape using anything else (a
+complex path, other SPARQL, SPARQL-based components, SHACL-AF targets) is unsupported:
+`compile_shapes` raises `UnsupportedShape` (the export pipeline), `fast_engine` refuses (exit
+2), and `auto_engine`, the default of `kg validate`, evaluates just those shapes with pySHACL on
+the same data and names them in the report. With kg's own shapes nothing goes to pySHACL.
 """
 
 from __future__ import annotations
