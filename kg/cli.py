@@ -195,16 +195,16 @@ def export_command(
 # --- kg validate ------------------------------------------------------------------------------
 
 
-#: SHACL engines `kg validate --engine` chooses from; both return a SHACL report graph.
-ENGINE_NAMES = ("fast", "pyshacl")
+#: SHACL engines `kg validate --engine` chooses from; each returns a SHACL report graph.
+ENGINE_NAMES = ("auto", "fast", "pyshacl")
 
 
 def _engine(name: str) -> Engine:
     """The engine called `name`, imported only when needed (pySHACL is slow to import)."""
-    from kg.fastshacl import fast_engine
+    from kg.fastshacl import auto_engine, fast_engine
     from kg.validate import pyshacl_engine
 
-    return fast_engine if name == "fast" else pyshacl_engine
+    return {"auto": auto_engine, "fast": fast_engine}.get(name, pyshacl_engine)
 
 
 def _packaged_shapes() -> list[Path]:
@@ -265,9 +265,10 @@ def _report_validation(report: ExportReport) -> int:
 @click.option(
     "--engine",
     type=click.Choice(ENGINE_NAMES),
-    default="fast",
+    default="auto",
     show_default=True,
-    help="SHACL engine: kg's fast set-based engine, or pySHACL (the reference it is tested against).",
+    help="SHACL engine: auto (kg's fast engine for every shape it evaluates exactly, pySHACL for "
+    "the others, named in the report), fast (refuses shapes it cannot evaluate exactly), or pySHACL.",
 )
 def validate_command(
     data: tuple[Path, ...],
@@ -736,7 +737,7 @@ def serve_command(
     "--shapes", type=click.Path(path_type=Path), default=None, help="SHACL shapes (default: kg's own)."
 )
 @click.option(
-    "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
+    "--engine", type=click.Choice(ENGINE_NAMES), default="auto", show_default=True,
     help="SHACL engine for the validation results.",
 )
 def report_command(

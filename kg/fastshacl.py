@@ -13,35 +13,40 @@ descriptions of the shared nodes it links to). So:
   only the triples whose predicates the queries mention; their rows are kept for the shape's
   focus nodes.
 
-The engine interprets the shapes graph (no shape is hard-coded). It supports the SHACL Core
-components kg's shapes use, with IRI paths; a shape using anything else makes `compile_shapes`
-raise `UnsupportedShape`, and callers fall back to pySHACL.
+The engine interprets the shapes graph (no shape is hard-coded). It evaluates exactly the SHACL
+Core components with IRI paths (literal values by XSD semantics, `kg.xsdvalues`) and SPARQL
+constraints whose set-based run equals SHACL's pre-binding; a shape using anything else (a
+complex path, other SPARQL, SPARQL-based components, SHACL-AF targets) is unsupported:
+`compile_shapes` raises `UnsupportedShape` (the export pipeline), `fast_engine` refuses (exit
+2), and `auto_engine`, the default of `kg validate`, evaluates just those shapes with pySHACL on
+the same data and names them in the report. With kg's own shapes nothing goes to pySHACL.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
-from kg.terms import XSD_STRING, Lit, Object, Triple, nt_line
+from kg.sparqlcheck import tokens
+from kg.terms import XSD_STRING, Lit, Object, Triple, nt_line, nt_object
+from kg.xsdvalues import COMPARABLE_TYPES, compare, well_formed
 
 RDF_TYPE = str(RDF.type)
 RDFS_SUBCLASS = str(RDFS.subClassOf)
 RDF_LANGSTRING = str(RDF.langString)
 VIOLATION = str(SH.Violation)
+_TRUE = Literal("true", datatype=XSD.boolean)
 
 
 class UnsupportedShape(ValueError):
-    """The shapes use a feature the fast engine does not implement."""
+    """The shapes use a feature the fast engine does not implement (exactly)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +62,12 @@ class Result:
     message: str | None
 
 
-@dataclass(slots=True)
+@dataclass(eq=False, slots=True)
 class Shape:
     iri: str
     path: str | None = None
+    is_property: bool = False
+    deactivated: bool = False
     severity: str = VIOLATION
     message: str | None = None
     constraints: list[tuple[str, Any, str]] = field(default_factory=list)  # name, parameter, component
@@ -70,6 +77,8 @@ class Shape:
     target_subjects_of: list[str] = field(default_factory=list)
     target_nodes: list[Object] = field(default_factory=list)
     sparql: list[SparqlConstraint] = field(default_factory=list)
+    #: per constraint, a value-node test (None: the constraint looks at all values at once)
+    checks: list[Callable[[Object, Index], bool] | None] = field(default_factory=list)
 
     @property
     def has_targets(self) -> bool:
@@ -85,6 +94,7 @@ class SparqlConstraint:
     message: str | None
 
 
+#: Constraint parameters the fast engine evaluates exactly (SHACL Core, IRI paths).
 _CORE = {
     str(SH[name])
     for name in [
@@ -100,16 +110,24 @@ _CORE = {
         "minLength",
         "maxLength",
         "pattern",
+        "languageIn",
+        "uniqueLang",
         "in",
         "hasValue",
+        "equals",
+        "disjoint",
+        "lessThan",
+        "lessThanOrEquals",
         "or",
         "and",
         "not",
         "xone",
         "node",
         "qualifiedValueShape",
+        "closed",
     ]
 }
+#: Predicates that are not constraints of their own (read with the constraint that uses them).
 _IGNORED = {
     str(SH[name])
     for name in [
@@ -125,6 +143,7 @@ _IGNORED = {
         "qualifiedMinCount",
         "qualifiedMaxCount",
         "qualifiedValueShapesDisjoint",
+        "ignoredProperties",
         "name",
         "description",
         "order",
@@ -136,7 +155,10 @@ _IGNORED = {
         "select",
         "defaultValue",
     ]
-} | {RDF_TYPE, str(RDFS.label), str(RDFS.comment), str(RDFS.seeAlso)}
+}
+_SH = str(SH)
+_PROPERTY_ONLY = {"minCount", "maxCount", "uniqueLang", "qualifiedValueShape"}
+_SHAPE_TYPES = (SH.NodeShape, SH.PropertyShape)
 
 
 def _term(node: Any) -> Object:
@@ -149,94 +171,380 @@ def _term(node: Any) -> Object:
     raise UnsupportedShape(f"blank node value {node!r} in a shape parameter")
 
 
+def _node_text(node: Any) -> str:
+    return f"_:{node}" if isinstance(node, BNode) else str(node)
+
+
+def _list(g: Graph, head: Any, what: str) -> list[Any]:
+    """The members of a well-formed RDF list (a malformed one is not handled exactly)."""
+    items = []
+    seen = set()
+    node = head
+    while node != RDF.nil:
+        if (
+            node in seen
+            or len(list(g.objects(node, RDF.first))) != 1
+            or len(list(g.objects(node, RDF.rest))) != 1
+        ):
+            raise UnsupportedShape(f"{what} is not a well-formed RDF list")
+        seen.add(node)
+        items.append(g.value(node, RDF.first))
+        node = g.value(node, RDF.rest)
+    return items
+
+
 class ShapesCompiler:
-    """Turns an rdflib shapes graph into `Shape` objects (each shape compiled once)."""
+    """Turns an rdflib shapes graph into `Shape` objects (each shape compiled once).
+
+    A shape using anything the fast engine does not evaluate exactly raises UnsupportedShape
+    (its whole closure: sh:node, sh:property, sh:or/and/xone/not, sh:qualifiedValueShape).
+    """
 
     def __init__(self, graph: Graph) -> None:
         self.g = graph
         self.shapes: dict[Any, Shape] = {}
+        self.failed: dict[Any, str] = {}
+        self._active: list[Any] = []
+        # parameters of SPARQL-based constraint components declared in the shapes graph: a
+        # shape using one is not for the fast engine
+        self.custom_parameters = {
+            str(path)
+            for parameter in graph.objects(None, SH.parameter)
+            for path in graph.objects(parameter, SH.path)
+        }
 
     def shape(self, node: Any) -> Shape:
+        if node in self.failed:
+            raise UnsupportedShape(self.failed[node])
+        if node in self._active:  # a recursive shape: SHACL leaves its meaning open
+            raise UnsupportedShape(f"{_node_text(node)}: recursive shape")
         if node in self.shapes:
             return self.shapes[node]
-        g = self.g
-        iri = f"_:{node}" if isinstance(node, BNode) else str(node)
-        shape = Shape(iri)
+        self._active.append(node)
+        try:
+            shape = self._compile(node)
+        except (UnsupportedShape, re.error, ValueError, TypeError) as exc:
+            reason = str(exc) if isinstance(exc, UnsupportedShape) else f"{_node_text(node)}: {exc}"
+            self.failed[node] = reason
+            raise UnsupportedShape(reason) from exc
+        finally:
+            self._active.pop()
         self.shapes[node] = shape
-        path = g.value(node, SH.path)
-        if path is not None:
-            if not isinstance(path, URIRef):
-                raise UnsupportedShape(f"{iri}: only IRI paths are supported")
-            shape.path = str(path)
-        severity = g.value(node, SH.severity)
-        if severity is not None:
-            shape.severity = str(severity)
+        return shape
+
+    def _compile(self, node: Any) -> Shape:
+        g = self.g
+        iri = _node_text(node)
+        shape = Shape(iri)
+        if isinstance(node, Literal):
+            raise UnsupportedShape(f"{iri}: a literal used as a shape")
+        paths = list(g.objects(node, SH.path))
+        if len(paths) > 1:
+            raise UnsupportedShape(f"{iri}: several sh:path values")
+        if paths:
+            if not isinstance(paths[0], URIRef):
+                raise UnsupportedShape(f"{iri}: only IRI paths are evaluated by the fast engine")
+            shape.path = str(paths[0])
+            shape.is_property = True
+        deactivated = list(g.objects(node, SH.deactivated))
+        shape.deactivated = _TRUE in deactivated
+        severities = list(g.objects(node, SH.severity))
+        if len(severities) > 1 or (severities and not isinstance(severities[0], URIRef)):
+            raise UnsupportedShape(f"{iri}: sh:severity must be one IRI")
+        if severities:
+            shape.severity = str(severities[0])
         message = g.value(node, SH.message)
         shape.message = str(message) if message is not None else None
-        shape.target_classes = [str(c) for c in g.objects(node, SH.targetClass)]
+        shape.target_classes = [str(c) for c in g.objects(node, SH.targetClass) if isinstance(c, URIRef)]
+        if any(not isinstance(c, URIRef) for c in g.objects(node, SH.targetClass)):
+            raise UnsupportedShape(f"{iri}: sh:targetClass must be an IRI")
+        if (node, RDF.type, RDFS.Class) in g and any((node, RDF.type, t) in g for t in _SHAPE_TYPES):
+            if not isinstance(node, URIRef):
+                raise UnsupportedShape(f"{iri}: implicit class target on a blank node")
+            shape.target_classes.append(str(node))
         shape.target_objects_of = [str(p) for p in g.objects(node, SH.targetObjectsOf)]
         shape.target_subjects_of = [str(p) for p in g.objects(node, SH.targetSubjectsOf)]
-        shape.target_nodes = [_term(n) for n in g.objects(node, SH.targetNode)]
-        for p, o in g.predicate_objects(node):
+        for target in g.objects(node, SH.targetNode):
+            shape.target_nodes.append(_from_rdflib(target))
+        for p, o in sorted(g.predicate_objects(node), key=lambda po: (str(po[0]), str(po[1]))):
             key = str(p)
             if key in _CORE:
                 name = key.rsplit("#", 1)[1]
-                shape.constraints.append((name, self._parameter(node, key, o), _component_iri(key)))
-            elif key not in _IGNORED:
-                raise UnsupportedShape(f"{iri}: constraint {key} is not supported by the fast engine")
+                if name in _PROPERTY_ONLY and not shape.is_property:
+                    raise UnsupportedShape(f"{iri}: sh:{name} on a node shape")
+                param = self._parameter(node, key, o, shape)
+                if param is _SKIP:
+                    continue
+                shape.constraints.append((name, param, _component_iri(key)))
+            elif key.startswith(_SH) and key not in _IGNORED:
+                raise UnsupportedShape(f"{iri}: {key} is not evaluated by the fast engine")
+            elif key in self.custom_parameters:
+                raise UnsupportedShape(f"{iri}: {key} is a parameter of a SPARQL-based constraint component")
         shape.constraints.sort(key=lambda c: c[0])
+        shape.checks = [_make_check(name, param) for name, param, _ in shape.constraints]
         shape.properties = [self.shape(p) for p in sorted(g.objects(node, SH.property), key=str)]
         for constraint in sorted(g.objects(node, SH.sparql), key=str):
-            select = g.value(constraint, SH.select)
-            if select is None:
+            if _TRUE in set(g.objects(constraint, SH.deactivated)):
+                continue
+            selects = list(g.objects(constraint, SH.select))
+            if len(selects) != 1 or not isinstance(selects[0], Literal):
                 raise UnsupportedShape(f"{iri}: only SELECT-based SPARQL constraints are supported")
-            prefixes = self._prefixes(constraint)
+            query = str(selects[0])
+            reason = _set_based_problem(query)
+            if reason:
+                raise UnsupportedShape(f"{iri}: SPARQL constraint {reason}")
+            if shape.path is not None:
+                query = re.sub(r"\$PATH\b", f"<{shape.path}>", query)
+            elif "$PATH" in query:
+                raise UnsupportedShape(f"{iri}: $PATH in a node shape's SPARQL constraint")
             cmsg = g.value(constraint, SH.message)
-            shape.sparql.append(
-                SparqlConstraint(str(constraint), prefixes + str(select), str(cmsg) if cmsg else None)
-            )
-        return shape
-
-    def nested(self, node: Any) -> Shape:
-        """A shape used inside sh:or/sh:not/...: evaluated per value node, so no SPARQL in it."""
-        shape = self.shape(node)
-        if any(s.sparql for s in _walk([shape])):
-            raise UnsupportedShape(f"{shape.iri}: sh:sparql inside a logical or qualified constraint")
+            query = self._prefixes(constraint) + query
+            try:
+                _EMPTY.query(query)
+            except (SyntaxError, ValueError, OSError) as exc:
+                raise UnsupportedShape(f"{iri}: the SPARQL query cannot be parsed: {exc}") from None
+            shape.sparql.append(SparqlConstraint(_node_text(constraint), query, str(cmsg) if cmsg else None))
         return shape
 
     def _prefixes(self, constraint: Any) -> str:
+        """PREFIX lines of the constraint's sh:prefixes, following owl:imports in the shapes graph."""
         lines = []
-        for declarer in self.g.objects(constraint, SH.prefixes):
+        todo = list(self.g.objects(constraint, SH.prefixes))
+        declarers = []
+        while todo:
+            declarer = todo.pop()
+            if declarer in declarers:
+                continue
+            declarers.append(declarer)
+            todo.extend(self.g.objects(declarer, OWL.imports))
+        for declarer in declarers:
             for decl in self.g.objects(declarer, SH.declare):
                 prefix, ns = self.g.value(decl, SH.prefix), self.g.value(decl, SH.namespace)
+                if prefix is None or ns is None or not re.fullmatch(r"[A-Za-z][\w\-.]*|", str(prefix)):
+                    raise UnsupportedShape(f"{_node_text(constraint)}: a malformed sh:declare")
                 lines.append(f"PREFIX {prefix}: <{ns}>\n")
         return "".join(lines)
 
-    def _parameter(self, node: Any, key: str, value: Any) -> Any:
+    def _parameter(self, node: Any, key: str, value: Any, shape: Shape) -> Any:
         g = self.g
         name = key.rsplit("#", 1)[1]
+        if len(list(g.objects(node, URIRef(key)))) > 1 and name in _SINGLE_VALUED:
+            raise UnsupportedShape(f"{shape.iri}: several sh:{name} values")
         if name in ("or", "and", "xone"):
-            return [self.nested(member) for member in Collection(g, value)]
+            return [self.shape(member) for member in _list(g, value, f"{shape.iri} sh:{name}")]
         if name in ("not", "node"):
-            return self.nested(value)
+            return self.shape(value)
         if name == "qualifiedValueShape":
-            low = g.value(node, SH.qualifiedMinCount)
-            high = g.value(node, SH.qualifiedMaxCount)
-            return (self.nested(value), int(low) if low is not None else None, int(high) if high else None)
+            low = list(g.objects(node, SH.qualifiedMinCount))
+            high = list(g.objects(node, SH.qualifiedMaxCount))
+            bounds = [_integer(b, shape.iri, "qualified count") for b in low + high]
+            if len(low) > 1 or len(high) > 1:
+                raise UnsupportedShape(f"{shape.iri}: several qualified counts")
+            disjoint = list(g.objects(node, SH.qualifiedValueShapesDisjoint))
+            siblings: list[Shape] = []
+            if _TRUE in disjoint:
+                for parent in g.subjects(SH.property, node):
+                    for sibling in g.objects(parent, SH.property):
+                        for q in g.objects(sibling, SH.qualifiedValueShape):
+                            if q != value:
+                                siblings.append(self.shape(q))
+            return (
+                self.shape(value),
+                bounds[0] if low else None,
+                bounds[-1] if high else None,
+                siblings,
+            )
         if name == "in":
-            return [_term(member) for member in Collection(g, value)]
+            return [_from_rdflib(member) for member in _list(g, value, f"{shape.iri} sh:in")]
+        if name == "languageIn":
+            tags = _list(g, value, f"{shape.iri} sh:languageIn")
+            if not all(isinstance(t, Literal) and not t.language for t in tags):
+                raise UnsupportedShape(f"{shape.iri}: sh:languageIn must list strings")
+            return [str(t).lower() for t in tags]
         if name == "pattern":
-            flags = str(g.value(node, SH.flags) or "")
+            flags = list(g.objects(node, SH.flags))
+            if len(flags) > 1 or not isinstance(value, Literal):
+                raise UnsupportedShape(f"{shape.iri}: sh:pattern with several flags or not a string")
+            text = str(flags[0]) if flags else ""
             bits = 0
-            for flag, bit in (("i", re.I), ("s", re.S), ("m", re.M), ("x", re.X)):
-                if flag in flags:
-                    bits |= bit
+            for flag in text:
+                bit = {"i": re.I, "s": re.S, "m": re.M, "x": re.X}.get(flag)
+                if bit is None:
+                    raise UnsupportedShape(f"{shape.iri}: sh:flags {text!r}")
+                bits |= bit
             return re.compile(str(value), bits)
         if name in ("minCount", "maxCount", "minLength", "maxLength"):
-            if not isinstance(value, Literal) or not isinstance(value.toPython(), int):
-                raise UnsupportedShape(f"{node}: sh:{name} must be an integer, not {value!r}")
-            return int(value)
-        return _term(value)
+            return _integer(value, shape.iri, f"sh:{name}")
+        if name in ("uniqueLang", "closed"):
+            # only the literal true activates them; any other value (false, "1"^^xsd:boolean) does not
+            if not (value == _TRUE and str(value) == "true"):
+                return _SKIP
+            if name == "uniqueLang":
+                return True
+            allowed = set()
+            for prop in g.objects(node, SH.property):
+                for path in g.objects(prop, SH.path):
+                    if isinstance(path, URIRef):
+                        allowed.add(str(path))
+            for ignored in g.objects(node, SH.ignoredProperties):
+                allowed.update(str(p) for p in _list(g, ignored, f"{shape.iri} sh:ignoredProperties"))
+            return frozenset(allowed)
+        if name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            if not isinstance(value, URIRef):
+                raise UnsupportedShape(f"{shape.iri}: sh:{name} must be an IRI")
+            return str(value)
+        if name in ("minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
+            bound = _term(value)
+            if not isinstance(bound, Lit) or bound.datatype not in COMPARABLE_TYPES:
+                raise UnsupportedShape(f"{shape.iri}: sh:{name} {value!r} is not compared by the fast engine")
+            return bound
+        if name == "nodeKind":
+            if value not in _NODE_KINDS:
+                raise UnsupportedShape(f"{shape.iri}: unknown sh:nodeKind {value!r}")
+            return str(value)
+        if name in ("class", "datatype"):
+            if not isinstance(value, URIRef):
+                raise UnsupportedShape(f"{shape.iri}: sh:{name} must be an IRI")
+            return str(value)
+        return _from_rdflib(value)
+
+
+#: Parameters SHACL allows once per shape: a shape with two is ill-formed (pySHACL refuses it).
+_SINGLE_VALUED = {
+    "datatype", "nodeKind", "minCount", "maxCount", "minExclusive", "minInclusive", "maxExclusive",
+    "maxInclusive", "minLength", "maxLength", "pattern", "languageIn", "uniqueLang", "in", "closed",
+    "qualifiedValueShape",
+}  # fmt: skip
+_SKIP = object()
+_NONE: list[Object] = []  # no values (never mutated)
+_EMPTY = pyoxigraph.Store()  # parses (and runs, on nothing) each query once at compile time
+_NODE_KINDS = {SH.IRI, SH.Literal, SH.BlankNode, SH.BlankNodeOrIRI, SH.IRIOrLiteral, SH.BlankNodeOrLiteral}
+
+
+def _integer(value: Any, iri: str, what: str) -> int:
+    if (
+        not isinstance(value, Literal)
+        or value.datatype != XSD.integer
+        or not re.fullmatch(r"[+-]?\d+", str(value))
+    ):
+        raise UnsupportedShape(f"{iri}: {what} must be an xsd:integer, not {value!r}")
+    return int(str(value))
+
+
+_SET_BASED_FORBIDDEN = {
+    "OPTIONAL",
+    "UNION",
+    "MINUS",
+    "VALUES",
+    "BIND",
+    "SERVICE",
+    "GRAPH",
+    "EXISTS",
+    "NOT",
+    "FROM",
+    "GROUP",
+    "HAVING",
+    "LIMIT",
+    "OFFSET",
+    "AS",
+    "COUNT",
+    "SUM",
+    "MIN",
+    "MAX",
+    "AVG",
+    "SAMPLE",
+    "GROUP_CONCAT",
+    "ASK",
+    "CONSTRUCT",
+    "DESCRIBE",
+}
+
+
+def _set_based_problem(query: str) -> str | None:
+    """Why the query cannot run once for all focus nodes (None: it can).
+
+    Running `SELECT $this ... WHERE { BGP FILTER* }` once, unbound, and keeping the rows whose
+    ?this is a focus node gives exactly what SHACL's pre-binding gives when $this occurs in a
+    triple pattern of that single group: the filters see the same solutions. Anything else
+    (nested groups, OPTIONAL, EXISTS, a $this only in a FILTER, other pre-bound variables) is
+    left to the reference engine.
+    """
+    toks = tokens(query)
+    words = [t[1].upper() if t[0] == "word" else t[1] for t in toks]
+    if words.count("SELECT") != 1:
+        return "with a subquery"
+    bad = sorted(_SET_BASED_FORBIDDEN.intersection(words))
+    if bad:
+        return f"using {', '.join(bad)}"
+    if words.count("{") != 1 or words.count("}") != 1 or "[" in words:
+        return "with nested groups or blank-node property lists"
+    if any(t[0] == "var" and t[1][1:] in ("shapesGraph", "currentShape") for t in toks):
+        return "using $shapesGraph or $currentShape"
+    select = words.index("SELECT")
+    brace = words.index("{")
+    projection = [t for t in toks[select + 1 : brace] if t[0] == "var" or t[1] == "*"]
+    if not any(t[1] == "*" or t[1][1:] == "this" for t in projection):
+        return "that does not select $this"
+    # $this in a triple pattern: outside every FILTER(...) of the group
+    body = toks[brace + 1 :]
+    depth = 0
+    in_filter = False
+    outside = False
+    for i, (kind, text) in enumerate(body):
+        if kind == "word" and text.upper() == "FILTER" and depth == 0:
+            in_filter = True
+            continue
+        if in_filter:
+            if text == "(":
+                depth += 1
+            elif text == ")":
+                depth -= 1
+                if depth == 0:
+                    in_filter = False
+            continue
+        if kind == "var" and text[1:] == "this":
+            outside = True
+        del i
+    if not outside:
+        return "where $this is not in a triple pattern"
+    return None
+
+
+def _variable_predicate(query: str) -> bool:
+    """Whether a triple pattern of a set-based query (`_set_based_problem` is None) has a
+    variable predicate: then it reads every triple, not those of the predicates it names."""
+    toks = tokens(query)
+    start = next(i for i, t in enumerate(toks) if t[1] == "{")
+    position = 0  # 0 subject, 1 predicate, 2 object
+    depth = 0  # inside FILTER ( ... )
+    in_filter = False
+    skip = False  # the datatype IRI or language tag after ^^ / @
+    for kind, text in toks[start + 1 :]:
+        if in_filter:
+            depth += {"(": 1, ")": -1}.get(text, 0)
+            in_filter = depth > 0
+            continue
+        if kind == "word" and text.upper() == "FILTER":
+            in_filter = True
+            continue
+        if skip:
+            skip = text in ("^", "@")
+            continue
+        if text in ("^", "@"):
+            skip = True
+        elif text == ".":
+            position = 0
+        elif text == ";":
+            position = 1
+        elif text == ",":
+            position = 2
+        elif text == "}":
+            break
+        else:
+            if position == 1 and kind == "var":
+                return True
+            position = min(position + 1, 2)
+    return False
 
 
 @dataclass(slots=True)
@@ -245,51 +553,128 @@ class CompiledShapes:
 
     targeted: list[Shape]
     sparql_predicates: frozenset[str]
+    #: shapes with targets the fast engine cannot evaluate exactly -> why (compile_split only)
+    unsupported: dict[str, str] = field(default_factory=dict)
+    #: their shapes-graph nodes, for the reference engine
+    unsupported_nodes: list[Any] = field(default_factory=list)
+    supported_nodes: list[Any] = field(default_factory=list)
 
 
 def _walk(shapes: Iterable[Shape]) -> Iterator[Shape]:
-    seen: set[str] = set()
+    seen: set[int] = set()
     stack = list(shapes)
     while stack:
         shape = stack.pop()
-        if shape.iri in seen:
+        if id(shape) in seen:
             continue
-        seen.add(shape.iri)
+        seen.add(id(shape))
         yield shape
         stack.extend(shape.properties)
 
 
-_IRI_IN_QUERY = re.compile(r"<([^<>\s]+)>|\b([A-Za-z][\w\-]*):([\w\-]+)")
+_IRI_IN_QUERY = re.compile(r"<([^<>\s]+)>|\b([A-Za-z][\w\-]*)?:([\w\-]+)")
 _PREFIX_DECL = re.compile(r"PREFIX\s+([\w\-]*):\s*<([^>]+)>", re.I)
 
 
-def _query_predicates(query: str) -> set[str]:
+def _query_predicates(query: str) -> set[str] | None:
+    """Every IRI the query names (None: it uses a variable predicate, so it needs every triple)."""
     prefixes = dict(_PREFIX_DECL.findall(query))
     found = set()
     for iri, prefix, local in _IRI_IN_QUERY.findall(query):
         if iri:
             found.add(iri)
-        elif prefix in prefixes:
-            found.add(prefixes[prefix] + local)
+        elif (prefix or "") in prefixes:
+            found.add(prefixes[prefix or ""] + local)
     return found
 
 
-def compile_shapes(graph: Graph) -> CompiledShapes:
-    """Compile every shape that has a target (and, through it, every shape it uses)."""
-    compiler = ShapesCompiler(graph)
+def shape_roots(graph: Graph) -> list[Any]:
+    """Every shape with a target, explicit or implicit (a shape that is also an rdfs:Class)."""
     roots: set[Any] = set()
-    for predicate in (SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf, SH.targetNode):
+    for predicate in (SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf, SH.targetNode, SH.target):
         roots.update(graph.subjects(predicate, None))
+    for cls in graph.subjects(RDF.type, RDFS.Class):
+        if any((cls, RDF.type, t) in graph for t in _SHAPE_TYPES):
+            roots.add(cls)
+    return sorted(roots, key=lambda n: (isinstance(n, BNode), str(n)))
+
+
+def compile_split(graph: Graph) -> CompiledShapes:
+    """Compile every shape with a target; those the fast engine cannot do are listed, not raised."""
+    compiler = ShapesCompiler(graph)
     targeted = []
-    for node in sorted(roots, key=str):
-        if graph.value(node, SH.deactivated) == Literal(True):
+    out = CompiledShapes([], frozenset())
+    for node in shape_roots(graph):
+        if (node, SH.deactivated, _TRUE) in graph:
             continue
-        targeted.append(compiler.shape(node))
-    predicates = {RDF_TYPE, RDFS_SUBCLASS}
+        try:
+            if (node, SH.target, None) in graph:
+                raise UnsupportedShape(
+                    f"{_node_text(node)}: sh:target (SHACL-AF) is not evaluated by the fast engine"
+                )
+            shape = compiler.shape(node)
+            _sparql_positions(shape)
+            targeted.append(shape)
+            out.supported_nodes.append(node)
+        except UnsupportedShape as exc:
+            out.unsupported[_node_text(node)] = str(exc)
+            out.unsupported_nodes.append(node)
+    predicates: set[str] | None = {RDF_TYPE, RDFS_SUBCLASS}
     for shape in _walk(targeted):
         for constraint in shape.sparql:
-            predicates |= _query_predicates(constraint.query)
-    return CompiledShapes(targeted, frozenset(predicates))
+            found = None if _variable_predicate(constraint.query) else _query_predicates(constraint.query)
+            if found is None:
+                predicates = None
+            elif predicates is not None:
+                predicates |= found
+    out.targeted = targeted
+    out.sparql_predicates = frozenset(predicates) if predicates is not None else frozenset({"*"})
+    return out
+
+
+def _closure(shape: Shape) -> Iterator[Shape]:
+    """Every shape `shape` uses, itself included."""
+    seen: set[int] = set()
+    stack = [shape]
+    while stack:
+        s = stack.pop()
+        if id(s) in seen:
+            continue
+        seen.add(id(s))
+        yield s
+        stack.extend(s.properties)
+        for name, param, _ in s.constraints:
+            if name in ("or", "and", "xone"):
+                stack.extend(param)
+            elif name in ("not", "node"):
+                stack.append(param)
+            elif name == "qualifiedValueShape":
+                stack.append(param[0])
+                stack.extend(param[3])
+
+
+def _sparql_positions(root: Shape) -> None:
+    """SPARQL constraints run set-based for the root's focus nodes: only on the root itself, or
+    on a property shape of a node-shape root (same focus nodes); anywhere else, not exactly."""
+    for shape in _closure(root):
+        for name, param, _ in shape.constraints:
+            nested = {"or": param, "and": param, "xone": param, "not": [param], "node": [param]}.get(name)
+            if name == "qualifiedValueShape":
+                nested = [param[0], *param[3]]
+            for inner in nested or ():
+                if any(s.sparql for s in _closure(inner)):
+                    raise UnsupportedShape(f"{inner.iri}: sh:sparql in a shape used by sh:{name}")
+        for prop in shape.properties:
+            if prop.sparql and not (shape is root and root.path is None):
+                raise UnsupportedShape(f"{prop.iri}: sh:sparql in a nested property shape")
+
+
+def compile_shapes(graph: Graph) -> CompiledShapes:
+    """Compile every shape that has a target; raise UnsupportedShape if any cannot be done exactly."""
+    compiled = compile_split(graph)
+    if compiled.unsupported:
+        raise UnsupportedShape("; ".join(compiled.unsupported[k] for k in sorted(compiled.unsupported)))
+    return compiled
 
 
 # ---------------------------------------------------------------------- evaluation
@@ -318,6 +703,10 @@ class Index:
 
     def get(self, node: Object) -> dict[str, list[Object]] | None:
         return self.props.get(node) if isinstance(node, str) else None
+
+    def values(self, node: Object, predicate: str) -> list[Object]:
+        props = self.props.get(node) if isinstance(node, str) else None
+        return props.get(predicate, []) if props else []
 
     def classes(self, node: Object) -> frozenset[Object]:
         """Every class `node` is an instance of, through rdf:type and rdfs:subClassOf*."""
@@ -363,9 +752,13 @@ def _is_instance(index: Index, node: Object, cls: str) -> bool:
     return isinstance(node, str) and cls in index.classes(node)
 
 
-def focus_nodes(shape: Shape, index: Index) -> set[Object]:
-    """The focus nodes of `shape` present in `index` (subjects and objects it mentions)."""
-    nodes: set[Object] = {n for n in shape.target_nodes if index.get(n) is not None}
+def focus_nodes(shape: Shape, index: Index, every_target_node: bool = False) -> set[Object]:
+    """The focus nodes of `shape` in `index`; sh:targetNode nodes even in no triple with
+    `every_target_node` (whole-graph mode: the data graph is all there is)."""
+    if every_target_node:
+        nodes: set[Object] = set(shape.target_nodes)
+    else:
+        nodes = {n for n in shape.target_nodes if index.get(n) is not None}
     for cls in shape.target_classes:
         nodes |= index.instances(cls)
     for p in shape.target_subjects_of:
@@ -375,30 +768,18 @@ def focus_nodes(shape: Shape, index: Index) -> set[Object]:
     return nodes
 
 
-_NUMERIC = {
-    str(XSD[t])
-    for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger", "positiveInteger")
-}
+def _lang_matches(tag: str, ranges: list[str]) -> bool:
+    tag = tag.lower()
+    return bool(tag) and any(r == "*" or tag == r or tag.startswith(r + "-") for r in ranges)
 
 
-def _compare(value: Object, bound: Object) -> int | None:
-    """-1/0/1 comparing two literals, or None when they are not comparable."""
-    if not isinstance(value, Lit) or not isinstance(bound, Lit):
-        return None
-    if value.datatype in _NUMERIC and bound.datatype in _NUMERIC:
-        try:
-            a, b = Decimal(value.lexical), Decimal(bound.lexical)
-        except InvalidOperation:
-            return None
-        return (a > b) - (a < b)
-    if value.datatype == bound.datatype:
-        return (value.lexical > bound.lexical) - (value.lexical < bound.lexical)
-    return None
+def _is_blank(value: Object) -> bool:
+    return isinstance(value, str) and value.startswith("_:")
 
 
 def _node_kind_ok(value: Object, kind: str) -> bool:
     name = kind.rsplit("#", 1)[1]
-    is_blank = isinstance(value, str) and value.startswith("_:")
+    is_blank = _is_blank(value)
     is_iri = isinstance(value, str) and not is_blank
     is_literal = not isinstance(value, str)
     return {
@@ -413,6 +794,12 @@ def _node_kind_ok(value: Object, kind: str) -> bool:
 
 def _text(value: Object) -> str:
     return value if isinstance(value, str) else value.lexical
+
+
+def _compare(value: Object, bound: Object) -> int | None:
+    if not isinstance(value, Lit) or not isinstance(bound, Lit):
+        return None
+    return compare(value, bound)
 
 
 class Validator:
@@ -431,60 +818,133 @@ class Validator:
 
     def _evaluate(self, shape: Shape, focus: Object, index: Index, out: list[Result] | None) -> bool:
         """True when `focus` conforms; with `out`, collect every result instead of stopping."""
-        if shape.path is not None:
-            props = index.get(focus)
-            values: list[Object] = props.get(shape.path, []) if props else []
+        if shape.deactivated:
+            return True
+        if shape.path is None:
+            values: list[Object] = [focus]
         else:
-            values = [focus]
+            props = index.props.get(focus) if isinstance(focus, str) else None
+            values = props.get(shape.path, _NONE) if props else _NONE
         ok = True
-        for name, param, component in shape.constraints:
-            failures = self._failures(name, param, values, index)
+        for (name, param, component), check in zip(shape.constraints, shape.checks, strict=True):
+            if check is not None:  # the common case: each value node on its own
+                bad = [v for v in values if not check(v, index)]
+                if bad:
+                    if out is None:
+                        return False
+                    ok = False
+                    for v in bad:
+                        out.append(
+                            Result(focus, shape.path, v, component, shape.iri, shape.severity, shape.message)
+                        )
+                continue
+            if name == "maxCount" and len(values) <= param:  # the next most common, inline
+                continue
+            if name == "minCount" and len(values) >= param:
+                continue
+            if name == "closed":
+                extra = [
+                    (p, o)
+                    for v in values
+                    for p, objects in sorted((index.get(v) or {}).items())
+                    if p not in param
+                    for o in objects
+                ]
+                if extra:
+                    if out is None:
+                        return False
+                    ok = False
+                    for p, o in extra:
+                        out.append(Result(focus, p, o, component, shape.iri, shape.severity, shape.message))
+                continue
+            failures = self._failures(name, param, focus, values, index)
             if failures:
                 if out is None:
                     return False
                 ok = False
-                for value in failures:
+                for comp, value in failures:
                     out.append(
-                        Result(focus, shape.path, value, component, shape.iri, shape.severity, shape.message)
+                        Result(
+                            focus,
+                            shape.path,
+                            value,
+                            comp or component,
+                            shape.iri,
+                            shape.severity,
+                            shape.message,
+                        )
                     )
         for prop in shape.properties:
-            if not self._evaluate(prop, focus, index, out):
-                if out is None:
-                    return False
-                ok = False
-        # sh:sparql constraints are evaluated set-based by `run_sparql_constraints`.
+            for value in values:
+                if not self._evaluate(prop, value, index, out):
+                    if out is None:
+                        return False
+                    ok = False
+        # sh:sparql constraints of targeted shapes are evaluated set-based by `run_sparql_constraints`.
         return ok
 
-    def _failures(self, name: str, param: Any, values: list[Object], index: Index) -> list[Object | None]:
-        """The failing value nodes (None for a result without a value)."""
+    def _failures(
+        self, name: str, param: Any, focus: Object, values: list[Object], index: Index
+    ) -> list[tuple[str | None, Object | None]]:
+        """(component when not the constraint's own, failing value or None) of each result."""
         if name == "minCount":
-            return [None] if len(values) < param else []
+            return [(None, None)] if len(values) < param else []
         if name == "maxCount":
-            return [None] if len(values) > param else []
+            return [(None, None)] if len(values) > param else []
         if name == "hasValue":
-            return [] if param in values else [None]
+            return [] if param in values else [(None, None)]
+        if name == "uniqueLang":
+            seen: dict[str, int] = defaultdict(int)
+            for v in values:
+                if isinstance(v, Lit) and v.language:
+                    seen[v.language.lower()] += 1
+            return [(None, None) for tag, n in sorted(seen.items()) if n > 1]
         if name == "qualifiedValueShape":
-            qshape, low, high = param
-            count = sum(1 for v in values if self.conforms(qshape, v, index))
-            too_few = low is not None and count < low
-            return [None] if too_few or (high is not None and count > high) else []
-        return [v for v in values if not self._value_ok(name, param, v, index)]
+            qshape, low, high, siblings = param
+            count = sum(
+                1
+                for v in values
+                if self.conforms(qshape, v, index) and not any(self.conforms(s, v, index) for s in siblings)
+            )
+            out: list[tuple[str | None, Object | None]] = []
+            if low is not None and count < low:
+                out.append((str(SH.QualifiedMinCountConstraintComponent), None))
+            if high is not None and count > high:
+                out.append((str(SH.QualifiedMaxCountConstraintComponent), None))
+            return out
+        if name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+            others = index.values(focus, param)
+            found: list[tuple[str | None, Object | None]] = []
+            if name == "equals":
+                found += [(None, v) for v in values if v not in others]
+                return found + [(None, o) for o in others if o not in values]
+            if name == "disjoint":
+                return found + [(None, v) for v in values if v in others]
+            for v in values:
+                for o in others:
+                    cmp = _compare(v, o)
+                    if cmp is None or cmp > 0 or (cmp == 0 and name == "lessThan"):
+                        found.append((None, v))
+            return found
+        return [(None, v) for v in values if not self._value_ok(name, param, v, index)]
 
     def _value_ok(self, name: str, param: Any, value: Object, index: Index) -> bool:
         if name == "class":
             return _is_instance(index, value, param)
         if name == "datatype":
-            if not isinstance(value, Lit):
+            if not isinstance(value, Lit) or value.datatype != param:
                 return False
-            return value.datatype == _text(param)
+            return well_formed(value.lexical, value.datatype, value.language)
         if name == "nodeKind":
-            return _node_kind_ok(value, _text(param))
+            return _node_kind_ok(value, param)
         if name == "pattern":
-            return bool(param.search(_text(value)) is not None)
+            return not _is_blank(value) and param.search(_text(value)) is not None
         if name == "minLength":
-            return len(_text(value)) >= int(param)
+            return not _is_blank(value) and len(_text(value)) >= int(param)
         if name == "maxLength":
-            return len(_text(value)) <= int(param)
+            return not _is_blank(value) and len(_text(value)) <= int(param)
+        if name == "languageIn":
+            return isinstance(value, Lit) and _lang_matches(value.language, param)
         if name == "in":
             return bool(value in param)
         if name in ("minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
@@ -510,6 +970,68 @@ class Validator:
         raise UnsupportedShape(name)
 
 
+_V = Validator(CompiledShapes([], frozenset()))  # the value checks' recursion into shapes
+
+_KINDS = {
+    "IRI": "I",
+    "Literal": "L",
+    "BlankNode": "B",
+    "BlankNodeOrIRI": "BI",
+    "IRIOrLiteral": "IL",
+    "BlankNodeOrLiteral": "BL",
+}
+
+
+def _make_check(name: str, param: Any) -> Callable[[Object, Index], bool] | None:
+    """The value-node test of a constraint, as one closure (what `Validator._value_ok` does,
+    without its dispatch on the name for each value); None for constraints on all values."""
+    if name == "class":
+        return lambda v, ix: isinstance(v, str) and param in ix.classes(v)
+    if name == "datatype":
+        if param == XSD_STRING:
+            return lambda v, ix: isinstance(v, Lit) and v.datatype == XSD_STRING and not v.language
+        return lambda v, ix: (
+            isinstance(v, Lit) and v.datatype == param and well_formed(v.lexical, v.datatype, v.language)
+        )
+    if name == "nodeKind":
+        allowed = _KINDS[param.rsplit("#", 1)[1]]
+        return lambda v, ix: (
+            ("L" if not isinstance(v, str) else "B" if v.startswith("_:") else "I") in allowed
+        )
+    if name == "pattern":
+        search = param.search
+        return lambda v, ix: (
+            search(v.lexical) is not None
+            if isinstance(v, Lit)
+            else not v.startswith("_:") and search(v) is not None
+        )
+    if name in ("minLength", "maxLength"):
+        low = param if name == "minLength" else 0
+        high = param if name == "maxLength" else None
+
+        def length_ok(v: Object, ix: Index) -> bool:
+            if isinstance(v, str) and v.startswith("_:"):
+                return False
+            n = len(v if isinstance(v, str) else v.lexical)
+            return n >= low and (high is None or n <= high)
+
+        return length_ok
+    if name == "in":
+        members = frozenset(param)
+        return lambda v, ix: v in members
+    if name in ("languageIn", "minExclusive", "minInclusive", "maxExclusive", "maxInclusive"):
+        return lambda v, ix: _V._value_ok(name, param, v, ix)
+    if name == "or":
+        return lambda v, ix: any(_V._evaluate(s, v, ix, None) for s in param)
+    if name == "not":
+        return lambda v, ix: not _V._evaluate(param, v, ix, None)
+    if name == "node":
+        return lambda v, ix: _V._evaluate(param, v, ix, None)
+    if name in ("and", "xone"):
+        return lambda v, ix: _V._value_ok(name, param, v, ix)
+    return None
+
+
 _COMPONENT_NAMES = {
     "class": "ClassConstraintComponent",
     "datatype": "DatatypeConstraintComponent",
@@ -523,14 +1045,21 @@ _COMPONENT_NAMES = {
     "minLength": "MinLengthConstraintComponent",
     "maxLength": "MaxLengthConstraintComponent",
     "pattern": "PatternConstraintComponent",
+    "languageIn": "LanguageInConstraintComponent",
+    "uniqueLang": "UniqueLangConstraintComponent",
     "in": "InConstraintComponent",
     "hasValue": "HasValueConstraintComponent",
+    "equals": "EqualsConstraintComponent",
+    "disjoint": "DisjointConstraintComponent",
+    "lessThan": "LessThanConstraintComponent",
+    "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
     "or": "OrConstraintComponent",
     "and": "AndConstraintComponent",
     "xone": "XoneConstraintComponent",
     "not": "NotConstraintComponent",
     "node": "NodeConstraintComponent",
     "qualifiedValueShape": "QualifiedMinCountConstraintComponent",
+    "closed": "ClosedConstraintComponent",
 }
 
 
@@ -540,6 +1069,24 @@ def _component_iri(component: str) -> str:
 
 
 # ---------------------------------------------------------------------- the two halves
+
+
+def _nt(triple: Triple) -> str:
+    """One N-Triples line; subjects and objects may be blank nodes (`_:x`)."""
+    s, p, o = triple
+    subject = s if s.startswith("_:") else f"<{s}>"
+    obj = o if isinstance(o, str) and o.startswith("_:") else nt_object(o)
+    return f"{subject} <{p}> {obj} .\n"
+
+
+def _needed(triples: Iterable[Triple], wanted: frozenset[str]) -> list[str]:
+    """N-Triples lines of the triples the SPARQL constraints read."""
+    # an IRI never starts with "_" (it starts with its scheme): only blank nodes need _nt
+    return [
+        _nt(t) if t[0][0] == "_" or (isinstance(t[2], str) and t[2][0] == "_") else nt_line(t)
+        for t in triples
+        if t[1] in wanted or "*" in wanted
+    ]
 
 
 @dataclass(slots=True)
@@ -565,9 +1112,7 @@ def validate_curation(
                 results.extend(validator.validate_focus(shape, node, index))
             elif isinstance(node, str):
                 deferred.append((number, node))
-    wanted = compiled.sparql_predicates
-    lines = [nt_line(t) for t in own if t[1] in wanted]
-    return LocalOutcome(results, deferred, lines)
+    return LocalOutcome(results, deferred, _needed(own, compiled.sparql_predicates))
 
 
 class SharedValidation:
@@ -590,43 +1135,64 @@ class SharedValidation:
         validator = Validator(self.compiled)
         for number, node in sorted(self.deferred):
             self.results.extend(validator.validate_focus(self.compiled.targeted[number], node, index))
-        wanted = self.compiled.sparql_predicates
-        lines = self.sparql_lines + [nt_line(t) for t in shared if t[1] in wanted]
+        lines = self.sparql_lines + _needed(shared, self.compiled.sparql_predicates)
         self.results.extend(run_sparql_constraints(self.compiled, lines, self.deferred))
         return self.results
 
 
 def run_sparql_constraints(
-    compiled: CompiledShapes, nt_lines: list[str], deferred: set[tuple[int, str]]
+    compiled: CompiledShapes,
+    nt_lines: list[str],
+    deferred: Iterable[tuple[int, Object]],
+    whole_graph: bool = False,
 ) -> list[Result]:
     """Run each SPARQL constraint once over the needed triples; keep rows for focus nodes.
 
-    Focus nodes come from the store (targetClass, targetNode) and from `deferred`, the
-    (shape number, node) pairs found elsewhere (targetObjectsOf, shared nodes).
+    Focus nodes come from `deferred`, the (shape number, node) pairs found elsewhere, and, in
+    the export pipeline (not `whole_graph`), also from the store (targetClass, targetNode).
+    Only queries for which this equals SHACL's pre-binding are compiled (`_set_based_problem`).
     """
     roots = [(n, root) for n, root in enumerate(compiled.targeted) if any(s.sparql for s in _walk([root]))]
     if not roots:
         return []
     store = pyoxigraph.Store()
-    store.bulk_load("".join(dict.fromkeys(nt_lines)).encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    try:
+        unique = list(dict.fromkeys(nt_lines))
+        plain = "".join(line for line in unique if "_:" not in line)
+        blank = "".join(line for line in unique if "_:" in line)
+        store.bulk_load(plain.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        if blank:  # bulk_load renames blank nodes; parse + extend keeps their labels
+            store.extend(
+                pyoxigraph.Quad(q.subject, q.predicate, q.object)
+                for q in pyoxigraph.parse(blank.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+            )
+    except (SyntaxError, ValueError) as exc:
+        raise UnsupportedShape(f"the data cannot be loaded for the SPARQL constraints: {exc}") from exc
     type_index = _type_index(store)
     found_elsewhere: dict[int, set[Object]] = defaultdict(set)
     for number, node in deferred:
         found_elsewhere[number].add(node)
     results: list[Result] = []
     for number, root in roots:
-        focus = _focus_from_store(root, store, type_index) | found_elsewhere[number]
+        focus = found_elsewhere[number]
+        if not whole_graph:
+            focus = focus | _focus_from_store(root, store, type_index)
         for shape in _walk([root]):
+            if shape.deactivated:
+                continue
+            shape_focus = focus  # the root or one of its property shapes (see _sparql_positions)
             for constraint in shape.sparql:
-                query = constraint.query
-                if shape.path is not None:
-                    query = query.replace("$PATH", f"<{shape.path}>")
-                rows = store.query(query)
+                try:
+                    rows = store.query(constraint.query)
+                except (SyntaxError, ValueError, OSError) as exc:
+                    raise UnsupportedShape(f"{constraint.iri}: the query cannot be run: {exc}") from exc
                 if not isinstance(rows, pyoxigraph.QuerySolutions):
                     raise UnsupportedShape(f"{constraint.iri}: sh:select must be a SELECT query")
                 for row in rows:
+                    if not _bound(row, "this"):
+                        continue
                     this = _from_ox(row["this"])
-                    if this not in focus:
+                    if this not in shape_focus:
                         continue
                     value = (
                         _from_ox(row["value"])
@@ -638,7 +1204,7 @@ def run_sparql_constraints(
                     results.append(
                         Result(
                             this,
-                            path if isinstance(path, str) else None,
+                            path if isinstance(path, str) and not path.startswith("_:") else None,
                             value,
                             str(SH.SPARQLConstraintComponent),
                             shape.iri,
@@ -696,6 +1262,8 @@ def _from_ox(term: Any) -> Object:
         if term.language:
             return Lit(term.value, RDF_LANGSTRING, term.language)
         return Lit(term.value, term.datatype.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:{term.value}"
     return str(term)
 
 
@@ -707,15 +1275,13 @@ def validate_triples(compiled: CompiledShapes, triples: list[Triple]) -> list[Re
     index = Index(triples)
     validator = Validator(compiled)
     results: list[Result] = []
-    focus_by_shape: set[tuple[int, str]] = set()
+    focus_by_shape: set[tuple[int, Object]] = set()
     for number, shape in enumerate(compiled.targeted):
-        for node in focus_nodes(shape, index):
+        for node in focus_nodes(shape, index, every_target_node=True):
             results.extend(validator.validate_focus(shape, node, index))
-            if isinstance(node, str):
-                focus_by_shape.add((number, node))
-    wanted = compiled.sparql_predicates
-    lines = [nt_line(t) for t in triples if t[1] in wanted]
-    results.extend(run_sparql_constraints(compiled, lines, focus_by_shape))
+            focus_by_shape.add((number, node))
+    lines = _needed(triples, compiled.sparql_predicates)
+    results.extend(run_sparql_constraints(compiled, lines, focus_by_shape, whole_graph=True))
     return results
 
 
@@ -729,16 +1295,28 @@ def _to_rdflib(term: Object) -> Any:
     if isinstance(term, str):
         return BNode(term[2:]) if term.startswith("_:") else URIRef(term)
     if term.language:
-        return Literal(term.lexical, lang=term.language)
-    return Literal(term.lexical, datatype=URIRef(term.datatype))
+        return Literal(term.lexical, lang=term.language, normalize=False)
+    return Literal(term.lexical, datatype=URIRef(term.datatype), normalize=False)
 
 
-def results_graph(results: list[Result]) -> Graph:
-    """Results as a standard SHACL validation report graph (what pySHACL returns)."""
-    report = Graph()
+class ReportGraph(Graph):
+    """A SHACL report graph, plus which shapes the reference engine (pySHACL) evaluated."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reference_shapes: list[str] = []
+
+
+def results_graph(results: list[Result]) -> ReportGraph:
+    """Results as a standard SHACL validation report graph (what pySHACL returns).
+
+    sh:conforms is false whenever there is a result, whatever its severity (SHACL 3.6.1);
+    values are the data's own terms, lexical forms as written.
+    """
+    report = ReportGraph()
     root = BNode()
     report.add((root, RDF.type, SH.ValidationReport))
-    report.add((root, SH.conforms, Literal(not any(r.severity == VIOLATION for r in results))))
+    report.add((root, SH.conforms, Literal(not results)))
     for r in results:
         node = BNode()
         report.add((root, SH.result, node))
@@ -756,19 +1334,73 @@ def results_graph(results: list[Result]) -> Graph:
     return report
 
 
-def fast_engine(data_graph: Graph, shapes_graph: Graph) -> Graph:
-    """`kg.validate` engine interface: (data graph, shapes graph) -> SHACL report graph.
-
-    Shapes it cannot use raise `kg.validate.ValidationError` (exit code 2), as for pySHACL.
-    """
-    from kg.validate import ValidationError
-
-    try:
-        compiled = compile_shapes(shapes_graph)
-    except (UnsupportedShape, re.error) as exc:
-        raise ValidationError(f"the shapes cannot be used: {exc}") from exc
-    triples: list[Triple] = [
+def _triples_of(data_graph: Graph) -> list[Triple]:
+    return [
         (f"_:{s}" if isinstance(s, BNode) else str(s), str(p), _from_rdflib(o))
         for s, p, o in data_graph.triples((None, None, None))
     ]
-    return results_graph(validate_triples(compiled, triples))
+
+
+def fast_engine(data_graph: Graph, shapes_graph: Graph) -> Graph:
+    """`kg.validate` engine interface: (data graph, shapes graph) -> SHACL report graph.
+
+    Shapes it cannot evaluate exactly raise `kg.validate.ValidationError` (exit code 2): it
+    refuses rather than half-checks.
+    """
+    from kg.validate import ValidationError, check_sparql
+
+    check_sparql(shapes_graph)
+    try:
+        compiled = compile_shapes(shapes_graph)
+        return results_graph(validate_triples(compiled, _triples_of(data_graph)))
+    except UnsupportedShape as exc:
+        raise ValidationError(f"the fast engine cannot evaluate these shapes exactly: {exc}") from exc
+
+
+def reference_shapes_graph(shapes_graph: Graph, compiled: CompiledShapes) -> Graph:
+    """The shapes graph for the reference engine: the shapes the fast engine evaluated lose their
+    targets (they stay usable through sh:node & co.), so nothing is evaluated twice.
+
+    `kg.validate.pyshacl_engine` works around pySHACL's known bugs (`without_pyshacl_bugs`).
+    """
+    reduced = Graph()
+    for prefix, ns in shapes_graph.namespaces():
+        reduced.bind(prefix, ns)
+    reduced += shapes_graph
+    for node in compiled.supported_nodes:
+        for predicate in (SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf):
+            reduced.remove((node, predicate, None))
+        reduced.remove((node, RDF.type, RDFS.Class))
+    return reduced
+
+
+def auto_engine(data_graph: Graph, shapes_graph: Graph) -> Graph:
+    """The default engine: the fast engine for every shape it evaluates exactly, pySHACL (the
+    reference) for the others, on the same data; the report lists the shapes pySHACL evaluated.
+
+    With kg's own shapes every shape is the fast engine's, and pySHACL is not even imported.
+    """
+    from kg.validate import ValidationError, check_sparql, pyshacl_engine
+
+    check_sparql(shapes_graph)
+    compiled = compile_split(shapes_graph)
+    try:
+        results = validate_triples(compiled, _triples_of(data_graph))
+    except UnsupportedShape as exc:
+        raise ValidationError(f"the shapes cannot be used: {exc}") from exc
+    report = results_graph(results)
+    if not compiled.unsupported:
+        return report
+    reference = pyshacl_engine(data_graph, reference_shapes_graph(shapes_graph, compiled))
+    root = next(report.subjects(RDF.type, SH.ValidationReport))
+    ref_roots = list(reference.subjects(RDF.type, SH.ValidationReport))
+    for ref_root in ref_roots:
+        for result in reference.objects(ref_root, SH.result):
+            report.add((root, SH.result, result))
+    for s, p, o in reference:
+        if s not in ref_roots:
+            report.add((s, p, o))
+    conforms = next(iter(report.objects(root, SH.result)), None) is None
+    report.set((root, SH.conforms, Literal(conforms)))
+    report.reference_shapes = sorted(compiled.unsupported)
+    return report

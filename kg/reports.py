@@ -36,6 +36,8 @@ class _Curie:
         for prefix, ns in self._prefixes:
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns) :]}"
+        if iri[:1] in ("(", "^", "<"):  # a complex path, already in SPARQL syntax
+            return iri
         return f"<{iri}>" if "://" in iri else iri
 
 
@@ -90,6 +92,11 @@ def text_report(report: ValidationReport, fail_on: Severity = "Violation", show:
     for r in report.failing(show):
         groups[_group(r)].append(r)
     lines = [summary(report, fail_on)]
+    if report.reference_shapes:
+        lines.append(
+            f"{len(report.reference_shapes)} shape(s) evaluated by pySHACL (the fast engine does not "
+            f"evaluate them exactly): {', '.join(curie(s) for s in report.reference_shapes)}"
+        )
     for name in sorted(groups, key=lambda g: (g == NO_FILE, g.startswith("shared by"), g)):
         lines.append("")
         lines.append(name)
@@ -119,11 +126,30 @@ def json_report(report: ValidationReport) -> str:
 
 
 def turtle_report(report: ValidationReport) -> str:
-    """The standard SHACL validation report graph, as the engine produced it, in Turtle."""
+    """The standard SHACL validation report graph, as the engine produced it, in Turtle.
+
+    rdflib writes some ill-typed literals unquoted (`"yes"^^xsd:boolean` as `yes`), which is
+    not Turtle; the text is checked with Oxigraph and, if it does not parse, the graph is
+    written by Oxigraph instead (same triples, same prefixes).
+    """
+    import pyoxigraph
+
+    from kg.validate import quiet_literals
+
     graph = report.report_graph
-    for prefix, ns in display_prefixes().items():
+    prefixes = display_prefixes()
+    for prefix, ns in prefixes.items():
         graph.bind(prefix, ns, override=True)
-    return str(graph.serialize(format="turtle"))
+    with quiet_literals():
+        text = str(graph.serialize(format="turtle"))
+        try:
+            list(pyoxigraph.parse(text.encode("utf-8"), format=pyoxigraph.RdfFormat.TURTLE))
+            return text
+        except (SyntaxError, ValueError):
+            nt = graph.serialize(format="nt", encoding="utf-8")
+    triples = list(pyoxigraph.parse(nt, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    out = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=prefixes)
+    return out.decode("utf-8") if isinstance(out, bytes) else str(out)
 
 
 def junit_report(report: ValidationReport, fail_on: Severity = "Violation") -> str:

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -78,6 +80,7 @@ class ValidationReport:
     results: list[ValidationResult]
     report_graph: Graph
     files: list[str] = field(default_factory=list)  # every source file seen (JUnit test cases)
+    reference_shapes: list[str] = field(default_factory=list)  # evaluated by pySHACL, not the fast engine
     triples: int = 0
     curations: int = 0
     seconds: float = 0.0
@@ -145,33 +148,99 @@ class QueryCachingGraph(Graph):
         # traceback on stderr.
         term_logger.setLevel(logging.ERROR)
         try:
-            graph.parse(data=text, format="nt")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "Parsing weird boolean" & co.
+                graph.parse(data=text, format="nt")
         finally:
             rdflib.NORMALIZE_LITERALS = saved
             term_logger.setLevel(saved_level)
         return graph
 
 
+def check_sparql(shapes_graph: Graph) -> None:
+    """Refuse (ValidationError) a shapes graph whose SPARQL SHACL forbids or would reach a
+    network (SERVICE, FROM): every engine calls this before running anything."""
+    from kg.sparqlcheck import check_shapes
+
+    try:
+        check_shapes(shapes_graph)
+    except ValueError as exc:
+        raise ValidationError(f"the shapes cannot be used: {exc}") from None
+
+
+@contextmanager
+def quiet_literals() -> Iterator[None]:
+    """rdflib logs a traceback for each ill-typed literal it meets ("2021-02-30"^^xsd:date);
+    for SHACL such a literal is a result (sh:datatype), not an error to print."""
+    term_logger = logging.getLogger("rdflib.term")
+    saved_level = term_logger.level
+    term_logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Parsing weird boolean" & co.
+            yield
+    finally:
+        term_logger.setLevel(saved_level)
+
+
+def without_pyshacl_bugs(shapes_graph: Graph) -> Graph:
+    """The shapes graph with pySHACL's known misreadings worked around (a copy when needed).
+
+    pySHACL 0.40 takes any true-valued literal (`"1"^^xsd:boolean`) as `sh:uniqueLang true`,
+    where SHACL activates the constraint on the literal `true` only (W3C test
+    core/property/uniqueLang-002): such triples, which activate nothing, are dropped.
+    """
+    true = rdflib.Literal("true", datatype=rdflib.XSD.boolean)
+    odd = [
+        (s, o) for s, o in shapes_graph.subject_objects(SH.uniqueLang) if not (o == true and str(o) == "true")
+    ]
+    if not odd:
+        return shapes_graph
+    copy = Graph()
+    copy += shapes_graph
+    for s, o in odd:
+        copy.remove((s, SH.uniqueLang, o))
+    return copy
+
+
 def pyshacl_engine(data_graph: Graph, shapes_graph: Graph) -> Graph:
-    """pySHACL without inference, owl:imports or any other network access."""
+    """pySHACL without inference, owl:imports or any other network access.
+
+    Whatever pySHACL raises on a shapes graph it cannot use (its own errors, but also
+    AssertionError, NotImplementedError, an unknown prefix in a query) is a refusal, exit 2.
+    """
     import pyshacl
     from pyshacl.errors import ReportableRuntimeError, ShapeLoadError
 
+    check_sparql(shapes_graph)
     try:
-        _, report_graph, _ = pyshacl.validate(
-            data_graph,
-            shacl_graph=shapes_graph,
-            inference="none",
-            abort_on_first=False,
-            allow_infos=False,
-            allow_warnings=False,
-            do_owl_imports=False,
-            advanced=False,
-            meta_shacl=False,
-        )
+        with quiet_literals():
+            _, report_graph, _ = pyshacl.validate(
+                data_graph,
+                shacl_graph=without_pyshacl_bugs(shapes_graph),
+                inference="none",
+                abort_on_first=False,
+                allow_infos=False,
+                allow_warnings=False,
+                do_owl_imports=False,
+                advanced=False,
+                meta_shacl=False,
+            )
     except (ShapeLoadError, ReportableRuntimeError) as exc:  # ConstraintLoadError is a ShapeLoadError
         raise ValidationError(f"the shapes cannot be used: {exc}") from exc
-    assert isinstance(report_graph, Graph)
+    except RecursionError:
+        raise ValidationError(
+            "the shapes cannot be used: pySHACL recursed too deep (recursive shapes?)"
+        ) from None
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ValidationError(
+            f"the shapes cannot be used: pySHACL cannot evaluate them ({type(exc).__name__}"
+            + (f": {detail}" if detail else "")
+            + ")"
+        ) from None
+    if not isinstance(report_graph, Graph):
+        raise ValidationError("the shapes cannot be used: pySHACL returned no report graph")
     return report_graph
 
 
@@ -192,13 +261,15 @@ def validate(
         cached = QueryCachingGraph()
         cached += data_graph
         data_graph = cached
-    report_graph = engine(data_graph, shapes_graph)
+    with quiet_literals():
+        report_graph = engine(data_graph, shapes_graph)
     provenance = Provenance.from_graph(data_graph, curation_graphs)
     results = [provenance.locate(r, data_graph) for r in read_report(report_graph)]
     results.sort(key=_order)
     return ValidationReport(
         results,
         report_graph,
+        reference_shapes=list(getattr(report_graph, "reference_shapes", [])),
         files=provenance.files(),
         triples=len(data_graph),
         curations=len(provenance.curations),
@@ -218,10 +289,15 @@ def _order(r: ValidationResult) -> tuple[Any, ...]:
 
 
 def read_report(report_graph: Graph) -> list[ValidationResult]:
-    """The results of a standard SHACL report graph (any engine), not yet located."""
+    """The results of a standard SHACL report graph (any engine), not yet located.
+
+    Only the report's own results (`sh:result`): the nested ones under `sh:detail` explain a
+    result, they are not results of their own.
+    """
     out = []
-    for node in report_graph.subjects(RDF.type, SH.ValidationResult):
-        g = report_graph
+    g = report_graph
+    nodes = [r for root in g.subjects(RDF.type, SH.ValidationReport) for r in g.objects(root, SH.result)]
+    for node in sorted(set(nodes), key=str):
         severity = g.value(node, SH.resultSeverity)
         messages = sorted(str(m) for m in g.objects(node, SH.resultMessage))
         out.append(

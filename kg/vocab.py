@@ -54,10 +54,12 @@ class KG(DefinedNamespace):
     #: Every class minted from an owlType or a work-package type is a subclass.
     Curation: URIRef
     #: Metaclass of the classes minted from a curation's owlType value (e.g. 'Medigy Communities');
-    #: their rdfs:label is the owlType string exactly.
+    #: their rdfs:label is the owlType string exactly. Each such class is declared an owl:Class in
+    #: the data (OWL 2 punning keeps this OWL 2 DL).
     OwlTypeClass: URIRef
     #: Metaclass of the classes minted from a curation's openProjectWorkPackageType (e.g. 'Curated
-    #: News'); their rdfs:label is that string exactly.
+    #: News'); their rdfs:label is that string exactly. Each such class is declared an owl:Class in
+    #: the data.
     WorkPackageTypeClass: URIRef
     #: A Medigy community of practice (e.g. 'Chronic Care Management (CCM)'); rdfs:label is its
     #: identifier string exactly.

@@ -8,9 +8,10 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph
+from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SH
 
 from kg.cli import main
@@ -22,10 +23,12 @@ from kg.validate import (
     ValidationReport,
     curation_of_graph,
     load_shapes,
+    read_report,
     validate,
     validate_inputs,
 )
-from tests.conftest import CORPUS, EXAMPLES
+from tests.conftest import CORPUS, EXAMPLES, oxigraph_triples
+from tests.servers import FakeServer
 from tests.shacl_cases import (
     CURATIONS,
     FULL,
@@ -447,3 +450,174 @@ def test_complex_result_paths_are_shown_in_sparql_syntax(tmp_path: Path) -> None
     )
     report = validate_inputs([CURATIONS], load_shapes(tmp_path))
     assert {r.path for r in report.results} == {"(<https://w3id.org/medigy/kg#topic> / ^<urn:q>)"}
+
+
+# --- issue 18: never a wrong answer, never a traceback, nothing fetched -----------------------
+
+ENGINES = ("auto", "fast", "pyshacl")
+_PREFIXES = """@prefix kg: <https://w3id.org/medigy/kg#> .
+@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+"""
+
+
+def _json_results(tmp_path: Path, data: str, *args: str) -> tuple[int, list[dict[str, object]], str]:
+    path = tmp_path / "data.ttl"
+    path.write_text(_PREFIXES + data, encoding="utf-8")
+    code, out, err = invoke("validate", str(path), "-f", "json", *args)
+    return code, (json.loads(out) if out.strip() else []), err
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_impossible_datetime_is_a_violation_with_kgs_shapes(tmp_path: Path, engine: str) -> None:
+    """ "2021-02-30T10:00:00Z"^^xsd:dateTime is ill-formed: not a valid date-time (sh:or of
+    the date shapes), while the same curation with Feb 28 has no result on that property."""
+    curation = "<https://example.org/c> a kg:Curation ; schema:dateCreated {} .\n"
+    _, bad, _ = _json_results(
+        tmp_path, curation.format('"2021-02-30T10:00:00Z"^^xsd:dateTime'), "--engine", engine
+    )
+    _, good, _ = _json_results(
+        tmp_path, curation.format('"2021-02-28T10:00:00Z"^^xsd:dateTime'), "--engine", engine
+    )
+    date_created = "https://schema.org/dateCreated"
+    assert [r for r in bad if r["path"] == date_created and r["severity"] == "Violation"]
+    assert not [r for r in good if r["path"] == date_created]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_blank_nodes_touched_by_sparql_constraints_are_reported(tmp_path: Path, engine: str) -> None:
+    """Two blank-node curations sharing an mdName: the uniqueness constraint (SPARQL) reports
+    both, no traceback (the fast engine loaded `<_:x>` into Oxigraph and crashed)."""
+    data = '_:a a kg:Curation ; kg:mdName "same" .\n_:b a kg:Curation ; kg:mdName "same" .\n'
+    code, results, err = _json_results(tmp_path, data, "--engine", engine)
+    assert code == 1 and "Traceback" not in err
+    unique = [r for r in results if str(r["constraint_component"]).endswith("SPARQLConstraintComponent")]
+    assert len(unique) == 2 and all(str(r["focus_node"]).startswith("_:") for r in unique)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_any_result_makes_the_report_not_conform(tmp_path: Path, engine: str) -> None:
+    """sh:conforms is false when the only result is an sh:Info (SHACL 3.6.1); exit 0 still, as
+    --fail-on violation asks."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        _PREFIXES + "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:severity sh:Info ; sh:class ex:C .\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "d.ttl"
+    data.write_text(_PREFIXES + "ex:a ex:p 1 .\n", encoding="utf-8")
+    code, out, _ = invoke("validate", str(data), "--shapes", str(shapes), "-f", "turtle", "--engine", engine)
+    assert code == 0
+    report = Graph().parse(data=out, format="turtle")
+    assert (None, SH.conforms, Literal(False)) in report
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_values_are_the_datas_own_terms_and_the_turtle_report_is_valid(tmp_path: Path, engine: str) -> None:
+    """sh:value keeps the lexical form ("...50.292Z", not "...50.292000+00:00"), and an
+    ill-typed literal ("yes"^^xsd:boolean, which rdflib writes unquoted) still gives Turtle."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        _PREFIXES
+        + "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:t ;\n"
+        + '  sh:property [ sh:path ex:t ; sh:maxExclusive "2021-01-01T10:00:00Z"^^xsd:dateTime ] ;\n'
+        + "  sh:property [ sh:path ex:b ; sh:datatype xsd:boolean ] .\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "d.ttl"
+    data.write_text(
+        _PREFIXES + 'ex:a ex:t "2021-01-01T10:00:50.292Z"^^xsd:dateTime ; ex:b "yes"^^xsd:boolean .\n',
+        encoding="utf-8",
+    )
+    code, out, err = invoke(
+        "validate", str(data), "--shapes", str(shapes), "-f", "turtle", "--engine", engine
+    )
+    assert code == 1 and "Traceback" not in err
+    oxigraph_triples(out.encode("utf-8"), pyoxigraph.RdfFormat.TURTLE)  # valid Turtle
+    values = {
+        line.split(" ", 2)[2]
+        for line in oxigraph_triples(out.encode(), pyoxigraph.RdfFormat.TURTLE)
+        if f"<{SH.value}>" in line
+    }
+    assert values == {
+        '"2021-01-01T10:00:50.292Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> .\n',
+        '"yes"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n',
+    }
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("clause", ["SERVICE <{url}/sparql> {{ ?a ?b ?c }}", "FROM <{url}/graph>"])
+def test_shapes_that_would_reach_a_network_are_refused(
+    tmp_path: Path, fake_server: FakeServer, engine: str, clause: str
+) -> None:
+    """SERVICE and FROM in a SPARQL constraint: exit 2 naming the clause; the listener on
+    127.0.0.1 receives nothing (Oxigraph and rdflib would both send the request)."""
+    service = clause.format(url=fake_server.url)
+    where = f"{{ $this ex:p ?v . {service} }}" if clause.startswith("SERVICE") else "{ $this ex:p ?v . }"
+    dataset = service if clause.startswith("FROM") else ""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        _PREFIXES
+        + 'ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:sparql [ sh:select """\n'
+        + f'PREFIX ex: <http://example.org/>\nSELECT $this {dataset} WHERE {where}\n""" ] .\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "d.ttl"
+    data.write_text(_PREFIXES + "ex:a ex:p 1 .\n", encoding="utf-8")
+    code, _, err = invoke("validate", str(data), "--shapes", str(shapes), "--engine", engine)
+    assert code == 2
+    assert clause.split()[0] in err
+    assert fake_server.requests == []
+
+
+def test_nested_detail_results_are_not_counted() -> None:
+    """A report whose result carries an sh:detail result is one result, not two."""
+    report = Graph().parse(
+        data=_PREFIXES
+        + "[] a sh:ValidationReport ; sh:conforms false ; sh:result [ a sh:ValidationResult ;\n"
+        + "  sh:focusNode ex:a ; sh:resultSeverity sh:Violation ; sh:sourceShape ex:S ;\n"
+        + "  sh:sourceConstraintComponent sh:NodeConstraintComponent ;\n"
+        + "  sh:detail [ a sh:ValidationResult ; sh:focusNode ex:a ; sh:resultSeverity sh:Violation ;\n"
+        + "    sh:sourceShape ex:T ; sh:sourceConstraintComponent sh:ClassConstraintComponent ] ] .\n",
+        format="turtle",
+    )
+    assert [r.source_shape for r in read_report(report)] == ["http://example.org/S"]
+
+
+def test_shapes_pyshacl_cannot_evaluate_are_refused_not_a_traceback(tmp_path: Path) -> None:
+    """$shapesGraph makes pySHACL raise NotImplementedError: exit 2 with a message."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        _PREFIXES
+        + 'ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:sparql [ sh:select """\n'
+        + 'SELECT $this WHERE { GRAPH $shapesGraph { $this ?p ?o } }""" ] .\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "d.ttl"
+    data.write_text(_PREFIXES + "ex:a ex:p 1 .\n", encoding="utf-8")
+    for engine in ENGINES:
+        code, _, err = invoke("validate", str(data), "--shapes", str(shapes), "--engine", engine)
+        assert code == 2 and err.startswith("kg validate: the ") and "Traceback" not in err
+
+
+def test_auto_engine_names_the_shapes_pyshacl_evaluated(tmp_path: Path) -> None:
+    """An inverse path is not the fast engine's: auto answers through pySHACL and says so."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        _PREFIXES
+        + "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path [ sh:inversePath ex:p ] ;"
+        + " sh:minCount 1 ] .\nex:T a sh:NodeShape ; sh:targetNode ex:a ; sh:class ex:C .\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "d.ttl"
+    data.write_text(_PREFIXES + "ex:a ex:p 1 .\n", encoding="utf-8")
+    code, out, _ = invoke("validate", str(data), "--shapes", str(shapes))
+    assert code == 1
+    line = next(x for x in out.splitlines() if "evaluated by pySHACL" in x)
+    assert "<http://example.org/S>" in line and "<http://example.org/T>" not in line
+    assert "path ^ex" not in out and "path ^<http://example.org/p>" in out  # SPARQL path syntax
+    assert out.count("VIOLATION") == 2
+    code, _, err = invoke("validate", str(data), "--shapes", str(shapes), "--engine", "fast")
+    assert code == 2 and "cannot evaluate" in err
