@@ -84,6 +84,7 @@ class KG(DefinedNamespace):
     # store sync state (kg.sync), in the graph {base}graph/kg-sync of a store
     syncedExport: URIRef  # the export id the store was last synced to
     graphDigest: URIRef  # digest of a curation graph as written to the store, or "pending"
+    stateDigest: URIRef  # digest of the sync state, in the graph {base}graph/kg-sync-check
 
 
 SCHEMA = Namespace(PREFIXES["schema"])
