@@ -2,10 +2,10 @@
 
 `kg load OUTPUT_DIR` (a folder written by `kg export`, holding `.kg-manifest.json`) makes the
 store's curation graphs equal to that export's: every graph whose content differs from what
-the store holds is replaced, every curation graph the store got from an earlier sync that
-the export no longer has is dropped, and the rest is not sent at all. The result equals a
-fresh load of a full export, whatever happened in between (exports skipped, several edits,
-files removed and re-added, a sync that failed midway).
+the store holds is replaced, every curation graph the store holds that the export does not
+is dropped, and the rest is not sent at all. The result equals a fresh load of a full
+export, whatever happened in between (exports skipped, several edits, files removed and
+re-added, a sync that failed midway or was killed, a sync state lost or put back).
 
 The store remembers what it holds in one graph of its own, `{base}graph/kg-sync`:
 
