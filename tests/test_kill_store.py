@@ -1,25 +1,38 @@
-"""kill -9 of `kg load` and of a sync (`kg load EXPORT_FOLDER`) at seeded random moments.
+"""kill -9 of `kg load` and of a sync (`kg load EXPORT_FOLDER`) at seeded random points.
 
 Each case starts from the same store (the embedded one on disk, or a real `oxigraph serve` on
 127.0.0.1) holding an older export, runs the command as a real process, kills its process
-group with SIGKILL at a moment drawn from a seeded generator over the command's own run time
-(measured first on this machine), then runs the same command again: it must exit 0 and leave
-the store equal, quad for quad, to a clean run's. The corpus: a few hundred curations (the
-examples, copied with new names), where the newer export drops some, changes some, adds some.
+group with SIGKILL at a point drawn from a seeded generator, then runs the same command
+again: it must exit 0 and leave the store equal, quad for quad, to a clean run's. The corpus:
+a few hundred curations (the examples, copied with new names); the newer export drops some,
+changes some and adds some.
+
+The points are measured in the command's progress, not in seconds (a loaded machine would
+move every kill into the start-up): a first, uninterrupted run is watched to learn how much
+progress a whole run makes, then each kill lands at a seeded fraction of it.
+- Embedded store: progress is the number of changes seen in the store folder's files
+  (polled every millisecond: transactions, bulk-loaded files, compactions).
+- Server: the command talks to the server through a relay on 127.0.0.1 that counts the bytes
+  the command sends; at the seeded byte the relay forwards nothing more (so the server gets
+  a request cut at that byte) and the command is killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyoxigraph
 import pytest
@@ -33,13 +46,14 @@ from tests.conftest import ROOT
 from tests.servers import Server
 from tests.test_faults import make_tree
 
-#: Kills per case, and the seed of the moments they land at.
+#: Kills per case, and the seed of the points they land at.
 KILLS = 3
 SEED = 13
 #: Copies of the 16 examples: the older export holds copies 0-11 (192 curations), the newer
 #: 3-14 (3-5 edited): 48 curations dropped, 48 changed, 48 added, 96 the same.
 OLD, NEW, EDITED = range(0, 12), range(3, 15), range(3, 6)
 RUN_TIMEOUT = 60.0
+Quads = set[pyoxigraph.Quad]  # (kg's graphs have no blank nodes: sets of quads compare as graphs)
 
 
 @dataclass
@@ -68,86 +82,110 @@ def kg(*args: str) -> list[str]:
     return [sys.executable, "-m", "kg.cli", "load", *args]
 
 
-def run(command: list[str], exit_code: int = 0) -> tuple[float, str]:
-    """Run to the end (exit 0, or the given code); how long it took, and its last line."""
-    started = time.monotonic()
+def run(command: list[str]) -> str:
+    """Run to the end: exit 0, no traceback; its last line."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    assert done.returncode == exit_code, done.stderr
+    assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    return time.monotonic() - started, (done.stderr.strip().splitlines() or [""])[-1]
+    return (done.stderr.strip().splitlines() or [""])[-1]
 
 
-def kill_at(command: list[str], delay: float) -> int:
-    """Start `command` in its own process group, SIGKILL the group after `delay` s; its exit code."""
+def watched(command: list[str], progress: Callable[[], int], kill_at: int | None) -> tuple[int, int]:
+    """Run `command` in its own process group, polling `progress` every millisecond; SIGKILL
+    the group once it reaches `kill_at`. Returns (exit code, progress seen)."""
     process = subprocess.Popen(
         command,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        start_new_session=True,  # the kill takes any worker process too
     )
+    deadline = time.monotonic() + RUN_TIMEOUT
+    seen = 0
     try:
-        process.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        while process.poll() is None and time.monotonic() < deadline:
+            seen = progress()
+            if kill_at is not None and seen >= kill_at:
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+            time.sleep(0.001)
+    finally:
+        if process.poll() is None and time.monotonic() >= deadline:
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=RUN_TIMEOUT)
-    return process.returncode
-
-
-def moments(startup: float, total: float) -> list[float]:
-    """Seeded moments over the command's work, from the end of its start-up (measured) to a
-    little past the end of a full run: one drawn in each of KILLS equal spans."""
-    rng = random.Random(SEED)
-    span = max(total * 1.1 - startup, 0.05) / KILLS
-    return [startup + (i + rng.random()) * span for i in range(KILLS)]
+    return process.returncode, max(seen, progress())
 
 
 def killed_then_rerun(
-    command: list[str], startup: float, reset: Callable[[], None], quads: Callable[[], Quads], clean: Quads
+    command: list[str],
+    rerun: list[str],
+    reset: Callable[[int | None], Callable[[], int]],
+    quads: Callable[[], Quads],
+    clean: Quads,
 ) -> None:
-    """Measure the command, then for each moment: reset the store, kill the command at that
-    moment, run it again; the store must equal `clean` after every re-run."""
-    reset()
-    total, _ = run(command)
+    """Watch one whole run, then for each seeded point: reset the store (`reset(point)` puts
+    it back and returns a fresh progress counter), kill the command at that point, run
+    `rerun`; the store must equal `clean` after each re-run."""
+    code, whole = watched(command, reset(None), None)
+    assert code == 0 and whole > 0
     assert quads() == clean  # the uninterrupted run is a clean run
+    rng = random.Random(SEED)
+    points = [1 + int((i + rng.random()) * whole / KILLS) for i in range(KILLS)]  # one per KILLS-th
     interrupted = 0
-    for delay in moments(startup, total):
-        reset()
-        code = kill_at(command, delay)
+    for point in points:
+        code, _ = watched(command, reset(point), point)
         interrupted += code == -signal.SIGKILL
-        _, said = run(command)
-        assert quads() == clean, f"kill -9 after {delay:.2f} s (exit {code})"
-        print(f"kill -9 after {delay:.2f} s of a {total:.2f} s run (exit {code}), then: {said}")
-    assert interrupted >= KILLS // 2  # most kills landed while the command was running
+        said = run(rerun)
+        assert quads() == clean, f"kill -9 at {point} of {whole} (exit {code})"
+        print(f"kill -9 at {point} of {whole} (exit {code}), then: {said}")
+    assert interrupted >= KILLS - 1  # the kills landed while the command was running
 
 
 # --- reference results ------------------------------------------------------------------------
 
-Quads = set[pyoxigraph.Quad]  # (kg's graphs have no blank nodes: sets of quads compare as graphs)
 
-
-def clean_sync(exports: Exports) -> pyoxigraph.Store:
+def clean_sync(exports: Exports) -> Quads:
     """An empty store synced once from the newer export."""
     store = pyoxigraph.Store()
     sync.sync(sync.EmbeddedTarget(store, "clean"), Manifest(exports.new))
-    return store
+    return set(store)
 
 
-def clean_load(exports: Exports) -> pyoxigraph.Store:
+def clean_load(exports: Exports) -> Quads:
     """An empty store loaded with the older export's curations.nq, then the newer one's."""
     store = pyoxigraph.Store()
     for folder in (exports.old, exports.new):
         load_store(store, collect([folder / "curations.nq"]))
-    return store
+    return set(store)
 
 
 # --- the embedded store -----------------------------------------------------------------------
 
 
+class FolderChanges:
+    """Counts the changes seen in a folder's files (sizes and names) between calls."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.last: dict[str, int] = {}
+        self.changes = 0
+
+    def __call__(self) -> int:
+        now: dict[str, int] = {}
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.folder):
+                with contextlib.suppress(FileNotFoundError):  # (removed meanwhile: a compaction)
+                    now[entry.name] = entry.stat().st_size
+        if now != self.last:
+            self.changes += 1
+            self.last = now
+        return self.changes
+
+
 def embedded(
     tmp_path: Path, prepare: Callable[[pyoxigraph.Store], object]
-) -> tuple[Path, Callable[[], None], Callable[[], Quads]]:
+) -> tuple[Path, Callable[[int | None], Callable[[], int]], Callable[[], Quads]]:
     """A store folder, a reset that puts back the prepared store, and its quads."""
     prepared, where = tmp_path / "prepared", tmp_path / "store"
     store = pyoxigraph.Store(str(prepared))
@@ -155,9 +193,13 @@ def embedded(
     store.flush()
     del store
 
-    def reset() -> None:
+    def reset(point: int | None) -> Callable[[], int]:
         shutil.rmtree(where, ignore_errors=True)
         shutil.copytree(prepared, where)
+        changes = FolderChanges(where)
+        changes()  # (as it is before the command runs)
+        changes.changes = 0
+        return changes
 
     def quads() -> Quads:
         store = pyoxigraph.Store(str(where))
@@ -175,22 +217,89 @@ def test_kill_9_of_an_embedded_sync(exports: Exports, tmp_path: Path) -> None:
         tmp_path, lambda s: sync.sync(sync.EmbeddedTarget(s, "prepared"), Manifest(exports.old))
     )
     command = kg(str(exports.new), "--store", str(where))
-    reset()
-    startup, _ = run([*command, "--dry-run"])  # up to the plan: nothing written
-    killed_then_rerun(command, startup, reset, quads, set(clean_sync(exports)))
+    killed_then_rerun(command, command, reset, quads, clean_sync(exports))
 
 
 @pytest.mark.slow
 def test_kill_9_of_an_embedded_load(exports: Exports, tmp_path: Path) -> None:
     where, reset, quads = embedded(tmp_path, lambda s: load_store(s, collect([exports.old / "curations.nq"])))
-    nq = str(exports.new / "curations.nq")
-    command = kg(nq, "--store", str(where))
-    (tmp_path / "file").touch()  # a store that cannot be opened: start-up, up to opening it
-    startup, _ = run(kg(nq, "--store", str(tmp_path / "file" / "store")), exit_code=2)
-    killed_then_rerun(command, startup, reset, quads, set(clean_load(exports)))
+    command = kg(str(exports.new / "curations.nq"), "--store", str(where))
+    killed_then_rerun(command, command, reset, quads, clean_load(exports))
 
 
 # --- a real Oxigraph server -------------------------------------------------------------------
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 to a server, counting the bytes clients send through it. Once
+    `limit` bytes went through, it forwards nothing more and closes every connection."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url_port: int = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.sent = 0
+        self.limit: int | None = None
+        self.open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self, limit: int | None = None) -> Callable[[], int]:
+        with self.lock:
+            self.sent, self.limit = 0, limit
+        return lambda: self.sent
+
+    def close(self) -> None:
+        self.listener.close()
+        self._close_all()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.port), timeout=RUN_TIMEOUT)
+            except OSError:
+                return
+            with self.lock:
+                self.open += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, counted: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                cut = False
+                if counted:
+                    with self.lock:
+                        room = len(data) if self.limit is None else max(self.limit - self.sent, 0)
+                        cut = room < len(data)
+                        data = data[:room]
+                        self.sent += len(data)
+                if data:
+                    sink.sendall(data)
+                if cut:
+                    self._close_all()
+                    return
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def _close_all(self) -> None:
+        with self.lock:
+            sockets, self.open = self.open, []
+        for s in sockets:
+            with contextlib.suppress(OSError):
+                s.close()
+
+
+@pytest.fixture
+def relay(oxigraph_server: Server) -> Iterator[Relay]:
+    port = urlsplit(oxigraph_server.store_url).port
+    assert port is not None
+    relay = Relay(port)
+    try:
+        yield relay
+    finally:
+        relay.close()
 
 
 def server_quads(server: Server) -> Quads:
@@ -210,36 +319,32 @@ def put_back(server: Server, store: pyoxigraph.Store) -> None:
     assert server_quads(server) == set(store)
 
 
+def kill_on_server(
+    server: Server, relay: Relay, old: pyoxigraph.Store, args: list[str], clean: Quads
+) -> None:
+    """Through the relay, which stops the command's traffic at the kill point (then the
+    command is killed); the re-run goes to the server directly."""
+
+    def reset(point: int | None) -> Callable[[], int]:
+        put_back(server, old)
+        return relay.reset(point)
+
+    through = urlsplit(server.store_url)._replace(netloc=f"127.0.0.1:{relay.url_port}").geturl()
+    command, rerun = kg(*args, "--endpoint", through), kg(*args, "--endpoint", server.store_url)
+    killed_then_rerun(command, rerun, reset, lambda: server_quads(server), clean)
+
+
 @pytest.mark.server
 @pytest.mark.slow
-def test_kill_9_of_a_server_sync(oxigraph_server: Server, exports: Exports) -> None:
+def test_kill_9_of_a_server_sync(oxigraph_server: Server, relay: Relay, exports: Exports) -> None:
     old = pyoxigraph.Store()  # what a sync of the older export leaves in a store
     sync.sync(sync.EmbeddedTarget(old, "old"), Manifest(exports.old))
-    command = kg(str(exports.new), "--endpoint", oxigraph_server.store_url)
-    put_back(oxigraph_server, old)
-    startup, _ = run([*command, "--dry-run"])  # up to the plan: nothing written
-    killed_then_rerun(
-        command,
-        startup,
-        lambda: put_back(oxigraph_server, old),
-        lambda: server_quads(oxigraph_server),
-        set(clean_sync(exports)),
-    )
+    kill_on_server(oxigraph_server, relay, old, [str(exports.new)], clean_sync(exports))
 
 
 @pytest.mark.server
 @pytest.mark.slow
-def test_kill_9_of_a_server_load(oxigraph_server: Server, exports: Exports) -> None:
+def test_kill_9_of_a_server_load(oxigraph_server: Server, relay: Relay, exports: Exports) -> None:
     old = pyoxigraph.Store()
     load_store(old, collect([exports.old / "curations.nq"]))
-    nq = str(exports.new / "curations.nq")
-    command = kg(nq, "--endpoint", oxigraph_server.store_url)
-    nowhere = oxigraph_server.store_url.replace("/store", "/nowhere")  # up to the first write (a 404)
-    startup, _ = run(kg(nq, "--endpoint", nowhere, "--retries=0"), exit_code=2)
-    killed_then_rerun(
-        command,
-        startup,
-        lambda: put_back(oxigraph_server, old),
-        lambda: server_quads(oxigraph_server),
-        set(clean_load(exports)),
-    )
+    kill_on_server(oxigraph_server, relay, old, [str(exports.new / "curations.nq")], clean_load(exports))
