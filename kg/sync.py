@@ -69,8 +69,8 @@ from kg.vocab import KG
 PENDING = "pending"
 #: Graphs per bulk load when the embedded store lacks them.
 BULK_BATCH = 1000
-#: Graph names per query when listing a remote store's graphs: below the row caps servers
-#: apply (Virtuoso's ResultSetMaxRows is 10,000 in its default configuration).
+#: Graph names per query when a remote store's answer listing its graphs was cut by a row
+#: cap: below the caps servers apply (Virtuoso's ResultSetMaxRows: 10,000 by default).
 LIST_PAGE = 5000
 log = logging.getLogger("kg.sync")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -284,12 +284,14 @@ class RemoteTarget:
             raise RemoteError(f"GET {self.where} (graph {graph}): unreadable answer: {exc}") from None
 
     def graphs(self, prefix: str) -> set[str]:
-        """SELECT DISTINCT ?g, a page of `LIST_PAGE` names at a time (in IRI order, each page
-        after the last name of the previous one, so a server's row cap cannot cut the list).
+        """The graph names, by SPARQL on the query endpoint: how many there are, then all of
+        them in one answer; if a server's row cap cut that answer (Virtuoso's
+        ResultSetMaxRows), page by page in IRI order, `LIST_PAGE` names after the last one.
 
         `GRAPH ?g {}` lists a store's graphs without reading their triples (Oxigraph, Jena);
-        Virtuoso answers it with nothing at all, so an empty answer is checked by the query
-        that reads the triples, `GRAPH ?g { ?s ?p ?o }`.
+        Virtuoso answers it with nothing at all. When it finds no graph at all, the graphs are
+        found by reading the triples, `GRAPH ?g { ?s ?p ?o }` (on a store without named
+        graphs, that reads nothing).
         """
         if self.query is None:
             e = self.endpoint
@@ -301,25 +303,26 @@ class RemoteTarget:
                 retries=e.retries,
                 backoff=e.backoff,
             )
-        found: set[str] = set()
-        for pattern in ("", "?s ?p ?o"):
-            after = ""
-            while True:
-                text = (
-                    f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {pattern} }} "
-                    f"FILTER (STRSTARTS(STR(?g), {pyoxigraph.Literal(prefix)}) "
-                    f"&& STR(?g) > {pyoxigraph.Literal(after)}) }} ORDER BY STR(?g) LIMIT {LIST_PAGE}"
-                )
-                page = [g for g in self._names(text) if g > after]
-                if not page:
-                    break
-                found.update(page)
-                after = max(page)
-            if found:
+        pattern = "" if self._column("SELECT ?g WHERE { GRAPH ?g {} } LIMIT 1", "g") else "?s ?p ?o"
+        where = f"GRAPH ?g {{ {pattern} }} FILTER (STRSTARTS(STR(?g), {pyoxigraph.Literal(prefix)})"
+        counted = self._column(f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {where}) }}", "n")
+        total = int(counted[0]) if counted and counted[0].isdigit() else 0
+        found = set(self._column(f"SELECT DISTINCT ?g WHERE {{ {where}) }}", "g"))
+        after = ""
+        while len(found) < total:
+            text = (
+                f"SELECT DISTINCT ?g WHERE {{ {where} && STR(?g) > {pyoxigraph.Literal(after)}) }} "
+                f"ORDER BY STR(?g) LIMIT {LIST_PAGE}"
+            )
+            page = [g for g in self._column(text, "g") if g > after]
+            if not page:
                 break
+            found.update(page)
+            after = max(page)
         return found
 
-    def _names(self, text: str) -> list[str]:
+    def _column(self, text: str, name: str) -> list[str]:
+        """The values of one variable in a query's answer (IRIs and literals)."""
         assert self.query is not None
         url = self.query.display_url
         hint = "; name the store's SPARQL query endpoint with --query-endpoint"
@@ -332,11 +335,12 @@ class RemoteTarget:
         fmt = pyoxigraph.QueryResultsFormat.from_media_type(media) if media else None
         try:
             results = pyoxigraph.parse_query_results(body, format=fmt or pyoxigraph.QueryResultsFormat.JSON)
+            if not isinstance(results, pyoxigraph.QuerySolutions):
+                raise ValueError("not a table of results")
+            values = (row[name] for row in results)
+            return [v.value for v in values if isinstance(v, pyoxigraph.NamedNode | pyoxigraph.Literal)]
         except (SyntaxError, ValueError) as exc:
             raise RemoteError(f"POST {url}: listing the store's graphs: unreadable: {exc}{hint}") from None
-        if not isinstance(results, pyoxigraph.QuerySolutions):
-            raise RemoteError(f"POST {url}: listing the store's graphs: not a table of results{hint}")
-        return [g.value for row in results if isinstance(g := row["g"], pyoxigraph.NamedNode)]
 
     def put(self, graph: str, ntriples: bytes) -> None:
         self.endpoint.put_graph(graph, ntriples)
