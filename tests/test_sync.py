@@ -449,7 +449,7 @@ def lost_or_stale(store: Store, tmp_path: Path, how: str) -> None:
     else:  # stale: the state of the first sync put back
         tamper(store, lambda t: put_ntriples(t, STATE, [str(x) for x in old]))
     (src / "c5.md").unlink()
-    write_tree(src, {"c1.md": curation("c1")})  # back to what the old state says of it
+    write_tree(src, {"c1.md": curation("c1", topics=("KLAS: T1",))})  # back to what the old state says
     export([src], out)
     export([src], out)
     kg_load(store, out)
