@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements/dev.lock
 
-.PHONY: example test test-latest lint lock bench clean
+.PHONY: example test test-latest lint lock docs bench clean
 
 # The exact versions (and hashes) of requirements/dev.lock, so a new release of any
 # dependency cannot change what the tests run against; kg itself without build isolation,
@@ -47,6 +47,12 @@ lock:
 	  --extra dev --no-emit-index-url --no-emit-find-links \
 	  --output-file $(LOCK) pyproject.toml requirements/build.in
 	rm -rf .venv-lock
+
+## Regenerate what is generated from the code and the ontology: in docs/, the CLI reference and the
+## query table; in kg/, the vocabulary (vocab.py, namespaces.py). tests/test_docs.py checks them.
+GENERATED := docs/*.md kg/vocab.py kg/namespaces.py
+docs: $(STAMP)
+	$(BIN)/cog -r $(GENERATED)
 
 ## Run the benchmark (bench/, issue 5) and regenerate BENCHMARKS.md. SIZES=1000,10000 for a shorter run.
 SIZES ?= 1000,5000,10000,50000

@@ -349,19 +349,32 @@ def _remote_options(command: Callable[..., None]) -> Callable[..., None]:
                 type=click.FloatRange(min=0.1),
                 default=60.0,
                 show_default=True,
-                help="Seconds per request.",
+                help="Seconds per request, from connect to the last byte of the answer.",
             ),
             click.option(
                 "--retries",
                 type=click.IntRange(min=0),
                 default=3,
                 show_default=True,
-                help="Retries on connection errors, HTTP 5xx and 429 (exponential backoff).",
+                help="Retries on connection errors, HTTP 500/502/503/504 and 429 (exponential backoff).",
             ),
         ]
     ):
         command = option(command)
     return command
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--endpoint: an http(s) URL with a host (exit 2 otherwise), checked before anything runs;
+    the message never shows the URL's user-info."""
+    if value is not None:
+        from kg.remote import RemoteError, check_url
+
+        try:
+            check_url(value)
+        except RemoteError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def _log_to_stderr() -> None:
@@ -387,10 +400,16 @@ def _fail(command: str, message: str) -> NoReturn:
 @main.command("load")
 @click.argument("data", nargs=-1, type=click.Path(path_type=Path))
 @_store_option
-@click.option("--endpoint", default=None, help="Load into a remote store: its Graph Store Protocol URL.")
+@click.option(
+    "--endpoint",
+    default=None,
+    callback=_endpoint_url,
+    help="Load into a remote store: its Graph Store Protocol URL.",
+)
 @click.option(
     "--query-endpoint",
     default=None,
+    callback=_endpoint_url,
     help="Export folder, remote store: its SPARQL query URL, to list the graphs it holds "
     "(default: beside --endpoint, e.g. /store -> /query).",
 )
@@ -556,7 +575,12 @@ def _sync_export(
     type=click.Path(exists=True, path_type=Path),
     help="Query these RDF files or curation sources instead of a store (repeat).",
 )
-@click.option("--endpoint", default=None, help="Query a remote store: its SPARQL 1.1 Protocol query URL.")
+@click.option(
+    "--endpoint",
+    default=None,
+    callback=_endpoint_url,
+    help="Query a remote store: its SPARQL 1.1 Protocol query URL.",
+)
 @click.option("--sparql", default=None, help="Run this SPARQL text instead of a named query.")
 @click.option("--list", "list_queries", is_flag=True, help="List the query library and exit.")
 @click.option(
@@ -638,6 +662,137 @@ def query_command(
     else:
         out = results.serialize(fmt)
         click.echo(out, nl=not out.endswith(b"\n"))
+
+
+# --- kg serve: a SPARQL endpoint with a browser UI (issue 16) -----------------------------------
+
+
+@main.command("serve")
+@click.argument("data", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@_store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7878,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one (the URL is printed).",
+)
+@click.option(
+    "--writable", is_flag=True, help="Accept SPARQL updates and Graph Store writes (default: read-only)."
+)
+@_base_iri_option
+def serve_command(
+    data: tuple[Path, ...], store_dir: Path, host: str, port: int, writable: bool, base_iri: str
+) -> None:
+    """Serve a store over HTTP: a SPARQL 1.1 Protocol endpoint and a query page for the browser.
+
+    Serves the embedded store (--store), or DATA (an export folder, RDF files or curation
+    sources, as kg load takes them), loaded first into --store when given, else into a
+    temporary store removed on exit. The server is Oxigraph's (the `oxigraph` binary installed
+    with kg); the default graph is the union of the named graphs, so queries need no GRAPH.
+    Read-only unless --writable. Prints "serving at URL" once the endpoint answers; Ctrl-C or
+    SIGTERM stops it. Endpoints: URL/query (SPARQL), URL/update and URL/store (with
+    --writable). Exit 0: stopped cleanly; 2: cannot start (port in use, no store, bad DATA).
+
+    \b
+    Example:
+      kg serve                                # .kg-store/ at http://127.0.0.1:7878/
+      kg serve outputs --port 0               # an export folder, in a temporary store
+      kg serve ../shared/corpus/curations --store .kg-store --writable
+    """
+    from kg.incremental import ManifestError
+    from kg.remote import RemoteError
+    from kg.serve import Options, ServeError, serve
+    from kg.store import DataError, LoadError
+
+    options = Options(
+        store_dir=store_dir if _given("store_dir") or not data else None,
+        data=list(data),
+        host=host,
+        port=port,
+        writable=writable,
+        base_iri=base_iri,
+    )
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    try:
+        code = serve(options, say=lambda line: click.echo(line, err=True), announce=announce)
+    except (ServeError, DataError, SourceError, ManifestError, RemoteError) as exc:
+        _fail("serve", str(exc))
+    except LoadError as exc:
+        _fail("serve", f"loading stopped at {exc.cause}\n{exc.details()}")
+    except KeyboardInterrupt:
+        _fail("serve", "interrupted while loading, before serving")
+    sys.exit(code)
+
+
+# --- report: one HTML page per export (issue 16) -------------------------------------------------
+
+
+@main.command("report")
+@click.argument("export_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="The page to write.  [default: EXPORT_DIR/report.html]",
+)
+@click.option(
+    "--sources", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="The folder the export read, so the page links each file it names.",
+)
+@click.option("--no-validate", is_flag=True, help="Leave out the validation results (faster).")
+@click.option(
+    "--shapes", type=click.Path(path_type=Path), default=None, help="SHACL shapes (default: kg's own)."
+)
+@click.option(
+    "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
+    help="SHACL engine for the validation results.",
+)
+def report_command(
+    export_dir: Path,
+    output: Path | None,
+    sources: Path | None,
+    no_validate: bool,
+    shapes: Path | None,
+    engine: str,
+) -> None:
+    """Write one self-contained HTML page about an export folder (written with N-Quads).
+
+    Coverage per community, owlType and work-package type; curations per month; top topics
+    per scheme and top brands (charts, each with its numbers); validation results by
+    severity and shape, linked to the files; quality gaps; the run's file accounting. The
+    page loads nothing from anywhere. Exit 0: written; 2: the folder or the shapes cannot be
+    used, or the page cannot be written.
+
+    \b
+    Example:
+      kg export ../shared/corpus/curations -o /tmp/corpus
+      kg report /tmp/corpus --sources ../shared/corpus/curations
+    """
+    from kg.htmlreport import REPORT_PAGE, ReportPageError, gather, render
+    from kg.validate import ValidationError, load_shapes, validate_inputs
+    from kg.writers import atomic_writer
+
+    page = output or export_dir / REPORT_PAGE
+    try:
+        validation = None
+        if not no_validate:
+            nquads = export_dir / "curations.nq"
+            if not nquads.is_file():
+                raise ReportPageError(f"{nquads}: not found (the page is made from an export with N-Quads)")
+            validation = validate_inputs([nquads], load_shapes(shapes), engine=_engine(engine))
+        text = render(gather(export_dir, validation, sources), page.parent)
+    except (ReportPageError, ValidationError) as exc:
+        _fail("report", str(exc))
+    try:
+        with atomic_writer(page) as handle:
+            handle.write(text.encode("utf-8"))
+    except OSError as exc:
+        _fail("report", f"cannot write {page}: {exc}")
+    click.echo(f"kg report: {page}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,7 @@ to a full export, because a file's blocks depend only on its bytes, its relative
 settings, and the shared nodes and the report are rebuilt from all files every time.
 
 The change record (`changes` in the manifest) lists the graph IRIs added, changed and removed
-since the previous export, for `kg load` to send only those; see README "Guarantees".
+since the previous export, for `kg load` to send only those; see docs/export.md, "Guarantees".
 """
 
 from __future__ import annotations

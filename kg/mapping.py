@@ -4,7 +4,7 @@ Every curation gets a named graph of its own holding its triples *and* the descr
 shared nodes it links to (its classes, topics and their schemes, community, brand, authors).
 Each graph is therefore self-contained: replacing one curation's graph in a store updates
 everything that curation says, and a shared node disappears when no graph mentions it.
-See README "IRI scheme" for the minting rules.
+See docs/graph-model.md, "IRI scheme", for the minting rules.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from kg.iri import segment, to_iri
 from kg.model import Curation, Media, Temporal
 from kg.namespaces import DEFAULT_BASE_IRI, KG_NS, PREFIXES
+from kg.normalize import has_scheme, web_iri
 from kg.terms import XSD_DATE, XSD_DATETIME, XSD_INTEGER, Lit, Triple
 
 # Terms as plain strings (kg.vocab's rdflib namespaces are not loaded on the export path);
@@ -98,7 +99,7 @@ _DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Z
 
 @dataclass(frozen=True, slots=True)
 class IriScheme:
-    """Mints every IRI kg emits from the base IRI (see README, "IRI scheme")."""
+    """Mints every IRI kg emits from the base IRI (see docs/graph-model.md, "IRI scheme")."""
 
     base: str = DEFAULT_BASE_IRI
     asset_base: str | None = None  # where relative image/PDF hrefs resolve; default base + asset/
@@ -138,9 +139,13 @@ class IriScheme:
         return f"{self.base}person/{segment(name)}"
 
     def asset(self, href: str) -> str | None:
-        """An absolute IRI for an image/PDF href; relative hrefs resolve under the asset base."""
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", href):
-            return to_iri(href)
+        """An absolute IRI for an image/PDF href; relative hrefs resolve under the asset base.
+
+        An absolute href must be an http(s) URL (`kg.normalize.href` made any other a field
+        problem); one that is not, from a `Curation` built by other code, gives None.
+        """
+        if has_scheme(href):
+            return web_iri(href)
         base = self.asset_base or f"{self.base}asset/"
         return to_iri(base + "/".join(segment(p) for p in href.lstrip("/").split("/")))
 

@@ -1,6 +1,6 @@
 """Parse one curation file's text into a normalised `Curation`. Pure: no file access.
 
-Rules (see README, "Bad input"):
+Rules (see docs/graph-model.md, "Bad input"):
 - not UTF-8, unclosed front matter, YAML that does not parse, front matter that is not a
   mapping, or a curation without a title or an identity (`mdName` or `id`): *failed*;
 - no front matter at all, or front matter with none of the curation keys: *skipped*
@@ -206,6 +206,17 @@ def load_yaml(yaml_text: str) -> Any:
         return yaml.load(yaml_text, Loader=PlainCurationLoader)
 
 
+def line_and_column(yaml_text: str, offset: int) -> tuple[int, int]:
+    """(0-based line, 1-based column in characters) of a libyaml reader error's offset.
+
+    libyaml reads the text as UTF-8 and reports where a character it refuses (NUL, U+FFFE, a
+    C1 control, ...) starts as a byte offset into that encoding; people need a line and column.
+    """
+    before = yaml_text.encode("utf-8", "surrogatepass")[: max(offset, 0)].decode("utf-8", "ignore")
+    line_start = before.rfind("\n") + 1
+    return before.count("\n"), len(before) - line_start + 1
+
+
 def parse_text(text: str, path: str) -> ParseResult:
     """Parse the decoded text of one file (named `path` in messages) into a ParseResult."""
     try:
@@ -232,6 +243,14 @@ def parse_text(text: str, path: str) -> ParseResult:
         line = f" at line {mark.line + first_line}, column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or "syntax error"
         return ParseResult(path, "failed", reason=f"front matter is not valid YAML{line}: {problem}")
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, an offset
+        row, column = line_and_column(yaml_text, exc.position)
+        return ParseResult(
+            path,
+            "failed",
+            reason=f"front matter is not valid YAML at line {row + first_line}, column {column}: "
+            f"unacceptable character U+{exc.character:04X} ({exc.reason})",
+        )
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         return ParseResult(path, "failed", reason=f"front matter is not valid YAML: {exc}")
     if data is None:
@@ -298,7 +317,7 @@ def _to_curation(data: dict[Any, Any], body: str, path: str) -> ParseResult:
             reason=f"title: {exc}",
             problems=[Problem(path, "title", str(exc), nz.show(data.get("title")))],
         )
-    md_name = f.get("mdName", data.get("mdName"), nz.text, None)
+    md_name = f.get("mdName", data.get("mdName"), nz.name, None)
     wp_id = f.get("id", data.get("id"), nz.integer, None)
     missing = [name for name, v in (("title", title), ("mdName or id", md_name or wp_id)) if v is None]
     if missing:
@@ -332,23 +351,25 @@ def _to_curation(data: dict[Any, Any], body: str, path: str) -> ParseResult:
     created = f.get("date", data.get("date"), nz.temporal, None)
     published = f.get("publishDate", data.get("publishDate"), nz.temporal, None)
     mod_key = "lastMod" if "lastMod" in data else "lastmod"
-    body_text = nz.clean_string(body).strip() or None
+    body_text = f.get("body", body, nz.body, None)
     curation = Curation(
         source_path=path,
         md_name=md_name,
         work_package_id=wp_id,
         title=title,
         description=f.get("description", data.get("description"), nz.text, None),
-        owl_type=f.get("owlType", data.get("owlType"), nz.text, None),
+        owl_type=f.get("owlType", data.get("owlType"), nz.name, None),
         work_package_type=f.get(
-            "openProjectWorkPackageType", data.get("openProjectWorkPackageType"), nz.text, None
+            "openProjectWorkPackageType", data.get("openProjectWorkPackageType"), nz.name, None
         ),
         date_created=created,
         date_published=published or created,
         date_modified=f.get(mod_key, data.get(mod_key), nz.temporal, None),
         event_start=_first_temporal(f, data, ("eventStartDate", "eventDate")),
         event_end=_first_temporal(f, data, ("eventEndDate",)),
-        authors=f.get("author", data.get("author", data.get("authors")), nz.text_list, []),
+        authors=f.get(
+            "author", data.get("author", data.get("authors")), lambda v: nz.text_list(v, nz.name), []
+        ),
         topics=f.get(
             "communityTopics",
             (data.get("communityTopics"), custom.get("medigyTopics")),
@@ -356,7 +377,7 @@ def _to_curation(data: dict[Any, Any], body: str, path: str) -> ParseResult:
             [],
         ),
         community=_community(f, data),
-        brand=f.get("link.brand", link.get("brand"), nz.text, None),
+        brand=f.get("link.brand", link.get("brand"), nz.name, None),
         url=url,
         original_url=differing("link.original"),
         clean_url=differing("openProjectCustomFields.cleanUrl"),
@@ -385,7 +406,7 @@ def _first_temporal(f: _Fields, data: dict[Any, Any], keys: tuple[str, ...]) -> 
 
 
 def _community(f: _Fields, data: dict[Any, Any]) -> Community | None:
-    identifier = f.get("identifier", data.get("identifier"), nz.text, None)
+    identifier = f.get("identifier", data.get("identifier"), nz.name, None)
     if identifier is None:
         return None
     path = None
@@ -393,14 +414,14 @@ def _community(f: _Fields, data: dict[Any, Any]) -> Community | None:
     if isinstance(crumbs, list) and isinstance(links, list):
         for crumb, link in zip(crumbs, links, strict=False):
             if isinstance(crumb, str) and crumb.strip() == identifier and isinstance(link, str):
-                path = link.strip() or None
+                path = f.get("breadcrumbLinks", link, nz.text, None)
                 break
     return Community(identifier, f.get("mastHead", data.get("mastHead"), nz.text, None), path)
 
 
 def _media(f: _Fields, data: dict[Any, Any], key: str) -> Media | None:
     raw = f.mapping(data, key)
-    href = f.get(f"{key}.href", raw.get("href"), nz.text, None)
+    href = f.get(f"{key}.href", raw.get("href"), nz.href, None)
     if href is None:
         return None
     no_size: tuple[int | None, int | None] = (None, None)

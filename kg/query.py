@@ -109,12 +109,13 @@ class NamedQuery:
         declared = {p.name: p for p in self.params}
         out: dict[str, Term] = {}
         for name, value in values.items():
+            check_variable_name(name)
             param = declared.get(name)
             if param is None:
                 if self.declared:
                     known = ", ".join(declared) or "none"
                     raise QueryError(f"{self.name} has no parameter {name!r} (parameters: {known})")
-                if not re.search(rf"[?$]{re.escape(name)}\b", self.body):
+                if name not in variables(self.body):
                     raise QueryError(f"the query has no variable ?{name} to bind --param {name}")
                 param = Param(name, "string", False, None, "")
             out[name] = param.term(value)
@@ -237,6 +238,7 @@ def expand_iri(text: str) -> str:
 
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
 _NAME = re.compile(r"[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_\-.\u00B7\u00C0-\uFFFF]*")
+_LANGTAG = re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*")
 _QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 _UPDATE_OPERATIONS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 
@@ -251,7 +253,7 @@ def query_form(query: str) -> str | None:
 
 def _tokens(query: str) -> Iterator[tuple[int, str]]:
     """(offset, token) for braces, parentheses and bare keywords; skips comments, strings,
-    IRIs, variables and prefixed names, which may contain any of those characters."""
+    IRIs, variables, language tags and prefixed names, which may contain any of those."""
     i, n = 0, len(query)
     while i < n:
         ch = query[i]
@@ -265,6 +267,8 @@ def _tokens(query: str) -> Iterator[tuple[int, str]]:
         elif ch in "?$":
             m = _NAME.match(query, i + 1)
             i = m.end() if m else i + 1
+        elif ch == "@" and (m := _LANGTAG.match(query, i)):  # `"chat"@en`: not a keyword
+            i = m.end()
         elif ch in "{}()":
             yield i, ch
             i += 1
@@ -275,6 +279,48 @@ def _tokens(query: str) -> Iterator[tuple[int, str]]:
             i = m.end()
         else:
             i += 1
+
+
+#: SPARQL 1.1's VARNAME (grammar rule 166): what may follow `?` or `$`.
+_PN_CHARS_U = (
+    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_VARNAME = re.compile(f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*")
+
+
+def check_variable_name(name: str) -> None:
+    """Raise QueryError unless `name` is a SPARQL variable name (VARNAME: letters, digits, `_`).
+
+    A parameter's name becomes `?name` in the bound query text: anything else (a space, a
+    brace, `#`) could add syntax to the query, so it is refused before anything is bound.
+    """
+    if not _VARNAME.fullmatch(name):
+        raise QueryError(
+            f"parameter name {name!r} is not a SPARQL variable name (letters, digits and _ only)"
+        )
+
+
+def variables(query: str) -> set[str]:
+    """The names of the variables (`?x`, `$x`) the query text uses, outside comments, strings
+    and IRIs (where `?x` is not a variable)."""
+    found: set[str] = set()
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch == "#":
+            end = query.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif ch in "\"'":
+            i = _skip_string(query, i)
+        elif ch == "<" and (m := _IRIREF.match(query, i)):
+            i = m.end()
+        elif ch in "?$" and (m := _VARNAME.match(query, i + 1)):
+            found.add(m.group())
+            i = m.end()
+        else:
+            i += 1
+    return found
 
 
 def _skip_string(query: str, start: int) -> int:
@@ -347,6 +393,8 @@ def bind(query: str, bindings: Mapping[str, Term], tables: Sequence[Table] = ())
     start of its WHERE group."""
     if not bindings and not tables:
         return query
+    for name in [*bindings, *(c for columns, _ in tables for c in columns)]:
+        check_variable_name(name)  # the only text that is pasted: checked against the grammar
     clauses = [f"VALUES ?{name} {{ {term} }}" for name, term in bindings.items()]
     for columns, rows in tables:
         names = " ".join(f"?{c}" for c in columns)
@@ -520,7 +568,14 @@ def _sender(target: Target) -> Callable[[str], Results]:
         target = open_store(Path(target), read_only=True)
     if not isinstance(target, pyoxigraph.Store):
         paths = [target] if isinstance(target, (str, os.PathLike)) else list(target)
-        target = memory_store([Path(p) for p in paths])
+        try:
+            target = memory_store([Path(p) for p in paths])
+        except MemoryError:  # Oxigraph's parser on a term over its buffer (16 MiB), or real exhaustion
+            names = ", ".join(os.fspath(p) for p in paths)
+            raise QueryError(
+                f"cannot read {names}: a file holds a term larger than the RDF parser's limit "
+                "(16 MiB in N-Triples, N-Quads and Turtle; 8 MiB for a JSON-LD string), or memory ran out"
+            ) from None
     store = target
     return lambda text: _local(store, text)
 
@@ -556,19 +611,94 @@ def run(name_or_path: str | os.PathLike[str], target: Target, **params: object) 
     return execute(resolve(name_or_path), target, params).rows()
 
 
+def union_default_graph(text: str) -> bool:
+    """Whether `text` is evaluated with the default graph as the union of the named graphs
+    (issue 15): yes, so that plain SPARQL written without `GRAPH ?g` answers on the embedded
+    store, on files and on an Oxigraph server as it does on Virtuoso, whose default graph is
+    the union; no when the query names its own dataset (`FROM`, `FROM NAMED`), which both
+    pyoxigraph and Oxigraph's server would otherwise override with the union. Queries written
+    with `GRAPH ?g` (the library's) give the same rows either way."""
+    return not any(token == "FROM" for _, token in _tokens(text))
+
+
 def _local(store: pyoxigraph.Store, text: str) -> Results:
+    """Run bound query text on a local store (embedded or in memory): never over the network."""
+    if uses_service(text):
+        raise QueryError(
+            "the query calls a remote SPARQL service (SERVICE): queries on local data (the "
+            "embedded store, --data) never reach the network; run it with --endpoint on a store "
+            "that may make such calls"
+        )
     try:
-        answer = store.query(text)
+        answer = store.query(text, use_default_graph_as_union=union_default_graph(text))
     except SyntaxError as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from None
+    except (OSError, RuntimeError) as exc:  # the store cannot be read, an evaluation error
+        raise QueryError(f"the query failed: {exc}") from None
     if isinstance(answer, pyoxigraph.QueryTriples):
         return Results("graph", answer.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES) or b"")
     data = answer.serialize(format=pyoxigraph.QueryResultsFormat.JSON) or b""
     return Results("boolean" if isinstance(answer, pyoxigraph.QueryBoolean) else "solutions", data)
 
 
+_MAY_NAME_SERVICE = re.compile(r"service|\\u|\\U", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def uses_service(query: str) -> bool:
+    """True when `query` holds a `SERVICE` pattern (a federated query: the engine would open a
+    connection to the IRI it names; Oxigraph does, to any address).
+
+    Decided by parsing, so that `SERVICE` in a comment, a string or an IRI is not a hit: by
+    rdflib's SPARQL 1.1 parser (it expands `\\u` escapes first, as the grammar says), looking
+    for a ServiceGraphPattern anywhere in the parse tree; and by kg's own lexer (`_tokens`,
+    which skips comments, strings, IRIs, variables and prefixed names), which also decides
+    alone for a query rdflib cannot parse (SPARQL 1.2 forms Oxigraph accepts). Either finding
+    one is enough: the check errs on refusing. A text with neither `service` nor an escape
+    cannot name the keyword and is not parsed (rdflib's parser takes ~50 ms).
+    """
+    if not _MAY_NAME_SERVICE.search(query):
+        return False
+    try:
+        if any(token == "SERVICE" for _, token in _tokens(query)):
+            return True
+    except QueryError:  # an unterminated string: the parser decides
+        pass
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    for parse in (parseQuery, parseUpdate):
+        try:
+            return _has_service(parse(query))
+        except (ParseException, ValueError, TypeError, RecursionError):
+            continue
+    return False
+
+
+def _has_service(tree: object) -> bool:
+    """A ServiceGraphPattern anywhere in an rdflib SPARQL parse tree (iteratively: no depth limit)."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    todo, seen = [tree], set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                return True
+            todo.extend(node.values())
+        elif isinstance(node, dict):
+            todo.extend(node.values())
+        elif isinstance(node, (list, tuple, ParseResults)):
+            todo.extend(node)
+    return False
+
+
 def _remote(endpoint: Endpoint, text: str) -> Results:
-    content_type, data = endpoint.query(text)
+    content_type, data = endpoint.query(text, union_default_graph=union_default_graph(text))
     if content_type.startswith(JSON_RESULTS) or content_type.startswith("application/json"):
         try:
             parsed = pyoxigraph.parse_query_results(data, pyoxigraph.QueryResultsFormat.JSON)

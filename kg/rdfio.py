@@ -58,12 +58,9 @@ def read_rdf(files: list[Path]) -> InputData:
             raise InputError(f"{file}: not an RDF file ({', '.join(RDF_EXTENSIONS)})")
         try:
             data = file.read_bytes()
-            items = list(pyoxigraph.parse(data, format=fmt, base_iri=file.resolve().as_uri()))
         except OSError as exc:
             raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from None
-        except (SyntaxError, ValueError) as exc:
-            raise InputError(f"{file}: not valid {fmt.name}: {exc}") from None
-        for item in items:
+        for item in parse_rdf(data, fmt, str(file), base_iri=file.resolve().as_uri()):
             triple = item.triple if isinstance(item, pyoxigraph.Quad) else item
             s, p, o = triple.subject, triple.predicate, triple.object
             lines[f"{_term(s, index)} {p} {_term(o, index)} .\n"] = None
@@ -77,6 +74,31 @@ def read_rdf(files: list[Path]) -> InputData:
                 out.curation_graphs[s.value].add(item.graph_name.value)
     out.ntriples = "".join(lines)
     return out
+
+
+def parse_rdf(
+    data: bytes, fmt: pyoxigraph.RdfFormat, origin: str, base_iri: str | None = None
+) -> list[pyoxigraph.Triple | pyoxigraph.Quad]:
+    """Every triple or quad of `data`, parsed by Oxigraph; `InputError` naming `origin` when
+    the data cannot be read, never a library exception.
+
+    Oxigraph raises SyntaxError (bad syntax), ValueError, and MemoryError when one token is
+    larger than its parser's buffer (16 MiB in N-Triples, N-Quads and Turtle, 8 MiB for a
+    JSON-LD string: kg writes no term over `kg.normalize.MAX_TERM_BYTES`, half of that, but a
+    file from elsewhere may hold one). The parse is lazy: errors come while iterating, so the
+    whole iteration is inside the guard.
+    """
+    try:
+        return list(pyoxigraph.parse(data, format=fmt, base_iri=base_iri))
+    except (SyntaxError, ValueError) as exc:
+        raise InputError(f"{origin}: not valid {fmt.name}: {exc}") from None
+    except MemoryError:
+        raise InputError(
+            f"{origin}: cannot be read: it holds a term larger than the RDF parser's limit "
+            "(16 MiB in N-Triples, N-Quads and Turtle; 8 MiB for a JSON-LD string), or memory ran out"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{origin}: not valid {fmt.name}: nested too deeply") from None
 
 
 def _term(term: object, file_index: int) -> str:

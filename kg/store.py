@@ -2,7 +2,7 @@
 through the SPARQL 1.1 Graph Store HTTP Protocol.
 
 Loading is idempotent: every graph is *replaced*, never appended to. A curation lives in its
-own self-contained named graph (see README, "One self-contained named graph per curation"),
+own self-contained named graph (see docs/graph-model.md, "One self-contained named graph per curation"),
 so loading the same data twice leaves the store as one load does, and loading a changed
 curation leaves only its new values. In the embedded store a graph already present is removed
 then loaded again (see `load_store`), graphs not yet present are bulk-loaded together; on a

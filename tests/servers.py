@@ -4,8 +4,11 @@
   with a temporary --location; its default graph is NOT the union of the named graphs.
 - `virtuoso_server`: Debian's `virtuoso-t` (virtuoso-opensource), when installed (`.ci/run`
   installs it); its default graph IS the union. Skipped when the binary is absent.
-- `fake_server`: a scripted HTTP server for failures a real server will not produce on demand
-  (5xx, slow answers, auth checks), recording every request it gets.
+- `fake_server` (and `second_fake_server`, another origin): a scripted HTTP server for failures
+  a real server will not produce on demand: 5xx, 401, 429, redirects, slow or trickling
+  answers, huge bodies (`Stream`), or a relay to a real store (`Forward`) that misbehaves only
+  when told to. It records every request it gets, and how much of each answer was written
+  before the client went away.
 
 Each server is stopped by its process id at teardown: terminate, then kill if it lingers.
 Under CI (`CI` set) a missing oxigraph binary fails instead of skipping.
@@ -14,6 +17,7 @@ Under CI (`CI` set) a missing oxigraph binary fails instead of skipping.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import socket
@@ -25,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Union
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -177,13 +183,50 @@ def virtuoso_server(tmp_path: Path) -> Iterator[Server]:
 
 @dataclass
 class Recorded:
+    """One request the scripted server got, and what became of its answer."""
+
     method: str
     path: str
     headers: dict[str, str]
     body: bytes
+    sent: int = 0  # bytes of the answer written (status line and headers included)
+    disconnected: bool = False  # the client went away before the whole answer was written
+    done: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
 
-Reply = tuple[int, dict[str, str], bytes]
+@dataclass(frozen=True)
+class Stream:
+    """An answer whose body is `size` bytes (declared in Content-Length), written 64 KB at a time
+    for as long as the client reads: a huge error body, without holding it in memory."""
+
+    status: int
+    size: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """The whole answer (status line, headers, body) written one byte every `interval` seconds."""
+
+    status: int
+    body: bytes
+    interval: float
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Relay the request to `upstream` (a real store's base URL) and its answer back: the
+    scripted server is then a proxy that misbehaves only when told to."""
+
+    upstream: str
+
+
+Reply = Union[tuple[int, dict[str, str], bytes], Stream, Trickle, Forward]  # noqa: UP007
+Script = Callable[[list["Recorded"], "Recorded"], Reply]
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "accept-encoding"}
+#: A client that neither reads nor closes does not hold a handler thread longer than this.
+HANDLER_SOCKET_TIMEOUT = 30.0
 
 
 @dataclass
@@ -192,26 +235,82 @@ class FakeServer:
 
     url: str
     requests: list[Recorded] = field(default_factory=list)
-    script: Callable[[list[Recorded], Recorded], Reply] = lambda seen, req: (200, {}, b"")
+    script: Script = lambda seen, req: (200, {}, b"")
+
+    def settled(self, timeout: float = 30.0) -> list[Recorded]:
+        """The requests, once every answer was written or abandoned by the client."""
+        for req in list(self.requests):
+            if not req.done.wait(timeout):
+                raise AssertionError(f"the answer to {req.method} {req.path} still going after {timeout} s")
+        return self.requests
 
 
-@pytest.fixture
-def fake_server() -> Iterator[FakeServer]:
+def _forward(upstream: str, req: Recorded) -> tuple[int, dict[str, str], bytes]:
+    parts = urlsplit(upstream)
+    conn = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1", parts.port, timeout=HANDLER_SOCKET_TIMEOUT
+    )
+    try:
+        headers = {k: v for k, v in req.headers.items() if k.lower() not in HOP_BY_HOP}
+        conn.request(req.method, req.path, body=req.body or None, headers=headers)
+        answer = conn.getresponse()
+        body = answer.read()
+        kept = {k: v for k, v in answer.getheaders() if k.lower() not in HOP_BY_HOP}
+        return answer.status, kept, body
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def scripted_server() -> Iterator[FakeServer]:
+    """A scripted HTTP server on 127.0.0.1 (a free port), stopped at the end of the block."""
     server_box: list[FakeServer] = []
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = HANDLER_SOCKET_TIMEOUT
+
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             req = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
             fake = server_box[0]
             fake.requests.append(req)
-            status, headers, body = fake.script(fake.requests, req)
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self._answer(req, fake.script(fake.requests, req))
+            except (BrokenPipeError, ConnectionResetError):
+                req.disconnected = True
+            finally:
+                req.done.set()
+
+        def _answer(self, req: Recorded, reply: Reply) -> None:
+            if isinstance(reply, Forward):
+                reply = _forward(reply.upstream, req)
+            if isinstance(reply, Trickle):
+                raw = self._head(reply.status, reply.headers, len(reply.body)) + reply.body
+                for i in range(len(raw)):
+                    self.wfile.write(raw[i : i + 1])
+                    req.sent += 1
+                    time.sleep(reply.interval)
+                return
+            if isinstance(reply, Stream):
+                self._send(req, self._head(reply.status, reply.headers, reply.size))
+                chunk = b"x" * 65536
+                left = reply.size
+                while left > 0:
+                    self._send(req, chunk[: min(left, len(chunk))])
+                    left -= len(chunk)
+                return
+            status, headers, body = reply
+            self._send(req, self._head(status, headers, len(body)) + body)
+
+        def _head(self, status: int, headers: dict[str, str], length: int) -> bytes:
+            phrase = self.responses.get(status, ("",))[0]
+            lines = [f"HTTP/1.0 {status} {phrase}", *(f"{k}: {v}" for k, v in headers.items())]
+            lines += [f"Content-Length: {length}", "Connection: close", "", ""]
+            return "\r\n".join(lines).encode("latin-1")
+
+        def _send(self, req: Recorded, data: bytes) -> None:
+            self.wfile.write(data)
+            req.sent += len(data)
 
         do_GET = do_POST = do_PUT = do_DELETE = _handle
 
@@ -219,9 +318,10 @@ def fake_server() -> Iterator[FakeServer]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
     port = httpd.server_address[1]
     server_box.append(FakeServer(f"http://127.0.0.1:{port}"))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server_box[0]
@@ -229,3 +329,67 @@ def fake_server() -> Iterator[FakeServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeServer]:
+    with scripted_server() as server:
+        yield server
+
+
+@pytest.fixture
+def second_fake_server() -> Iterator[FakeServer]:
+    """Another scripted server: another origin (its own port) on the same host."""
+    with scripted_server() as server:
+        yield server
+
+
+@dataclass
+class SlowReader:
+    """A server that reads requests `chunk` bytes every `interval` seconds and never answers."""
+
+    url: str
+    received: int = 0
+    disconnected: threading.Event = field(default_factory=threading.Event)
+
+
+@contextlib.contextmanager
+def slow_reader(chunk: int, interval: float) -> Iterator[SlowReader]:
+    """A client sending to it makes progress, slowly, forever: only a deadline on the whole
+    request ends the send. `disconnected` is set when the client hangs up."""
+    listener = socket.socket()
+    # A small receive buffer: what the client sent is soon read, so a hang-up is soon seen.
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * chunk)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.2)
+    reader = SlowReader(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(HANDLER_SOCKET_TIMEOUT)
+                while not stopping.is_set():
+                    try:
+                        data = conn.recv(chunk)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        reader.disconnected.set()
+                        break
+                    reader.received += len(data)
+                    time.sleep(interval)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield reader
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -14,11 +14,14 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Graph
 
+from kg.cli import main
 from kg.export import export
+from kg.normalize import MAX_TERM_BYTES
 from kg.sources import parse_bytes
 from kg.terms import _ESCAPES, escape_lexical
 from tests.conftest import ROOT, oxigraph_triples
@@ -276,6 +279,20 @@ def test_medigy_topics_json_nested_too_deeply_is_a_field_problem() -> None:
     assert problem.field == "communityTopics" and "nested too deeply" in problem.message
 
 
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\ufffe", "\uffff", "\x80", "\x9f", "\ud7ff\x00"])
+def test_a_character_yaml_refuses_is_reported_at_its_line_and_column(char: str) -> None:
+    """libyaml reports where a refused character is as a byte offset ("position 35"); kg says
+    the line and column of the file, in characters, counting non-ASCII text before it."""
+    text = f"---\ntitle: Éé\nmdName: m\ndescription: «x» {char} y\n---\nbody\n"
+    result = parse_bytes(text.encode("utf-8"), "x.md")
+    assert result.status == "failed"
+    column = len("description: «x» ") + 1 + (1 if char.startswith("\ud7ff") else 0)
+    assert result.reason is not None
+    assert f"at line 4, column {column}:" in result.reason, result.reason
+    assert f"U+{ord(char[-1]):04X}" in result.reason
+    assert "position" not in result.reason
+
+
 def test_sets_are_shown_in_a_stable_order() -> None:
     result = parse_bytes(_front("description: !!set {c, a, b}"), "x.md")
     assert [p.value for p in result.problems] == ["{'a', 'b', 'c'}"]
@@ -375,3 +392,94 @@ def test_the_fast_yaml_constructor_on_the_real_corpus_and_the_examples(corpus_di
     assert len(texts) > 400
     for text in texts:
         assert _loaded(text, CurationLoader) == _loaded(text, PlainCurationLoader)
+
+
+# ---------------------------------------------------------------- terms every reader can read back
+
+_MAX = MAX_TERM_BYTES
+
+
+def test_a_value_over_the_term_limit_is_a_field_problem_and_every_output_reads_back(tmp_path: Path) -> None:
+    """Issue 13: a 16 MB body exported fine, but Oxigraph reads no token over 16 MiB (no JSON-LD
+    string over 8 MiB): `kg load`, `kg validate` and `kg query --data` died with MemoryError.
+    A value whose written term (escapes included, or the IRI minted from it) would exceed
+    MAX_TERM_BYTES is a field warning; the curation is exported without it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    cases = {
+        # file: (front-matter lines, body, the field expected to be left out)
+        "body.md": ("", "x" * (_MAX + 1), "body"),
+        "escaped-body.md": ("", "a\x01" * (_MAX // 7 + 1), "body"),  # 7 bytes written per pair
+        "quoted-body.md": ("", '"' * (_MAX // 2 + 1), "body"),
+        "description.md": (f"description: {'d' * (_MAX + 1)}\n", "", "description"),
+        "md-name.md": ("", "", "mdName"),  # mdName set below: its IRI is too large
+        "topic.md": (f"communityTopics:\n  - 'Src: {'€' * (_MAX // 9 + 1)}'\n", "", "communityTopics"),
+        "image.md": (f"featuredImage:\n  href: '{'é/' * (_MAX // 7 + 1)}'\n", "", "featuredImage.href"),
+        "link.md": (f"link:\n  href: 'https://x.org/{'é' * (_MAX // 2 + 1)}'\n", "", "link.href"),
+    }
+    for name, (lines, body, _) in cases.items():
+        md_name = "é" * (_MAX // 6 + 1) if name == "md-name.md" else name
+        (src / name).write_text(f"---\ntitle: T\nid: 7\nmdName: '{md_name}'\n{lines}---\n{body}\n", "utf-8")
+    out = tmp_path / "out"
+    report = export([src], out)
+    by_path = {row["path"]: row for row in report.files}
+    for name, (_, _, field) in cases.items():
+        row = by_path[name]
+        assert row["status"] == "exported", row
+        assert [(p["field"], p["severity"]) for p in row.get("problems", [])] == [(field, "warning")], name
+        assert "too large" in row["problems"][0]["message"]
+    runner = CliRunner()
+    for args in (
+        ["validate", str(out / "curations.nq")],
+        ["validate", str(out / "curations.jsonld")],
+        ["query", "topic-counts", "--data", str(out / "curations.nq")],
+        ["load", str(out / "curations.nq"), "--store", str(tmp_path / "store")],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code in (0, 1), (args, result.output, result.exception)  # 1: violations
+
+    # The largest value kept: every output format reads back (Oxigraph), a store loads it.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "kept.md").write_text(f"---\ntitle: T\nmdName: kept\n---\n{'k' * (_MAX - 10)}\n", "utf-8")
+    kept_out = tmp_path / "kept-out"
+    assert [row.get("problems") for row in export([kept], kept_out).files] == [None]
+    formats = {
+        "curations.nq": pyoxigraph.RdfFormat.N_QUADS,
+        "curations.nt": pyoxigraph.RdfFormat.N_TRIPLES,
+        "curations.ttl": pyoxigraph.RdfFormat.TURTLE,
+        "curations.jsonld": pyoxigraph.RdfFormat.JSON_LD,
+    }
+    for name, fmt in formats.items():
+        triples = list(pyoxigraph.parse((kept_out / name).read_bytes(), format=fmt))  # no MemoryError
+        bodies = [t for t in triples if getattr(t, "predicate", None) == _ARTICLE_BODY]
+        assert [len(t.object.value) for t in bodies] == [_MAX - 10], name
+    for args in (
+        ["query", "topic-counts", "--data", str(kept_out / "curations.nq")],
+        ["load", str(kept_out / "curations.nq"), "--store", str(tmp_path / "store")],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+
+
+_ARTICLE_BODY = pyoxigraph.NamedNode("https://schema.org/articleBody")
+
+
+def test_a_title_over_the_term_limit_fails_that_curation() -> None:
+    result = parse_bytes(f"---\ntitle: {'t' * (_MAX + 1)}\nmdName: m\n---\n".encode(), "x.md")
+    assert result.status == "failed" and result.reason is not None and "too large" in result.reason
+
+
+def test_an_rdf_file_with_a_term_too_large_to_read_is_an_error_naming_it(tmp_path: Path) -> None:
+    """Not kg's own outputs (they hold no such term), but a reader of RDF never dies with a
+    traceback: the file is named, exit 2."""
+    nq = tmp_path / "huge.nq"
+    nq.write_bytes(b'<http://x/s> <http://x/p> "' + b"x" * (17 * 1024 * 1024) + b'" <http://x/g> .\n')
+    jsonld = tmp_path / "huge.jsonld"
+    jsonld.write_text(json.dumps({"@id": "http://x/s", "http://x/p": "x" * (9 * 1024 * 1024)}))
+    runner = CliRunner()
+    for file in (nq, jsonld):
+        for args in (["validate", str(file)], ["query", "--sparql", "ASK {}", "--data", str(file)]):
+            result = runner.invoke(main, args)
+            assert result.exit_code == 2, (args, result.output, result.exception)
+            assert str(file) in result.output and "Traceback" not in result.output

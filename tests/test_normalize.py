@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Callable
+from types import FrameType
 
 import pytest
 
@@ -116,3 +119,80 @@ def test_dimensions() -> None:
     for bad in ([0, 10], [1], "10x10", [1, "x"]):
         with pytest.raises(nz.FieldError):
             nz.dimensions(bad)
+
+
+def _reference_dedup(items: list[object]) -> list[object]:
+    """What kg did before (first appearance kept): a membership test on the list, quadratic."""
+    out: list[object] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def test_list_fields_keep_first_appearance_and_drop_repeats() -> None:
+    raw = ["b", " a ", "b", "", None, "c", "a", 7, "7", "B"]
+    assert nz.text_list(raw) == _reference_dedup([t for t in (nz.text(v) for v in raw) if t is not None])
+    assert nz.text_list(raw) == ["b", "a", "c", "7", "B"]
+    topics = ["X: a", "a", "X: -hash-b", "X: #b", "a", "Y: a", "X: a"]
+    assert nz.topics(topics, '["Y: a", "Z: c", "a"]') == [
+        Topic("X", "a"),
+        Topic(None, "a"),
+        Topic("X", "#b"),
+        Topic("Y", "a"),
+        Topic("Z", "c"),
+    ]
+
+
+def _eq_calls(fn: Callable[[], object]) -> int:
+    """How many Python-level `__eq__` calls running `fn` makes (Topic's is a Python function)."""
+    calls = 0
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        if event == "call" and frame.f_code.co_name == "__eq__":
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_topic_repeats_are_found_without_comparing_every_pair() -> None:
+    """Issue 13: 10,000 topics took 7 s, 50 million `Topic.__eq__` calls (each new topic was
+    compared with every one kept). Found by hashing, a topic is compared only with an equal
+    one: at most one comparison per repeat, so the count grows linearly (the time is in
+    bench/lists.py, not asserted here)."""
+    for n in (500, 2000):
+        items = [f"S{i % 7}: topic {i}" for i in range(n)]
+        repeats = items[::10]
+        calls = _eq_calls(lambda: nz.topics(items + repeats, None))  # noqa: B023 - called at once
+        assert calls <= len(repeats), (n, calls)
+
+
+@pytest.mark.parametrize(
+    "value", ["Telehealth", "Frost & Sullivan", "a_b", "é€\U0001f600 x/y%", "\x00\x7f~.-"]
+)
+def test_the_iri_size_check_measures_what_segment_writes(value: str) -> None:
+    assert nz._segment_size(value) == len(segment(value))
+
+
+def test_values_over_the_term_limit_are_field_errors() -> None:
+    limit = nz.MAX_TERM_BYTES
+    assert nz.text("x" * limit) == "x" * limit
+    assert nz.body("\x01" * (limit // 6)) is not None  # 6 bytes each, written as \\u0001
+    for too_large in (
+        lambda: nz.text("x" * (limit + 1)),
+        lambda: nz.body("\x01" * (limit // 6 + 1)),
+        lambda: nz.name("é" * (limit // 6 + 1)),  # the literal is small, the IRI segment is not
+        lambda: nz.topics(["S: " + "é" * (limit // 6 + 1)], None),
+        lambda: nz.text_list(["ok", "é" * (limit // 6 + 1)], nz.name),
+        lambda: nz.url("https://x.org/" + "é" * (limit // 6 + 1)),
+        lambda: nz.href("a/" * (limit // 2 + 1)),
+        lambda: nz.integer("1" * 5000),
+    ):
+        with pytest.raises(nz.FieldError):
+            too_large()

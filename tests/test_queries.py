@@ -169,7 +169,7 @@ def test_queries_use_the_shared_prefixes_and_named_graphs(name: str) -> None:
     assert not re.search(r"^\s*PREFIX\b", body, re.IGNORECASE | re.MULTILINE), "prefixes come from kg.vocab"
     used = set(re.findall(r"\b([a-z]+):[A-Za-z]", re.sub(r"#.*", "", body)))
     assert used <= set(PREFIXES), used - set(PREFIXES)
-    assert "GRAPH ?g {" in body, "patterns go inside GRAPH ?g (see README)"
+    assert "GRAPH ?g {" in body, "patterns go inside GRAPH ?g (see docs/queries.md)"
     assert "COUNT(?" not in body, "count with COUNT(DISTINCT ...)"
 
 
@@ -242,6 +242,70 @@ def test_a_hostile_parameter_is_only_ever_a_value(store: pyoxigraph.Store, text:
     assert [r["curation"] for r in found] == ["https://example.org/curation/hostile"]
     assert found[0]["title"] == f"Title with {text} inside"
     assert len(hostile) == len(before) + 2
+
+
+HOSTILE_NAMES = [
+    "o } } INSERT DATA { <http://a> <http://b> <http://c> } #",
+    "o } UNION { ?s ?p ?o",
+    "o#",
+    "o.x",
+    "o-x",
+    "o ",
+    "?o",
+    "",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_parameter_name_that_is_not_a_variable_name_is_refused(store: pyoxigraph.Store, name: str) -> None:
+    """Issue 13: a parameter *name* was pasted into the query text (`VALUES ?{name} ...`) once
+    the body matched it, and the body is searched as text: a name found in a string or a
+    comment passed. Names must be SPARQL VARNAMEs, checked before anything is bound."""
+    text = f'SELECT ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?o != "?{name}") }} # ?{name}\n'
+    before = set(store)
+    for params in ({name: "x"}, {"o": "x", name: "y"}):
+        with pytest.raises(QueryError, match="not a SPARQL variable name"):
+            query.execute(text, store, params)
+    with pytest.raises(QueryError, match="not a SPARQL variable name"):
+        run("search", store, text="x", **{name: "y"})
+    assert set(store) == before
+
+
+def test_a_parameter_binds_only_a_variable_the_query_uses() -> None:
+    """Not one written in a comment, a string or an IRI."""
+    named = query.adhoc('SELECT ?s WHERE { ?s <http://x/?p> "?o" } # ?t\n')
+    assert named.bindings({"s": "x"}) == {"s": pyoxigraph.Literal("x")}
+    for name in ("p", "o", "t"):
+        with pytest.raises(QueryError, match="no variable"):
+            named.bindings({name: "x"})
+
+
+def test_bind_refuses_a_name_that_is_not_a_variable_name() -> None:
+    with pytest.raises(QueryError, match="not a SPARQL variable name"):
+        bind("SELECT * WHERE { ?s ?p ?o }", {"o } } DROP ALL {": pyoxigraph.Literal("x")})
+    with pytest.raises(QueryError, match="not a SPARQL variable name"):
+        bind("SELECT * WHERE { ?s ?p ?o }", {}, [(("o) {} } DROP ALL {",), [(None,)])])
+
+
+def test_the_cli_refuses_a_bad_parameter_name_with_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    for args in (["--show"], ["--data", str(EXAMPLES)]):
+        result = CliRunner().invoke(
+            main,
+            [
+                "query",
+                "--sparql",
+                'SELECT ?o WHERE { ?s ?p ?o FILTER(?o != "?o } } INSERT") }',
+                "--param",
+                "o } } INSERT=1",
+                *args,
+            ],
+        )
+        assert result.exit_code == 2, result.output
+        assert "not a SPARQL variable name" in result.output and "Traceback" not in result.output
 
 
 def test_a_hostile_iri_parameter_is_refused(tmp_path: Path, store: pyoxigraph.Store) -> None:

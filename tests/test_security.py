@@ -6,9 +6,12 @@ tests/test_remote.py and tests/test_queries.py.)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph
@@ -18,6 +21,9 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.export import FORMATS, REPORT_NAME, export
 from kg.incremental import MANIFEST_NAME
+from kg.mapping import IriScheme, curation_triples
+from kg.query import QueryError, execute
+from kg.sources import parse_bytes
 from kg.vocab import DEFAULT_BASE_IRI
 from tests.conftest import EXAMPLES
 
@@ -152,3 +158,198 @@ def test_credentials_stay_out_of_errors_when_the_store_is_down(
         assert f"127.0.0.1:{port}" in result.stderr
         assert secret not in result.output and secret not in result.stderr
     assert secret not in caplog.text
+
+
+# ---------------------------------------------------------------- URLs that are not web links
+
+_MEDIA_KEYS = ("featuredImage", "favIconImage", "featuredPdf")
+_NOT_WEB = [
+    "javascript:alert(document.cookie)",
+    "JavaScript:alert(1)",
+    "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
+    "file:///etc/passwd",
+    "vbscript:msgbox(1)",
+    "ftp://example.org/a.png",
+    "C:/images/a.png",
+    "http:/no-host.png",
+    "https://example.org:port/a.png",
+]
+
+
+@pytest.mark.parametrize("href", _NOT_WEB)
+@pytest.mark.parametrize("key", _MEDIA_KEYS)
+def test_a_media_href_that_is_not_a_web_url_is_a_field_problem(key: str, href: str) -> None:
+    """Issue 13: such hrefs became IRIs (schema:contentUrl <javascript:...>) with no warning;
+    a page rendering the graph would follow or run them. Only http(s) URLs and relative paths
+    (resolved under the asset base, as before) are kept: the same rule as for links."""
+    text = f"---\ntitle: T\nmdName: m\n{key}:\n  href: {json.dumps(href)}\n  alt: A picture\n---\n"
+    result = parse_bytes(text.encode(), "x.md")
+    assert result.status == "exported" and result.curation is not None
+    [problem] = result.problems
+    assert (problem.field, problem.severity) == (f"{key}.href", "warning")
+    _, triples = curation_triples(result.curation, IriScheme())
+    iris = {term for triple in triples for term in triple if isinstance(term, str)}
+    assert all(iri.startswith(("http://", "https://")) for iri in iris), sorted(iris)
+
+
+@pytest.mark.parametrize(
+    ("href", "content_url"),
+    [
+        ("https://cdn.example.org/a b.png", "https://cdn.example.org/a%20b.png"),
+        ("HTTP://cdn.example.org/a.png", "HTTP://cdn.example.org/a.png"),
+        ("/images/a.png", f"{DEFAULT_BASE_IRI}asset/images/a.png"),
+        ("images/a:b.png", f"{DEFAULT_BASE_IRI}asset/images/a%3Ab.png"),
+    ],
+)
+def test_web_and_relative_media_hrefs_are_kept(href: str, content_url: str) -> None:
+    text = f"---\ntitle: T\nmdName: m\nfeaturedImage:\n  href: {json.dumps(href)}\n---\n"
+    result = parse_bytes(text.encode(), "x.md")
+    assert result.problems == [] and result.curation is not None
+    _, triples = curation_triples(result.curation, IriScheme())
+    assert [o for _, p, o in triples if p.endswith("contentUrl")] == [content_url]
+
+
+def test_the_mapping_emits_no_iri_for_a_media_href_that_is_not_a_web_url() -> None:
+    """A `Curation` built by other code than the parser gets the same rule."""
+    for href in _NOT_WEB:
+        assert IriScheme().asset(href) is None, href
+
+
+@pytest.mark.parametrize("key", ["link.href", "link.original"])
+def test_link_urls_follow_the_same_rule(key: str) -> None:
+    outer, inner = key.split(".")
+    for href in _NOT_WEB:
+        text = f"---\ntitle: T\nmdName: m\n{outer}:\n  {inner}: {json.dumps(href)}\n---\n"
+        result = parse_bytes(text.encode(), "x.md")
+        assert [p.field for p in result.problems] == [key], href
+
+
+# ---------------------------------------------------------------- queries on local data stay local
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records every connection (and closes it at once)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.05)
+        self.port: int = self.server.getsockname()[1]
+        self.connections: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.connections.append(conn.recv(200) or b"(nothing sent)")
+                except OSError:
+                    self.connections.append(b"(connected)")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def embedded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("store") / "kg-store"
+    result = CliRunner().invoke(main, ["load", str(EXAMPLES), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    return store
+
+
+def _service_queries(url: str) -> list[str]:
+    return [
+        f"SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?o }} }}",
+        f"select * where {{ service silent <{url}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{url}/a> {{ ?s ?p ?o }} }} }}",
+        f"SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SERVICE SILENT <{url}/b> {{ ?s ?p ?o }} }} }} }}",
+        f"ASK {{ SERVICE <{url}/c> {{ ?s ?p ?o }} }}",
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}/d> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ BIND(<{url}/e> AS ?x) SERVICE ?x {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{url}/f> {{ ?s ?p ?o }} }}",  # the grammar's escapes
+    ]
+
+
+def test_a_query_on_local_data_never_calls_a_service(
+    listener: Listener, embedded_store: Path, tmp_path: Path
+) -> None:
+    """Issue 13: Oxigraph ran SERVICE on the embedded store and on --data, connecting to any
+    address the query named (and a traceback when the connection failed). Refused, exit 2."""
+    runner = CliRunner()
+    rq = tmp_path / "federated.rq"
+    rq.write_text(f"# Federated.\nSELECT * WHERE {{ SERVICE <{listener.url}/rq> {{ ?s ?p ?o }} }}\n")
+    for where in (["--data", str(EXAMPLES)], ["--store", str(embedded_store)]):
+        for text in _service_queries(listener.url):
+            result = runner.invoke(main, ["query", "--sparql", text, *where])
+            assert result.exit_code == 2, (text, result.output, result.exception)
+            assert "SERVICE" in result.output and "Traceback" not in result.output
+        result = runner.invoke(main, ["query", str(rq), *where])
+        assert result.exit_code == 2, result.output
+    store = pyoxigraph.Store()
+    for text in _service_queries(listener.url):
+        with pytest.raises(QueryError, match="SERVICE"):
+            execute(text, store)
+    assert listener.connections == []
+
+
+def test_service_in_a_comment_a_string_or_a_name_is_not_a_service_call(listener: Listener) -> None:
+    text = (
+        f"# SERVICE <{listener.url}/comment> {{ }}\n"
+        "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o . ?s ?q ?service }\n"
+        f'  FILTER(?o != "SERVICE <{listener.url}/s> {{}}") FILTER(?o != <{listener.url}/SERVICE>)\n'
+        "  FILTER(?o != 'x'@service) FILTER(?o != schema:SERVICE) } LIMIT 1"
+    )
+    result = CliRunner().invoke(main, ["query", "--sparql", text, "--data", str(EXAMPLES), "--format", "csv"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.output.count("\n") == 2  # the header and one row
+    assert listener.connections == []
+
+
+def test_no_other_local_query_path_reaches_the_network(listener: Listener, tmp_path: Path) -> None:
+    """LOAD (an update: refused), FROM / FROM NAMED (Oxigraph takes the graphs from the store,
+    it fetches nothing) and a JSON-LD --data file with a remote @context (refused by the
+    parser, not fetched)."""
+    runner = CliRunner()
+    data = ["--data", str(EXAMPLES)]
+    for text, code in (
+        (f"LOAD <{listener.url}/load>", 2),
+        (f"LOAD SILENT <{listener.url}/load> INTO GRAPH <http://x/g>", 2),
+        (f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT 1 ; LOAD <{listener.url}/load>", 2),
+        (f"SELECT * FROM <{listener.url}/from> WHERE {{ ?s ?p ?o }}", 0),
+        (f"SELECT * FROM NAMED <{listener.url}/named> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", 0),
+        (f"DESCRIBE <{listener.url}/describe>", 0),
+    ):
+        result = runner.invoke(main, ["query", "--sparql", text, *data])
+        assert result.exit_code == code, (text, result.output, result.exception)
+        assert "Traceback" not in result.output
+    remote_context = tmp_path / "remote-context.jsonld"
+    remote_context.write_text(
+        json.dumps({"@context": f"{listener.url}/context.jsonld", "@id": "http://x/a", "name": "A"})
+    )
+    result = runner.invoke(
+        main, ["query", "--sparql", "SELECT * { ?s ?p ?o }", "--data", str(remote_context)]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output, (result.output, result.exception)
+    assert listener.connections == []

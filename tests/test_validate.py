@@ -156,7 +156,7 @@ def test_literals_keep_their_lexical_form_in_reports(tmp_path: Path) -> None:
 
 # --- the example and real corpora ----------------------------------------------------------------
 
-#: Counted in README "Validation (for CI)"; a change to the shapes or the exporter shows here.
+#: Counted in docs/validation.md; a change to the shapes or the exporter shows here.
 EXAMPLE_COUNTS = {"Violation": 0, "Warning": 6, "Info": 1}
 CORPUS_COUNTS = {"Violation": 0, "Warning": 101, "Info": 35}
 
