@@ -407,6 +407,13 @@ def _fail(command: str, message: str) -> NoReturn:
     callback=_endpoint_url,
     help="Load into a remote store: its Graph Store Protocol URL.",
 )
+@click.option(
+    "--query-endpoint",
+    default=None,
+    callback=_endpoint_url,
+    help="Export folder, remote store: its SPARQL query URL, to list the graphs it holds "
+    "(default: beside --endpoint, e.g. /store -> /query).",
+)
 @_remote_options
 @_base_iri_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
@@ -416,6 +423,7 @@ def load_command(
     data: tuple[Path, ...],
     store_dir: Path,
     endpoint: str | None,
+    query_endpoint: str | None,
     user: str | None,
     password: str | None,
     timeout: float,
@@ -465,11 +473,15 @@ def load_command(
         raise click.UsageError(f"{exports[0]} is an export folder: sync it on its own, without other DATA")
     if (full or dry_run) and not exports:
         raise click.UsageError("--full and --dry-run apply to an export folder (written by kg export)")
+    if query_endpoint is not None and (endpoint is None or not exports):
+        raise click.UsageError("--query-endpoint applies to an export folder synced to an --endpoint")
 
     def open_target() -> sync.EmbeddedTarget | sync.RemoteTarget:
         if endpoint is not None:
+            limits = {"user": user, "password": password, "timeout": timeout, "retries": retries}
             return sync.RemoteTarget(
-                Endpoint.from_env(endpoint, user=user, password=password, timeout=timeout, retries=retries)
+                Endpoint.from_env(endpoint, **limits),
+                Endpoint.from_env(query_endpoint, **limits) if query_endpoint else None,
             )
         return sync.EmbeddedTarget(open_store(store_dir), str(store_dir))
 
@@ -530,7 +542,7 @@ def _sync_export(
         _fail("load", f"stopped at {exc.cause}\n{exc.details()}")
     todo = result.plan
     verb = "would sync" if dry_run else "synced"
-    since = "" if todo.had_state else " (no sync state in the store yet: every graph sent)"
+    since = "" if todo.had_state else " (no usable sync state in the store: every graph sent)"
     click.echo(
         f"kg load: {verb} export {todo.export[:12]} to {target.where}: {todo.summary()}{since}"
         + ("" if dry_run else f"; {result.triples} triples in {result.seconds:.2f} s"),

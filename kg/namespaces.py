@@ -53,6 +53,7 @@ class KGTerms:
     sourcePath: Final = "https://w3id.org/medigy/kg#sourcePath"
     syncedExport: Final = "https://w3id.org/medigy/kg#syncedExport"
     graphDigest: Final = "https://w3id.org/medigy/kg#graphDigest"
+    stateDigest: Final = "https://w3id.org/medigy/kg#stateDigest"
     # [[[end]]]
 
 

@@ -120,6 +120,10 @@ class KG(DefinedNamespace):
     #: sha256 of a curation graph as exported (its IRI and N-Triples lines), recorded when the
     #: graph was written to the store; 'pending' while a write of it may be incomplete.
     graphDigest: URIRef
+    #: sha256 of the N-Triples of a store's sync state as kg last wrote it, kept in the store's
+    #: graph {base}graph/kg-sync-check: a state graph lost, damaged or replaced by an older copy
+    #: does not match it, and is not trusted.
+    stateDigest: URIRef
     # [[[end]]]
 
 

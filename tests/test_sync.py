@@ -11,9 +11,13 @@ failed sync names what was and was not written and that running it again complet
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pyoxigraph
 import pytest
@@ -31,8 +35,11 @@ from tests.servers import FakeServer, Recorded, Reply, Server, running, stop
 from tests.test_incremental import curation, write_tree
 
 STATE = sync.state_graph(DEFAULT_BASE_IRI)
+CHECK = f"{DEFAULT_BASE_IRI}graph/kg-sync-check"
+CURATION_GRAPHS = (f"{DEFAULT_BASE_IRI}graph/curation/", f"{DEFAULT_BASE_IRI}graph/work-package/")
 ALL_QUADS = "SELECT ?g ?s ?p ?o (DATATYPE(?o) AS ?t) (LANG(?o) AS ?l) WHERE { GRAPH ?g { ?s ?p ?o } }"
 Quads = set[tuple[str, ...]]
+NO_GRAPHS = b'{"head": {"vars": ["g"]}, "results": {"bindings": []}}'
 
 
 def quads_of(target: pyoxigraph.Store | Endpoint, text: str = ALL_QUADS) -> Quads:
@@ -58,7 +65,7 @@ def fresh_sync(src: Path, work: Path) -> tuple[pyoxigraph.Store, Path]:
 
 
 def without_state(quads: Quads) -> Quads:
-    return {q for q in quads if q[0] != f"<{STATE}>"}
+    return {q for q in quads if q[0] not in (f"<{STATE}>", f"<{CHECK}>")}
 
 
 class Counting:
@@ -73,9 +80,12 @@ class Counting:
     def read(self, graph: str) -> list[pyoxigraph.Triple] | None:
         return self.inner.read(graph)
 
+    def graphs(self, prefix: str) -> set[str]:
+        return self.inner.graphs(prefix)
+
     def put(self, graph: str, ntriples: bytes) -> None:
         self.inner.put(graph, ntriples)
-        if graph != STATE:
+        if graph not in (STATE, CHECK):
             self.puts.append(graph)
 
     def drop(self, graph: str) -> None:
@@ -241,8 +251,9 @@ def test_server_sync_survives_a_store_going_down_midway(oxigraph_server: Server,
         result = CliRunner().invoke(main, ["load", str(out), "--endpoint", oxigraph_server.store_url])
         assert result.exit_code == 0, result.stderr
         # The state could not be recorded while the server was down, so the pending marks
-        # stand for all four writes: they are all made again (harmless: whole graphs).
-        assert "3 graphs replaced (0 added, 3 changed), 1 dropped, 1 unchanged" in result.stderr
+        # stand for all four writes: the three puts are made again (harmless: whole graphs);
+        # the graph dropped before the server went down is not in the store's list any more.
+        assert "3 graphs replaced (0 added, 3 changed), 0 dropped, 1 unchanged" in result.stderr
         assert quads_of(query) == quads_of(fresh_sync(src, tmp_path)[0])
 
 
@@ -272,8 +283,11 @@ def test_a_500_midway_is_retried_then_reported_and_nothing_is_claimed(
     def script(seen: list[Recorded], req: Recorded) -> Reply:
         if req.method == "GET":
             return 404, {}, b"no such graph"
+        if req.method == "POST":  # the query listing the store's graphs: none
+            return 200, {"Content-Type": "application/sparql-results+json"}, NO_GRAPHS
         if "kg-sync" in req.path:
-            state_puts.append(req.body)
+            if req.path.endswith("kg-sync"):  # (not the check graph)
+                state_puts.append(req.body)
             return 204, {}, b""
         graph_puts = sum(1 for r in seen if r.method == "PUT" and "kg-sync" not in r.path)
         return (204, {}, b"") if graph_puts <= 3 else (500, {}, b"disk full")
@@ -333,3 +347,243 @@ def test_a_bulk_load_that_fails_halfway_is_repaired_by_the_next_sync(
     again = sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
     assert again.plan.had_state and len(again.plan.replaced) == 5
     assert terms(store) == terms(fresh_sync(src, tmp_path)[0])
+
+
+# --- a sync state lost, stale or damaged: verified against the graphs the store holds ---------
+#
+# Written with what kg had before the check (the CLI, `sync.state_graph`, a target's read, put
+# and drop), so that each case can be run against the code before the fix too.
+
+OTHER_GRAPH = "http://example.org/graph/not-kg"
+
+
+@dataclass
+class Store:
+    """One store under test: the CLI options that select it, a target to tamper with its
+    state, and its quads (kg's graphs, and one graph of someone else that kg must keep)."""
+
+    options: list[str]
+    target: Callable[[], sync.EmbeddedTarget | sync.RemoteTarget]
+    quads: Callable[[], Quads]
+
+
+def embedded_store(tmp_path: Path) -> Store:
+    where = tmp_path / "store"
+
+    def target() -> sync.EmbeddedTarget:
+        return sync.EmbeddedTarget(pyoxigraph.Store(str(where)), str(where))
+
+    def quads() -> Quads:
+        store = pyoxigraph.Store(str(where))
+        try:
+            return quads_of(store)
+        finally:
+            del store
+
+    return Store(["--store", str(where)], target, quads)
+
+
+def remote_store(server: Server) -> Store:
+    auth: dict[str, str] = {"user": server.user, "password": server.password} if server.user else {}
+    options = ["--endpoint", server.store_url] + [f"--{k}={v}" for k, v in auth.items()]
+    mine = f'FILTER (STRSTARTS(STR(?g), "{DEFAULT_BASE_IRI}graph/") || ?g = <{OTHER_GRAPH}>)'
+    text = ALL_QUADS.replace("} }", f"}} {mine} }}")  # not Virtuoso's own graphs
+    return Store(
+        options,
+        lambda: sync.RemoteTarget(Endpoint(server.store_url, **auth)),  # type: ignore[arg-type]
+        lambda: quads_of(Endpoint(server.query_url, **auth), text),  # type: ignore[arg-type]
+    )
+
+
+def kg_load(store: Store, out: Path) -> str:
+    result = CliRunner().invoke(main, ["load", str(out), *store.options])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def tamper(store: Store, action: Callable[[sync.EmbeddedTarget | sync.RemoteTarget], None]) -> None:
+    target = store.target()
+    try:
+        action(target)
+    finally:
+        target.close()
+
+
+def put_ntriples(target: sync.EmbeddedTarget | sync.RemoteTarget, graph: str, triples: list[str]) -> None:
+    target.put(graph, "".join(f"{t} .\n" for t in triples).encode("utf-8"))
+
+
+def assert_equals_a_clean_load(store: Store, src: Path, tmp_path: Path, out: Path) -> None:
+    """kg's curation graphs: those of a plain load of the export; kg's state graphs: those of
+    a fresh sync (so the next sync trusts them); the graph that is not kg's: untouched."""
+    fresh, _ = fresh_sync(src, tmp_path)
+    plain = pyoxigraph.Store()
+    load_store(plain, collect([out / "curations.nq"]))
+    got = store.quads()
+    assert {q for q in got if q[0].startswith(CURATION_GRAPHS)} == quads_of(plain)
+    kg_graphs = {q for q in got if q[0].startswith(f"{DEFAULT_BASE_IRI}graph/")}
+    assert kg_graphs == quads_of(fresh)
+    assert [q[:4] for q in got - kg_graphs] == [(OTHER_GRAPH, "http://x/s", "http://x/p", "kept")]
+    assert " 0 graphs replaced (0 added, 0 changed), 0 dropped" in kg_load(store, out)
+
+
+def lost_or_stale(store: Store, tmp_path: Path, how: str) -> None:
+    """Sync, lose or age the state, remove a curation (and re-export twice, so the manifest no
+    longer records the removal), sync: the store must equal a clean load of the export."""
+    src, out = start_tree(tmp_path)
+    tamper(store, lambda t: put_ntriples(t, OTHER_GRAPH, ['<http://x/s> <http://x/p> "kept"']))
+    kg_load(store, out)
+    old: list[pyoxigraph.Triple] = []
+    tamper(store, lambda t: old.extend(t.read(STATE) or []))
+    # Then a curation is added and another retitled, and that is synced too.
+    write_tree(src, {"c5.md": curation("c5", "Added"), "c1.md": curation("c1", "Retitled")})
+    export([src], out)
+    kg_load(store, out)
+    if how == "lost":
+        tamper(store, lambda t: t.drop(STATE))
+    elif how == "check lost":  # (or a state written by a kg that kept no check)
+        tamper(store, lambda t: t.drop(CHECK))
+    elif how == "check damaged":
+        tamper(store, lambda t: put_ntriples(t, CHECK, [f'<{STATE}> <{sync.KG}stateDigest> "{"0" * 64}"']))
+    else:  # stale: the state of the first sync put back
+        tamper(store, lambda t: put_ntriples(t, STATE, [str(x) for x in old]))
+    (src / "c5.md").unlink()
+    write_tree(src, {"c1.md": curation("c1", topics=("KLAS: T1",))})  # back to what the old state says
+    export([src], out)
+    export([src], out)
+    kg_load(store, out)
+    assert_equals_a_clean_load(store, src, tmp_path, out)
+
+
+@pytest.mark.parametrize("how", ["lost", "stale", "check lost", "check damaged"])
+def test_embedded_sync_with_a_lost_or_stale_state_equals_a_clean_load(tmp_path: Path, how: str) -> None:
+    lost_or_stale(embedded_store(tmp_path), tmp_path, how)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("how", ["lost", "stale"])
+def test_server_sync_with_a_lost_or_stale_state_equals_a_clean_load(
+    oxigraph_server: Server, tmp_path: Path, how: str
+) -> None:
+    lost_or_stale(remote_store(oxigraph_server), tmp_path, how)
+
+
+@pytest.mark.parametrize("empty_pattern", [True, False], ids=["GRAPH ?g {} answered", "not (Virtuoso)"])
+def test_graphs_cut_by_a_row_cap_are_listed_page_by_page(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch, empty_pattern: bool
+) -> None:
+    """A server that answers at most 3 rows (as Virtuoso's ResultSetMaxRows cuts answers):
+    every graph is still found, page by page; graphs outside the prefix are not listed."""
+    monkeypatch.setattr(sync, "LIST_PAGE", 2)
+    store = pyoxigraph.Store()
+    mine = {f"{DEFAULT_BASE_IRI}graph/curation/c{i}" for i in range(7)}
+    x = pyoxigraph.NamedNode("http://x/x")
+    for graph in [*mine, f"{DEFAULT_BASE_IRI}other/g", OTHER_GRAPH]:
+        store.add(pyoxigraph.Quad(x, x, x, pyoxigraph.NamedNode(graph)))
+
+    def script(seen: list[Recorded], req: Recorded) -> Reply:
+        text = parse_qs(req.body.decode())["query"][0]
+        solutions = store.query(text)
+        assert isinstance(solutions, pyoxigraph.QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        rows = [
+            {n: {"type": "uri" if isinstance(v, pyoxigraph.NamedNode) else "literal", "value": v.value}}
+            for row in solutions
+            for n in names
+            if (v := row[n]) is not None
+        ]
+        if not empty_pattern and re.search(r"GRAPH \?g \{\s*\}", text):
+            rows = []  # as Virtuoso answers GRAPH ?g {}
+        body = {"head": {"vars": names}, "results": {"bindings": rows[:3]}}
+        return 200, {"Content-Type": "application/sparql-results+json"}, json.dumps(body).encode()
+
+    fake_server.script = script
+    target = sync.RemoteTarget(Endpoint(fake_server.url + "/store"))
+    assert target.graphs(f"{DEFAULT_BASE_IRI}graph/") == mine
+    assert all(r.path == "/query" for r in fake_server.requests)
+    assert len(fake_server.requests) >= 4  # probe, count, one answer cut, then pages of 2
+
+
+@pytest.mark.server
+def test_server_sync_names_a_query_endpoint_that_does_not_answer(
+    oxigraph_server: Server, tmp_path: Path
+) -> None:
+    _, out = start_tree(tmp_path)
+    nowhere = oxigraph_server.store_url.replace("/store", "/nowhere")
+    options = ["--endpoint", oxigraph_server.store_url, "--retries=0", f"--query-endpoint={nowhere}"]
+    result = CliRunner().invoke(main, ["load", str(out), *options])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "cannot list the store's graphs" in result.stderr and "--query-endpoint" in result.stderr
+    assert quads_of(Endpoint(oxigraph_server.query_url)) == set()  # nothing written
+    usage = CliRunner().invoke(main, ["load", str(out), "--query-endpoint", oxigraph_server.query_url])
+    assert usage.exit_code == 2 and "--query-endpoint applies to" in usage.stderr
+
+
+def test_the_query_endpoint_beside_a_graph_store_url() -> None:
+    expected = {
+        "http://h:7878/store": "http://h:7878/query",
+        "http://h:8890/sparql-graph-crud-auth": "http://h:8890/sparql-auth",
+        "http://h:8890/sparql-graph-crud/": "http://h:8890/sparql",
+        "https://h/fuseki/ds/data?x=1": "https://h/fuseki/ds/query",
+        "http://h/rdf4j-server/repositories/kg/rdf-graphs/service": "http://h/rdf4j-server/repositories/kg",
+        "http://h:3030/ds": "http://h:3030/ds",
+    }
+    assert {url: sync.query_url_for(url) for url in expected} == expected
+
+
+@pytest.mark.server
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["lost", "stale"])
+def test_virtuoso_sync_with_a_lost_or_stale_state_equals_a_clean_load(
+    virtuoso_server: Server, tmp_path: Path, how: str
+) -> None:
+    lost_or_stale(remote_store(virtuoso_server), tmp_path, how)
+
+
+DAMAGES = {
+    "a digest typed as a number": '<{g}> <{kg}graphDigest> "42"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    "a digest that is not one": '<{g}> <{kg}graphDigest> "\\u0000 not a digest"',
+    "a digest in a language": '<{g}> <{kg}graphDigest> "{d}"@en',
+    "a digest as an IRI": "<{g}> <{kg}graphDigest> <http://example.org/{d}>",
+    "two digests for a graph": '<{g}> <{kg}graphDigest> "{z}"',
+    "the export as a number": '<{s}> <{kg}syncedExport> "1.5"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+    "a digest of another's graph": f'<{OTHER_GRAPH}> <{{kg}}graphDigest> "{{z}}"',
+    "a stranger's triple": '<{s}> <http://example.org/p> "x"',
+    "no type": None,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_a_damaged_state_is_ignored_with_a_warning(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No traceback, exit 0, a warning, and a store equal to a clean load; a graph that is not
+    kg's (even one the damaged state lists) is kept."""
+    store = embedded_store(tmp_path)
+    src, out = start_tree(tmp_path)
+    tamper(store, lambda t: put_ntriples(t, OTHER_GRAPH, ['<http://x/s> <http://x/p> "kept"']))
+    kg_load(store, out)
+    (src / "c4.md").unlink()
+    export([src], out)
+    export([src], out)
+    manifest = Manifest(out)
+    graph, digest = sorted(manifest.graphs.items())[0]
+    values = {"g": graph, "d": digest, "z": "0" * 64, "s": STATE, "kg": str(sync.KG)}
+
+    def damage_it(target: sync.EmbeddedTarget | sync.RemoteTarget) -> None:
+        triples = [str(t) for t in target.read(STATE) or []]
+        extra = DAMAGES[damage]
+        if extra is None:
+            triples = [t for t in triples if "SyncState" not in t]
+        else:
+            triples.append(extra.format(**values))
+        put_ntriples(target, STATE, triples)
+
+    tamper(store, damage_it)
+    caplog.clear()
+    stderr = kg_load(store, out)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "kg.sync"]
+    assert_equals_a_clean_load(store, src, tmp_path, out)
+    assert "(no usable sync state in the store: every graph sent)" in stderr
+    assert len(warnings) == 1 and f"sync state in graph {STATE}" in warnings[0], warnings
