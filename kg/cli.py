@@ -55,9 +55,13 @@ def _formats(values: tuple[str, ...]) -> list[str]:
     return chosen or list(FORMATS)
 
 
-def _check_base_iri(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not value.endswith(("/", "#")):
-        raise click.BadParameter("must end with '/' or '#'")
+def _check_base_iri(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--base-iri and --asset-base: refused (exit 2) when IRIs minted under them would not parse."""
+    if value is not None:
+        try:
+            IriScheme(value) if param.name == "base_iri" else IriScheme(asset_base=value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     return value
 
 
@@ -97,7 +101,10 @@ def main() -> None:
 )
 @_base_iri_option
 @click.option(
-    "--asset-base", default=None, help="Base IRI for relative image/PDF hrefs. Default: BASE-IRI + 'asset/'."
+    "--asset-base",
+    default=None,
+    callback=_check_base_iri,
+    help="Base IRI for relative image/PDF hrefs. Default: BASE-IRI + 'asset/'.",
 )
 @click.option("--strict", is_flag=True, help="Stop at the first problem (exit 2), write nothing.")
 @click.option(
