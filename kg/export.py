@@ -224,6 +224,7 @@ class ExportReport:
     changed_during_run: list[str] = field(default_factory=list)  # edited or removed while read
     reuse: incremental.Reuse | None = None  # set by an export into a folder
     why_full: str | None = None  # why an export did not reuse the previous one
+    manifest_damage: str | None = None  # what is wrong with the previous manifest, ignored (a warning)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f["status"] == status)
@@ -297,6 +298,11 @@ class ExportReport:
         failed = self.count("failed")
         if failed > shown:
             lines.append(f"  ... and {failed - shown} more failures (see {REPORT_NAME})")
+        if self.manifest_damage is not None and out_dir is not None:
+            what = self.manifest_damage.removeprefix(incremental.MANIFEST_NAME + " ")
+            lines.append(
+                f"  WARNING: {out_dir / incremental.MANIFEST_NAME} {what}: ignored, every file exported again"
+            )
         if self.reuse is not None:
             reuse = self.reuse
             lines.append(
@@ -545,13 +551,16 @@ def export(
             else previous.why_not or None
         )
         staged = partial(_export_staged, sources, out_dir, job, parts, strict, jobs, progress, previous)
+        damage = previous.damage
         try:
             try:
                 report = staged(why_full)
             except incremental.ManifestError as exc:  # found damaged midway: start again, in full
+                damage = str(exc) if exc.damaged else damage
                 report = staged(str(exc))
         finally:
             previous.close()
+    report.manifest_damage = damage
     report.seconds = time.perf_counter() - started
     return report
 
