@@ -16,6 +16,9 @@ import io
 import json
 import os
 import re
+import secrets
+import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -671,7 +674,8 @@ class _StagedOutputs:
     """Temporary files beside their targets, renamed into place together if the block succeeds.
 
     All files are complete and fsynced before the first rename, and `report.json` is renamed
-    last; on any error every temporary file is removed and the previous outputs stay.
+    last; on any error every temporary file is removed and the previous outputs stay: all of
+    them, even when a rename fails after others succeeded (see `_commit`).
     While they are written, a thread flushes each file to disk every `WRITEBACK_BYTES` it grows
     (fdatasync releases the GIL): the disk writes overlap the export instead of all waiting for
     the final fsync (an incremental export copies ~300 MB at 10k files; its final fsyncs took
@@ -727,9 +731,7 @@ class _StagedOutputs:
                     handle.flush()
                     os.fsync(handle.fileno())
                     handle.close()
-                for target, tmp, _ in sorted(self._staged, key=lambda s: s[0].name == REPORT_NAME):
-                    os.replace(tmp, target)
-                _fsync_dir(self.out_dir)
+                _commit(self.out_dir, [(target, tmp) for target, tmp, _ in self._staged])
         finally:
             for _, tmp, handle in self._staged:
                 with contextlib.suppress(OSError):  # on a full disk, close() fails to flush again
@@ -740,6 +742,91 @@ class _StagedOutputs:
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def _commit(out_dir: Path, staged: list[tuple[Path, str]]) -> None:
+    """Rename each staged (target, temporary) into place, `report.json` last: all, or none.
+
+    The previous version of every target is first kept aside under a temporary name (a hard
+    link: the target never stops existing, so a crash at any moment leaves each output whole,
+    old or new; a copy where hard links are refused). Only then are the temporaries renamed;
+    if one rename fails (or the export is interrupted), those already renamed are put back
+    from what was kept aside, and `OutputError` names the file that could not be replaced.
+    A target that is a folder is refused before anything is touched. What is kept aside is
+    removed at the end (a killed export leaves it as a temporary the next export removes).
+    """
+    staged = sorted(staged, key=lambda s: s[0].name == REPORT_NAME)
+    for target, _ in staged:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISDIR(os.lstat(target).st_mode):
+                raise OutputError(errno.EISDIR, f"{target}: a folder is in the way; {_KEPT}")
+    kept: dict[Path, str | None] = {}  # target -> its previous version aside (None: there was none)
+    renamed: list[Path] = []
+    restored = True
+    try:
+        for target, _ in staged:
+            try:
+                kept[target] = _keep_aside(target)
+            except OSError as exc:
+                raise OutputError(
+                    exc.errno, f"{target}: cannot keep the previous version aside: {exc.strerror}; {_KEPT}"
+                ) from exc
+        for target, tmp in staged:
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise OutputError(exc.errno, f"{target}: cannot replace it: {exc.strerror}; {_KEPT}") from exc
+            renamed.append(target)
+    except BaseException as exc:  # an interruption too: nothing stays half-committed
+        lost = _put_back(renamed, kept)
+        restored = not lost
+        if lost and isinstance(exc, OutputError):
+            raise OutputError(exc.errno, f"{exc}; and could not put back {', '.join(lost)}") from exc
+        raise
+    finally:
+        for target, aside in kept.items():
+            if aside is not None and (restored or target not in renamed):
+                with contextlib.suppress(OSError):
+                    os.unlink(aside)
+        _fsync_dir(out_dir)
+
+
+#: How a failed commit ends its message (see `_commit`).
+_KEPT = "no output was replaced"
+
+
+def _keep_aside(target: Path) -> str | None:
+    """A second name for `target` (a hard link, else a copy), `.NAME.XXXXXXXX.tmp`; None when
+    there is no `target`."""
+    try:
+        os.lstat(target)
+    except FileNotFoundError:
+        return None
+    while True:
+        aside = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.link(target, aside, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (or an immutable file, which the rename will refuse)
+            shutil.copy2(target, aside, follow_symlinks=False)
+        return aside
+
+
+def _put_back(renamed: list[Path], kept: dict[Path, str | None]) -> list[str]:
+    """Undo the renames of `_commit`: each target back to what was kept aside (or removed, when
+    it did not exist before). Returns the targets that could not be put back."""
+    lost = []
+    for target in reversed(renamed):
+        aside = kept[target]
+        try:
+            if aside is None:
+                os.unlink(target)
+            else:
+                os.replace(aside, target)
+        except OSError:
+            lost.append(str(target))
+    return lost
 
 
 def _fsync_dir(path: Path) -> None:
