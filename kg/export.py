@@ -18,7 +18,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -56,7 +58,7 @@ from kg.writers import (
 )
 
 if TYPE_CHECKING:  # kg.fastshacl (pyoxigraph) is imported only when an export validates
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     from kg.fastshacl import CompiledShapes, LocalOutcome, Result
 
@@ -183,6 +185,8 @@ def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> I
 
     At most two chunks per worker are in flight, so results never pile up in memory; a chunk
     holds at most `MAX_CHUNK` files, so neither does what is in flight grow with the corpus.
+    The workers live no longer than the pool (closed early, or on an error or interruption,
+    it kills them) nor than this process (see `_worker_started`).
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
@@ -198,19 +202,162 @@ def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> I
     from concurrent.futures import ProcessPoolExecutor  # (multiprocessing: ~40 ms to import)
 
     gc.freeze()
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started, initargs=(os.getpid(),))
+    finished = False
+
+    def submit(chunk: list[SourceFile]) -> Future[list[FileOutcome]]:
+        with _stop_signals_blocked():  # a worker forked now starts with them blocked
+            return pool.submit(_process_chunk, chunk, job)
+
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending: deque[Future[list[FileOutcome]]] = deque(
-                pool.submit(_process_chunk, chunk, job) for chunk in islice(chunks, workers * 2)
-            )
-            while pending:
-                outcomes = pending.popleft().result()
-                chunk = next(chunks, None)
-                if chunk is not None:
-                    pending.append(pool.submit(_process_chunk, chunk, job))
-                yield from outcomes
+        pending: deque[Future[list[FileOutcome]]] = deque(submit(c) for c in islice(chunks, workers * 2))
+        while pending:
+            outcomes = pending.popleft().result()
+            chunk = next(chunks, None)
+            if chunk is not None:
+                pending.append(submit(chunk))
+            yield from outcomes
+        finished = True
     finally:
+        if not finished:  # an error, an interruption, or the caller stopped early: nothing to wait for
+            _kill_workers(pool)
+        pool.shutdown(wait=finished, cancel_futures=True)
         gc.unfreeze()
+
+
+#: The signals that stop kg. The CLI turns them into `Interrupted` (see `interruptible`); the
+#: workers ignore them: their parent stops them (a Ctrl-C reaches the whole process group).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: File descriptors no forked process may keep: the output folder's lock (see `_output_folder`).
+_PARENT_ONLY_FDS: set[int] = set()
+
+
+def _close_parent_only_fds() -> None:
+    """In a child just forked: close the parent's lock, so it goes with the parent.
+
+    (An flock belongs to the open file, which a fork shares: a worker still holding it after
+    its parent was killed made every later export fail with "another kg export".)
+    """
+    for fd in _PARENT_ONLY_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _PARENT_ONLY_FDS.clear()
+
+
+os.register_at_fork(after_in_child=_close_parent_only_fds)
+
+
+@contextlib.contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Block `STOP_SIGNALS` in this thread for the block (those arriving meanwhile are delivered
+    after it): a worker forked in the block inherits the mask, and is never stopped by one
+    before `_worker_started` ignores them."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _worker_started(parent: int) -> None:
+    """Initializer of each worker process: it ignores `STOP_SIGNALS` and dies with `parent`.
+
+    On Linux the kernel kills the worker when the thread that forked it ends
+    (PR_SET_PDEATHSIG; the pool forks its workers from the thread running the export, which
+    lasts as long as the export), however the parent ends, kill -9 included; elsewhere a
+    thread checks every second that the parent is alive. A parent gone before this ran is
+    seen here (its pid is no longer the worker's parent).
+    """
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    if not _set_parent_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent,), name="kg-parent", daemon=True).start()
+    if os.getppid() != parent and not _alive(parent):
+        os._exit(1)
+
+
+#: prctl(2) option: the signal this process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends; False where that is not possible."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        arg = ctypes.c_ulong
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, arg(signal.SIGKILL), arg(0), arg(0), arg(0)) == 0)
+    except (OSError, AttributeError):  # no libc prctl (another C library)
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while _alive(parent):
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's (the pid was reused): as good as gone for us
+        return False
+    return True
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL the pool's workers: they hold nothing worth saving, and a pool's shutdown would
+    otherwise wait for their chunks (or forever, for a worker stuck)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # gone already
+            process.kill()
+
+
+class Interrupted(KeyboardInterrupt):
+    """One of `STOP_SIGNALS` arrived (raised where the main thread was; see `interruptible`)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signame = signal.Signals(signum).name
+        super().__init__(self.signame)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """While in the block, `STOP_SIGNALS` raise `Interrupted` in the main thread, so kg stops
+    the way it stops on an error: temporaries removed, workers killed, a commit of the outputs
+    put back, the lock released. A second signal while that runs ends the process at once
+    (exit 2; what is left is cleaned by the next export). A signal ignored when kg started
+    (nohup, a background job) stays ignored. Does nothing outside the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if received:
+            os.write(2, f"kg: {signal.Signals(signum).name} again: stopped at once\n".encode())
+            os._exit(2)
+        received.append(signum)
+        raise Interrupted(signum)
+
+    previous = {}
+    for signum in STOP_SIGNALS:
+        current = signal.getsignal(signum)
+        if current != signal.SIG_IGN:
+            previous[signum] = signal.SIG_DFL if current is None else current
+            signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 @dataclass(slots=True)
@@ -405,49 +552,53 @@ def _run(
         checker = SharedValidation(compiled_shapes(job.shapes))
     files_of_graph: dict[str, list[str]] = defaultdict(list)
     done = 0
-    for item in produce(files):
-        each: Iterable[FileOutcome]
-        if not isinstance(item, incremental.ReusedRun):
-            each = (item,)
-        elif on_run is None or strict or checker is not None:
-            each = item.outcomes()  # file by file: strict stops at the first problem
-        else:
-            report.files.extend(item.report_rows())
-            run_own, run_quads = item.totals()
-            own += run_own
-            report.quads += run_quads
-            on_run(item)
-            done += len(item.files)
-            if progress is not None:
-                progress(done, len(files))
-            continue
-        for outcome in each:
-            source = files[done]
-            done += 1
-            result = outcome.result
-            if result.path == source.relative:
-                result.path = source.relative  # one string per file for the report and manifest, not two
-            if strict:
-                first = next(iter(result.problems), None) if result.status == "exported" else None
-                if result.status == "failed":
-                    first = Problem(result.path, None, result.reason or "failed")
-                if first is not None:
-                    raise StrictError(first)
-            report.files.append(_row(result))
-            if outcome.stamp is not None and outcome.reused is None:
-                read_at.append(done - 1)
-                stamps.extend(outcome.stamp)
-            if outcome.graph is not None:
-                report.quads += outcome.quads
-                own += outcome.own
-                shared.update(outcome.shared)
-                if checker is not None:  # which files made each graph: only validation needs it
-                    files_of_graph[outcome.graph].append(result.path)
-                    if outcome.validation is not None:
-                        checker.add(outcome.validation)
-            on_outcome(outcome)
-            if progress is not None:
-                progress(done, len(files))
+    items = produce(files)
+    try:
+        for item in items:
+            each: Iterable[FileOutcome]
+            if not isinstance(item, incremental.ReusedRun):
+                each = (item,)
+            elif on_run is None or strict or checker is not None:
+                each = item.outcomes()  # file by file: strict stops at the first problem
+            else:
+                report.files.extend(item.report_rows())
+                run_own, run_quads = item.totals()
+                own += run_own
+                report.quads += run_quads
+                on_run(item)
+                done += len(item.files)
+                if progress is not None:
+                    progress(done, len(files))
+                continue
+            for outcome in each:
+                source = files[done]
+                done += 1
+                result = outcome.result
+                if result.path == source.relative:
+                    result.path = source.relative  # one string per file for the report and manifest, not two
+                if strict:
+                    first = next(iter(result.problems), None) if result.status == "exported" else None
+                    if result.status == "failed":
+                        first = Problem(result.path, None, result.reason or "failed")
+                    if first is not None:
+                        raise StrictError(first)
+                report.files.append(_row(result))
+                if outcome.stamp is not None and outcome.reused is None:
+                    read_at.append(done - 1)
+                    stamps.extend(outcome.stamp)
+                if outcome.graph is not None:
+                    report.quads += outcome.quads
+                    own += outcome.own
+                    shared.update(outcome.shared)
+                    if checker is not None:  # which files made each graph: only validation needs it
+                        files_of_graph[outcome.graph].append(result.path)
+                        if outcome.validation is not None:
+                            checker.add(outcome.validation)
+                on_outcome(outcome)
+                if progress is not None:
+                    progress(done, len(files))
+    finally:  # on any exception the pool's workers stop at once, not when items is collected
+        _close(items)
     if done != len(files):
         raise RuntimeError(f"{done} outcomes for {len(files)} files")
     report.triples = own + len(shared)
@@ -462,6 +613,13 @@ def _run(
         if duplicated:
             report.validation = _revalidate_duplicates(report.validation, duplicated, files, job)
     return report, shared
+
+
+def _close(items: Iterator[object]) -> None:
+    """Close `items` if it is a generator (its `finally` runs now: a pool stops its workers)."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
 
 
 SPARQL_COMPONENT = "http://www.w3.org/ns/shacl#SPARQLConstraintComponent"
@@ -631,9 +789,10 @@ def _output_folder(out_dir: Path) -> Iterator[None]:
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out_dir, os.O_RDONLY)
+        fd = os.open(out_dir, os.O_RDONLY)  # close-on-exec (PEP 446); closed in forks, see below
     except OSError as exc:
         raise OutputError(exc.errno, f"{out_dir}: {exc.strerror or exc}") from exc
+    _PARENT_ONLY_FDS.add(fd)  # a worker forked while it is held does not keep the lock
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -653,6 +812,7 @@ def _output_folder(out_dir: Path) -> Iterator[None]:
         message = f"{out_dir}: {exc.strerror or exc}" if staged else f"{out_dir}: {exc}"
         raise OutputError(exc.errno, message) from exc
     finally:
+        _PARENT_ONLY_FDS.discard(fd)
         os.close(fd)  # releases the lock
 
 

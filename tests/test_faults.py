@@ -382,7 +382,8 @@ def test_a_folder_where_an_output_goes_replaces_no_output(tmp_path: Path) -> Non
     before = _everything(out)
     result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
     assert result.exit_code == 2, result.output
-    assert f"cannot write outputs: {out / REPORT_NAME}: " in result.stderr and "Traceback" not in result.stderr
+    assert f"cannot write outputs: {out / REPORT_NAME}: " in result.stderr
+    assert "Traceback" not in result.stderr
     assert _everything(out) == before and (out / REPORT_NAME).is_dir()
 
 
