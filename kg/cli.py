@@ -88,6 +88,14 @@ def _interrupted(command: str, exc: KeyboardInterrupt, outcome: str = "") -> NoR
     sys.exit(2)
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
 class _Commands(click.Group):
     """kg's commands: SIGINT, SIGTERM and SIGHUP end any of them with exit 2 and a message."""
 
@@ -188,6 +196,7 @@ def export_command(
             bar.length = total
             bar.update(done - bar.pos)
 
+    written = _identity(out_dir / "report.json")  # renamed last: a new one means new outputs
     try:
         report = export(
             paths,
@@ -213,7 +222,8 @@ def export_command(
         click.echo(f"kg export: internal error: {type(exc).__name__}: {exc}; nothing was replaced", err=True)
         sys.exit(2)
     except KeyboardInterrupt as exc:  # click would exit 1, which means "some files failed"
-        _interrupted("export", exc, "; nothing was replaced")
+        replaced = _identity(out_dir / "report.json") != written  # (stopped once they were)
+        _interrupted("export", exc, "; the outputs were written" if replaced else "; nothing was replaced")
     finally:
         if bar is not None:
             bar.render_finish()

@@ -199,20 +199,26 @@ def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> I
     # ...) are shared with them until written. Frozen, the workers' garbage collector does
     # not visit them, which would write to (and so copy) every page holding one in every
     # worker: their memory would grow with the corpus.
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor  # (multiprocessing: ~40 ms to import)
 
     gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started, initargs=(os.getpid(),))
+    context = multiprocessing.get_context()
+    forked = context.get_start_method() == "fork"
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_started, initargs=(os.getpid(), forked)
+    )
     finished = False
 
     def submit(chunk: list[SourceFile]) -> Future[list[FileOutcome]]:
-        with _stop_signals_blocked():  # a worker forked now starts with them blocked
+        with _stop_signals_deferred():  # a worker forked now starts with them blocked
             return pool.submit(_process_chunk, chunk, job)
 
     try:
         pending: deque[Future[list[FileOutcome]]] = deque(submit(c) for c in islice(chunks, workers * 2))
         while pending:
             outcomes = pending.popleft().result()
+            _check_stopped()
             chunk = next(chunks, None)
             if chunk is not None:
                 pending.append(submit(chunk))
@@ -247,33 +253,55 @@ def _close_parent_only_fds() -> None:
 os.register_at_fork(after_in_child=_close_parent_only_fds)
 
 
+class _Stop:
+    """What `interruptible`'s signal handler saw: the first stop signal (None: none yet), and
+    whether the main thread is in a section where it must not raise (`_stop_signals_deferred`)."""
+
+    received: int | None = None
+    deferring = 0
+
+
 @contextlib.contextmanager
-def _stop_signals_blocked() -> Iterator[None]:
-    """Block `STOP_SIGNALS` in this thread for the block (those arriving meanwhile are delivered
-    after it): a worker forked in the block inherits the mask, and is never stopped by one
-    before `_worker_started` ignores them."""
+def _stop_signals_deferred() -> Iterator[None]:
+    """A section a stop signal must not interrupt; it raises `Interrupted` at its end instead.
+
+    Used around the pool's fork of its workers: `STOP_SIGNALS` are blocked in this thread, so
+    a worker forked here starts with them blocked (and is never stopped by one before
+    `_worker_started` ignores them), and the handler does not raise here either: it would
+    raise inside the interpreter's fork hooks, which print and drop any exception.
+    """
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    _Stop.deferring += 1
     try:
         yield
     finally:
+        _Stop.deferring -= 1
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    _check_stopped()
 
 
-def _worker_started(parent: int) -> None:
+def _check_stopped() -> None:
+    """Raise `Interrupted` if a stop signal arrived (a checkpoint: also where a signal's first
+    exception may have been dropped, raised where the interpreter ignores exceptions)."""
+    if _Stop.received is not None:
+        raise Interrupted(_Stop.received)
+
+
+def _worker_started(parent: int, forked: bool) -> None:
     """Initializer of each worker process: it ignores `STOP_SIGNALS` and dies with `parent`.
 
     On Linux the kernel kills the worker when the thread that forked it ends
     (PR_SET_PDEATHSIG; the pool forks its workers from the thread running the export, which
     lasts as long as the export), however the parent ends, kill -9 included; elsewhere a
     thread checks every second that the parent is alive. A parent gone before this ran is
-    seen here (its pid is no longer the worker's parent).
+    seen here: a forked worker has another parent then (a zombie parent still answers kill 0).
     """
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     if not _set_parent_death_signal():
         threading.Thread(target=_watch_parent, args=(parent,), name="kg-parent", daemon=True).start()
-    if os.getppid() != parent and not _alive(parent):
+    if (os.getppid() != parent) if forked else not _alive(parent):
         os._exit(1)
 
 
@@ -338,16 +366,17 @@ def interruptible() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received: list[int] = []
 
     def handler(signum: int, frame: object) -> None:
-        if received:
+        if _Stop.received is not None:
             os.write(2, f"kg: {signal.Signals(signum).name} again: stopped at once\n".encode())
             os._exit(2)
-        received.append(signum)
-        raise Interrupted(signum)
+        _Stop.received = signum
+        if not _Stop.deferring:
+            raise Interrupted(signum)
 
     previous = {}
+    _Stop.received = None
     for signum in STOP_SIGNALS:
         current = signal.getsignal(signum)
         if current != signal.SIG_IGN:
@@ -358,6 +387,7 @@ def interruptible() -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+        _Stop.received = None
 
 
 @dataclass(slots=True)
@@ -915,6 +945,7 @@ def _commit(out_dir: Path, staged: list[tuple[Path, str]]) -> None:
     A target that is a folder is refused before anything is touched. What is kept aside is
     removed at the end (a killed export leaves it as a temporary the next export removes).
     """
+    _check_stopped()  # (stopped, but the exception was dropped on its way: do not commit)
     staged = sorted(staged, key=lambda s: s[0].name == REPORT_NAME)
     for target, _ in staged:
         with contextlib.suppress(FileNotFoundError):
