@@ -185,13 +185,10 @@ def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.
     sizes: list[int] = []
 
     class Pool:  # runs the chunks in this process, recording their sizes
-        def __init__(self, max_workers: int) -> None:
+        def __init__(self, max_workers: int, **options: object) -> None:
             pass
 
-        def __enter__(self) -> Pool:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
+        def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
             pass
 
         def submit(self, fn: Any, chunk: list[SourceFile], job: Job) -> Future[list[FileOutcome]]:
