@@ -316,3 +316,32 @@ def test_a_stop_signal_during_the_commit_puts_back_the_outputs_already_renamed(
         f"kg export: interrupted by {signame}; nothing was replaced\n",
     )
     assert_next_export_is_clean(corpus, out)
+
+
+def test_a_process_forked_during_an_export_does_not_keep_its_lock(tmp_path: Path) -> None:
+    """The lock is the parent's alone: a child forked while it is held (as the workers are) does
+    not hold it, so it is free once the export is over, whatever the child does meanwhile."""
+    import fcntl
+
+    from kg.export import _output_folder
+
+    out = tmp_path / "out"
+    started, running = os.pipe()
+    with _output_folder(out):
+        child = os.fork()
+        if child == 0:  # the child outlives the export by far, unless killed
+            os.write(running, b"!")
+            time.sleep(30)
+            os._exit(0)
+        assert os.read(started, 1) == b"!"  # (as workers run long before the export ends)
+    os.close(started)
+    os.close(running)
+    try:
+        fd = os.open(out, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if the child held it
+        finally:
+            os.close(fd)
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
