@@ -257,17 +257,18 @@ def _moments(corpus: Corpus) -> list[tuple[str, float | tuple[str, int, str]]]:
     rng = random.Random(13)
     moments: list[tuple[str, float | tuple[str, int, str]]] = [
         (f"at {f:.2f} of the run", f * corpus.seconds)
-        for f in sorted(rng.uniform(0.05, 1.1) for _ in range(4))
+        for f in sorted(rng.uniform(0.05, 1.1) for _ in range(3))
     ]
     moments += [
         (f"before keeping output {n} aside", ("link", n, "SIGKILL")) for n in rng.sample(range(1, 7), 1)
     ]
     moments += [
-        (f"before renaming output {n}", ("replace", n, "SIGKILL")) for n in sorted(rng.sample(range(1, 7), 3))
+        (f"before renaming output {n}", ("replace", n, "SIGKILL")) for n in sorted(rng.sample(range(1, 7), 2))
     ]
     return moments
 
 
+@pytest.mark.slow
 def test_kill_9_at_seeded_moments_then_a_rerun_gives_a_clean_runs_outputs(
     corpus: Corpus, tmp_path: Path
 ) -> None:
