@@ -300,8 +300,9 @@ def _worker_started(parent: int, forked: bool) -> None:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     if not _set_parent_death_signal():
-        threading.Thread(target=_watch_parent, args=(parent,), name="kg-parent", daemon=True).start()
-    if (os.getppid() != parent) if forked else not _alive(parent):
+        watch = partial(_watch_parent, parent, forked)
+        threading.Thread(target=watch, name="kg-parent", daemon=True).start()
+    if _parent_gone(parent, forked):
         os._exit(1)
 
 
@@ -323,20 +324,25 @@ def _set_parent_death_signal() -> bool:
         return False
 
 
-def _watch_parent(parent: int) -> None:
-    while _alive(parent):
+def _watch_parent(parent: int, forked: bool) -> None:
+    while not _parent_gone(parent, forked):
         time.sleep(1.0)
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def _parent_gone(parent: int, forked: bool) -> bool:
+    """The export process `parent` has ended: a worker it forked has another parent then (the
+    test that holds even while `parent` is a zombie, which still answers kill 0); a worker
+    started otherwise (a fork server's) asks the system whether `parent` still exists."""
+    if forked:
+        return os.getppid() != parent
     try:
-        os.kill(pid, 0)
+        os.kill(parent, 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's (the pid was reused): as good as gone for us
-        return False
-    return True
+        return True
+    except PermissionError:  # another user's process: the pid was reused
+        return True
+    return False
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
