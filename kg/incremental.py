@@ -222,9 +222,7 @@ _FORMAT_COLUMNS = ("turtle", "jsonld", "ntriples", "nquads")
 
 def _ints(value: object, count: int) -> bool:
     """`value` is a list of `count` non-negative integers (not booleans)."""
-    return (
-        type(value) is list and len(value) == count and all(type(n) is int and n >= 0 for n in value)
-    )
+    return type(value) is list and len(value) == count and all(type(n) is int and n >= 0 for n in value)
 
 
 def check_manifest(manifest: dict[str, Any]) -> str | None:
