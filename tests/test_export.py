@@ -15,7 +15,9 @@ from kg.cli import main
 from kg.export import FORMATS, FileOutcome, Job, export
 from kg.mapping import IriScheme
 from kg.sources import SourceFile
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
+
+TAXONOMY = next((ROOT / "tests" / "fixtures" / "taxonomy").glob("*.json"))
 
 BAD_FILES = {
     "bad-yaml.md": b"---\ntitle: x\nmdName: y\nbad: [\n---\n",
@@ -215,14 +217,21 @@ BAD_BASES = {
 }
 
 
-@pytest.mark.parametrize("command", ["export", "validate", "load"])
+@pytest.mark.parametrize("command", ["export", "validate", "load", "serve", "taxonomy"])
 @pytest.mark.parametrize(("base", "why"), BAD_BASES.items())
 def test_a_base_iri_minted_iris_would_not_parse_under_is_a_usage_error(
     tmp_path: Path, command: str, base: str, why: str
 ) -> None:
+    """Every command that takes --base-iri (refused while the options are read: nothing starts)."""
     out = tmp_path / "out"
-    where = {"export": ["-o", str(out)], "validate": [], "load": ["--store", str(out)]}[command]
-    result = CliRunner().invoke(main, [command, str(EXAMPLES), "--base-iri", base, *where])
+    data = str(TAXONOMY if command == "taxonomy" else EXAMPLES)
+    where = {
+        "export": ["-o", str(out)],
+        "load": ["--store", str(out)],
+        "serve": ["--store", str(out), "--port", "0"],
+        "taxonomy": ["-o", str(out)],
+    }.get(command, [])
+    result = CliRunner().invoke(main, [command, data, "--base-iri", base, *where])
     assert result.exit_code == 2, result.output
     assert "--base-iri" in result.stderr and repr(base) in result.stderr and why in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
