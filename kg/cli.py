@@ -7,6 +7,7 @@ Exit codes, in pySHACL's spirit: 0 success, 1 some input failed (or does not con
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import click
 from click.core import ParameterSource
 
 from kg import __version__
-from kg.export import FORMATS, ExportReport, StrictError, export
+from kg.export import FORMATS, ExportReport, Interrupted, StrictError, export, interruptible
 from kg.mapping import IriScheme
 from kg.namespaces import DEFAULT_BASE_IRI
 from kg.resources import examples_dir
@@ -55,9 +56,13 @@ def _formats(values: tuple[str, ...]) -> list[str]:
     return chosen or list(FORMATS)
 
 
-def _check_base_iri(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not value.endswith(("/", "#")):
-        raise click.BadParameter("must end with '/' or '#'")
+def _check_base_iri(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--base-iri and --asset-base: refused (exit 2) when IRIs minted under them would not parse."""
+    if value is not None:
+        try:
+            IriScheme(value) if param.name == "base_iri" else IriScheme(asset_base=value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     return value
 
 
@@ -71,10 +76,41 @@ _base_iri_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _interrupted(command: str, exc: KeyboardInterrupt, outcome: str = "") -> NoReturn:
+    """Exit 2 with one line; after a real signal at once (no thread or pool is waited for:
+    the command's cleanup has run, see `kg.export.interruptible`)."""
+    by = f" by {exc.signame}" if isinstance(exc, Interrupted) else ""
+    click.echo(f"kg {command}: interrupted{by}{outcome}", err=True)
+    if isinstance(exc, Interrupted):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)
+    sys.exit(2)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
+class _Commands(click.Group):
+    """kg's commands: SIGINT, SIGTERM and SIGHUP end any of them with exit 2 and a message."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # click would say "Aborted!" and exit 1
+            _interrupted(ctx.invoked_subcommand or "", exc)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kg")
 def main() -> None:
     """kg: turn Medigy curations into a validated, queryable RDF knowledge graph."""
+    click.get_current_context().with_resource(interruptible())
 
 
 @main.command("export")
@@ -97,7 +133,10 @@ def main() -> None:
 )
 @_base_iri_option
 @click.option(
-    "--asset-base", default=None, help="Base IRI for relative image/PDF hrefs. Default: BASE-IRI + 'asset/'."
+    "--asset-base",
+    default=None,
+    callback=_check_base_iri,
+    help="Base IRI for relative image/PDF hrefs. Default: BASE-IRI + 'asset/'.",
 )
 @click.option("--strict", is_flag=True, help="Stop at the first problem (exit 2), write nothing.")
 @click.option(
@@ -157,6 +196,7 @@ def export_command(
             bar.length = total
             bar.update(done - bar.pos)
 
+    written = _identity(out_dir / "report.json")  # renamed last: a new one means new outputs
     try:
         report = export(
             paths,
@@ -181,9 +221,9 @@ def export_command(
         traceback.print_exc()
         click.echo(f"kg export: internal error: {type(exc).__name__}: {exc}; nothing was replaced", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:  # click would exit 1, which means "some files failed"
-        click.echo("kg export: interrupted; nothing was replaced", err=True)
-        sys.exit(2)
+    except KeyboardInterrupt as exc:  # click would exit 1, which means "some files failed"
+        replaced = _identity(out_dir / "report.json") != written  # (stopped once they were)
+        _interrupted("export", exc, "; the outputs were written" if replaced else "; nothing was replaced")
     finally:
         if bar is not None:
             bar.render_finish()

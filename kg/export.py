@@ -16,6 +16,11 @@ import io
 import json
 import os
 import re
+import secrets
+import shutil
+import signal
+import stat
+import sys
 import tempfile
 import threading
 import time
@@ -53,7 +58,7 @@ from kg.writers import (
 )
 
 if TYPE_CHECKING:  # kg.fastshacl (pyoxigraph) is imported only when an export validates
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     from kg.fastshacl import CompiledShapes, LocalOutcome, Result
 
@@ -180,6 +185,8 @@ def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> I
 
     At most two chunks per worker are in flight, so results never pile up in memory; a chunk
     holds at most `MAX_CHUNK` files, so neither does what is in flight grow with the corpus.
+    The workers live no longer than the pool (closed early, or on an error or interruption,
+    it kills them) nor than this process (see `_worker_started`).
     """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
@@ -192,22 +199,201 @@ def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> I
     # ...) are shared with them until written. Frozen, the workers' garbage collector does
     # not visit them, which would write to (and so copy) every page holding one in every
     # worker: their memory would grow with the corpus.
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor  # (multiprocessing: ~40 ms to import)
 
     gc.freeze()
+    context = multiprocessing.get_context()
+    forked = context.get_start_method() == "fork"
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_started, initargs=(os.getpid(), forked)
+    )
+    finished = False
+
+    def submit(chunk: list[SourceFile]) -> Future[list[FileOutcome]]:
+        with _stop_signals_deferred():  # a worker forked now starts with them blocked
+            return pool.submit(_process_chunk, chunk, job)
+
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending: deque[Future[list[FileOutcome]]] = deque(
-                pool.submit(_process_chunk, chunk, job) for chunk in islice(chunks, workers * 2)
-            )
-            while pending:
-                outcomes = pending.popleft().result()
-                chunk = next(chunks, None)
-                if chunk is not None:
-                    pending.append(pool.submit(_process_chunk, chunk, job))
-                yield from outcomes
+        pending: deque[Future[list[FileOutcome]]] = deque(submit(c) for c in islice(chunks, workers * 2))
+        while pending:
+            outcomes = pending.popleft().result()
+            _check_stopped()
+            chunk = next(chunks, None)
+            if chunk is not None:
+                pending.append(submit(chunk))
+            yield from outcomes
+        finished = True
     finally:
+        if not finished:  # an error, an interruption, or the caller stopped early: nothing to wait for
+            _kill_workers(pool)
+        pool.shutdown(wait=finished, cancel_futures=True)
         gc.unfreeze()
+
+
+#: The signals that stop kg. The CLI turns them into `Interrupted` (see `interruptible`); the
+#: workers ignore them: their parent stops them (a Ctrl-C reaches the whole process group).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: File descriptors no forked process may keep: the output folder's lock (see `_output_folder`).
+_PARENT_ONLY_FDS: set[int] = set()
+
+
+def _close_parent_only_fds() -> None:
+    """In a child just forked: close the parent's lock, so it goes with the parent.
+
+    (An flock belongs to the open file, which a fork shares: a worker still holding it after
+    its parent was killed made every later export fail with "another kg export".)
+    """
+    for fd in _PARENT_ONLY_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _PARENT_ONLY_FDS.clear()
+
+
+os.register_at_fork(after_in_child=_close_parent_only_fds)
+
+
+class _Stop:
+    """What `interruptible`'s signal handler saw: the first stop signal (None: none yet), and
+    whether the main thread is in a section where it must not raise (`_stop_signals_deferred`)."""
+
+    received: int | None = None
+    deferring = 0
+
+
+@contextlib.contextmanager
+def _stop_signals_deferred() -> Iterator[None]:
+    """A section a stop signal must not interrupt; it raises `Interrupted` at its end instead.
+
+    Used around the pool's fork of its workers: `STOP_SIGNALS` are blocked in this thread, so
+    a worker forked here starts with them blocked (and is never stopped by one before
+    `_worker_started` ignores them), and the handler does not raise here either: it would
+    raise inside the interpreter's fork hooks, which print and drop any exception.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    _Stop.deferring += 1
+    try:
+        yield
+    finally:
+        _Stop.deferring -= 1
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    _check_stopped()
+
+
+def _check_stopped() -> None:
+    """Raise `Interrupted` if a stop signal arrived (a checkpoint: also where a signal's first
+    exception may have been dropped, raised where the interpreter ignores exceptions)."""
+    if _Stop.received is not None:
+        raise Interrupted(_Stop.received)
+
+
+def _worker_started(parent: int, forked: bool) -> None:
+    """Initializer of each worker process: it ignores `STOP_SIGNALS` and dies with `parent`.
+
+    On Linux the kernel kills the worker when the thread that forked it ends
+    (PR_SET_PDEATHSIG; the pool forks its workers from the thread running the export, which
+    lasts as long as the export), however the parent ends, kill -9 included; elsewhere a
+    thread checks every second that the parent is alive. A parent gone before this ran is
+    seen here: a forked worker has another parent then (a zombie parent still answers kill 0).
+    """
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    if not _set_parent_death_signal():
+        watch = partial(_watch_parent, parent, forked)
+        threading.Thread(target=watch, name="kg-parent", daemon=True).start()
+    if _parent_gone(parent, forked):
+        os._exit(1)
+
+
+#: prctl(2) option: the signal this process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent ends; False where that is not possible."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        arg = ctypes.c_ulong
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, arg(signal.SIGKILL), arg(0), arg(0), arg(0)) == 0)
+    except (OSError, AttributeError):  # no libc prctl (another C library)
+        return False
+
+
+def _watch_parent(parent: int, forked: bool) -> None:
+    while not _parent_gone(parent, forked):
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _parent_gone(parent: int, forked: bool) -> bool:
+    """The export process `parent` has ended: a worker it forked has another parent then (the
+    test that holds even while `parent` is a zombie, which still answers kill 0); a worker
+    started otherwise (a fork server's) asks the system whether `parent` still exists."""
+    if forked:
+        return os.getppid() != parent
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process: the pid was reused
+        return True
+    return False
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL the pool's workers: they hold nothing worth saving, and a pool's shutdown would
+    otherwise wait for their chunks (or forever, for a worker stuck)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # gone already
+            process.kill()
+
+
+class Interrupted(KeyboardInterrupt):
+    """One of `STOP_SIGNALS` arrived (raised where the main thread was; see `interruptible`)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signame = signal.Signals(signum).name
+        super().__init__(self.signame)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """While in the block, `STOP_SIGNALS` raise `Interrupted` in the main thread, so kg stops
+    the way it stops on an error: temporaries removed, workers killed, a commit of the outputs
+    put back, the lock released. A second signal while that runs ends the process at once
+    (exit 2; what is left is cleaned by the next export). A signal ignored when kg started
+    (nohup, a background job) stays ignored. Does nothing outside the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if _Stop.received is not None:
+            os.write(2, f"kg: {signal.Signals(signum).name} again: stopped at once\n".encode())
+            os._exit(2)
+        _Stop.received = signum
+        if not _Stop.deferring:
+            raise Interrupted(signum)
+
+    previous = {}
+    _Stop.received = None
+    for signum in STOP_SIGNALS:
+        current = signal.getsignal(signum)
+        if current != signal.SIG_IGN:
+            previous[signum] = signal.SIG_DFL if current is None else current
+            signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        _Stop.received = None
 
 
 @dataclass(slots=True)
@@ -224,6 +410,7 @@ class ExportReport:
     changed_during_run: list[str] = field(default_factory=list)  # edited or removed while read
     reuse: incremental.Reuse | None = None  # set by an export into a folder
     why_full: str | None = None  # why an export did not reuse the previous one
+    manifest_damage: str | None = None  # what is wrong with the previous manifest, ignored (a warning)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f["status"] == status)
@@ -297,6 +484,11 @@ class ExportReport:
         failed = self.count("failed")
         if failed > shown:
             lines.append(f"  ... and {failed - shown} more failures (see {REPORT_NAME})")
+        if self.manifest_damage is not None and out_dir is not None:
+            what = self.manifest_damage.removeprefix(incremental.MANIFEST_NAME + " ")
+            lines.append(
+                f"  WARNING: {out_dir / incremental.MANIFEST_NAME} {what}: ignored, every file exported again"
+            )
         if self.reuse is not None:
             reuse = self.reuse
             lines.append(
@@ -396,49 +588,53 @@ def _run(
         checker = SharedValidation(compiled_shapes(job.shapes))
     files_of_graph: dict[str, list[str]] = defaultdict(list)
     done = 0
-    for item in produce(files):
-        each: Iterable[FileOutcome]
-        if not isinstance(item, incremental.ReusedRun):
-            each = (item,)
-        elif on_run is None or strict or checker is not None:
-            each = item.outcomes()  # file by file: strict stops at the first problem
-        else:
-            report.files.extend(item.report_rows())
-            run_own, run_quads = item.totals()
-            own += run_own
-            report.quads += run_quads
-            on_run(item)
-            done += len(item.files)
-            if progress is not None:
-                progress(done, len(files))
-            continue
-        for outcome in each:
-            source = files[done]
-            done += 1
-            result = outcome.result
-            if result.path == source.relative:
-                result.path = source.relative  # one string per file for the report and manifest, not two
-            if strict:
-                first = next(iter(result.problems), None) if result.status == "exported" else None
-                if result.status == "failed":
-                    first = Problem(result.path, None, result.reason or "failed")
-                if first is not None:
-                    raise StrictError(first)
-            report.files.append(_row(result))
-            if outcome.stamp is not None and outcome.reused is None:
-                read_at.append(done - 1)
-                stamps.extend(outcome.stamp)
-            if outcome.graph is not None:
-                report.quads += outcome.quads
-                own += outcome.own
-                shared.update(outcome.shared)
-                if checker is not None:  # which files made each graph: only validation needs it
-                    files_of_graph[outcome.graph].append(result.path)
-                    if outcome.validation is not None:
-                        checker.add(outcome.validation)
-            on_outcome(outcome)
-            if progress is not None:
-                progress(done, len(files))
+    items = produce(files)
+    try:
+        for item in items:
+            each: Iterable[FileOutcome]
+            if not isinstance(item, incremental.ReusedRun):
+                each = (item,)
+            elif on_run is None or strict or checker is not None:
+                each = item.outcomes()  # file by file: strict stops at the first problem
+            else:
+                report.files.extend(item.report_rows())
+                run_own, run_quads = item.totals()
+                own += run_own
+                report.quads += run_quads
+                on_run(item)
+                done += len(item.files)
+                if progress is not None:
+                    progress(done, len(files))
+                continue
+            for outcome in each:
+                source = files[done]
+                done += 1
+                result = outcome.result
+                if result.path == source.relative:
+                    result.path = source.relative  # one string per file for the report and manifest, not two
+                if strict:
+                    first = next(iter(result.problems), None) if result.status == "exported" else None
+                    if result.status == "failed":
+                        first = Problem(result.path, None, result.reason or "failed")
+                    if first is not None:
+                        raise StrictError(first)
+                report.files.append(_row(result))
+                if outcome.stamp is not None and outcome.reused is None:
+                    read_at.append(done - 1)
+                    stamps.extend(outcome.stamp)
+                if outcome.graph is not None:
+                    report.quads += outcome.quads
+                    own += outcome.own
+                    shared.update(outcome.shared)
+                    if checker is not None:  # which files made each graph: only validation needs it
+                        files_of_graph[outcome.graph].append(result.path)
+                        if outcome.validation is not None:
+                            checker.add(outcome.validation)
+                on_outcome(outcome)
+                if progress is not None:
+                    progress(done, len(files))
+    finally:  # on any exception the pool's workers stop at once, not when items is collected
+        _close(items)
     if done != len(files):
         raise RuntimeError(f"{done} outcomes for {len(files)} files")
     report.triples = own + len(shared)
@@ -453,6 +649,13 @@ def _run(
         if duplicated:
             report.validation = _revalidate_duplicates(report.validation, duplicated, files, job)
     return report, shared
+
+
+def _close(items: Iterator[object]) -> None:
+    """Close `items` if it is a generator (its `finally` runs now: a pool stops its workers)."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
 
 
 SPARQL_COMPONENT = "http://www.w3.org/ns/shacl#SPARQLConstraintComponent"
@@ -545,13 +748,16 @@ def export(
             else previous.why_not or None
         )
         staged = partial(_export_staged, sources, out_dir, job, parts, strict, jobs, progress, previous)
+        damage = previous.damage
         try:
             try:
                 report = staged(why_full)
             except incremental.ManifestError as exc:  # found damaged midway: start again, in full
+                damage = str(exc) if exc.damaged else damage
                 report = staged(str(exc))
         finally:
             previous.close()
+    report.manifest_damage = damage
     report.seconds = time.perf_counter() - started
     return report
 
@@ -619,9 +825,10 @@ def _output_folder(out_dir: Path) -> Iterator[None]:
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out_dir, os.O_RDONLY)
+        fd = os.open(out_dir, os.O_RDONLY)  # close-on-exec (PEP 446); closed in forks, see below
     except OSError as exc:
         raise OutputError(exc.errno, f"{out_dir}: {exc.strerror or exc}") from exc
+    _PARENT_ONLY_FDS.add(fd)  # a worker forked while it is held does not keep the lock
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -641,6 +848,7 @@ def _output_folder(out_dir: Path) -> Iterator[None]:
         message = f"{out_dir}: {exc.strerror or exc}" if staged else f"{out_dir}: {exc}"
         raise OutputError(exc.errno, message) from exc
     finally:
+        _PARENT_ONLY_FDS.discard(fd)
         os.close(fd)  # releases the lock
 
 
@@ -662,7 +870,8 @@ class _StagedOutputs:
     """Temporary files beside their targets, renamed into place together if the block succeeds.
 
     All files are complete and fsynced before the first rename, and `report.json` is renamed
-    last; on any error every temporary file is removed and the previous outputs stay.
+    last; on any error every temporary file is removed and the previous outputs stay: all of
+    them, even when a rename fails after others succeeded (see `_commit`).
     While they are written, a thread flushes each file to disk every `WRITEBACK_BYTES` it grows
     (fdatasync releases the GIL): the disk writes overlap the export instead of all waiting for
     the final fsync (an incremental export copies ~300 MB at 10k files; its final fsyncs took
@@ -718,9 +927,7 @@ class _StagedOutputs:
                     handle.flush()
                     os.fsync(handle.fileno())
                     handle.close()
-                for target, tmp, _ in sorted(self._staged, key=lambda s: s[0].name == REPORT_NAME):
-                    os.replace(tmp, target)
-                _fsync_dir(self.out_dir)
+                _commit(self.out_dir, [(target, tmp) for target, tmp, _ in self._staged])
         finally:
             for _, tmp, handle in self._staged:
                 with contextlib.suppress(OSError):  # on a full disk, close() fails to flush again
@@ -731,6 +938,92 @@ class _StagedOutputs:
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def _commit(out_dir: Path, staged: list[tuple[Path, str]]) -> None:
+    """Rename each staged (target, temporary) into place, `report.json` last: all, or none.
+
+    The previous version of every target is first kept aside under a temporary name (a hard
+    link: the target never stops existing, so a crash at any moment leaves each output whole,
+    old or new; a copy where hard links are refused). Only then are the temporaries renamed;
+    if one rename fails (or the export is interrupted), those already renamed are put back
+    from what was kept aside, and `OutputError` names the file that could not be replaced.
+    A target that is a folder is refused before anything is touched. What is kept aside is
+    removed at the end (a killed export leaves it as a temporary the next export removes).
+    """
+    _check_stopped()  # (stopped, but the exception was dropped on its way: do not commit)
+    staged = sorted(staged, key=lambda s: s[0].name == REPORT_NAME)
+    for target, _ in staged:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISDIR(os.lstat(target).st_mode):
+                raise OutputError(errno.EISDIR, f"{target}: a folder is in the way; {_KEPT}")
+    kept: dict[Path, str | None] = {}  # target -> its previous version aside (None: there was none)
+    renamed: list[Path] = []
+    restored = True
+    try:
+        for target, _ in staged:
+            try:
+                kept[target] = _keep_aside(target)
+            except OSError as exc:
+                raise OutputError(
+                    exc.errno, f"{target}: cannot keep the previous version aside: {exc.strerror}; {_KEPT}"
+                ) from exc
+        for target, tmp in staged:
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise OutputError(exc.errno, f"{target}: cannot replace it: {exc.strerror}; {_KEPT}") from exc
+            renamed.append(target)
+    except BaseException as exc:  # an interruption too: nothing stays half-committed
+        lost = _put_back(renamed, kept)
+        restored = not lost
+        if lost and isinstance(exc, OutputError):
+            raise OutputError(exc.errno, f"{exc}; and could not put back {', '.join(lost)}") from exc
+        raise
+    finally:
+        for target, aside in kept.items():
+            if aside is not None and (restored or target not in renamed):
+                with contextlib.suppress(OSError):
+                    os.unlink(aside)
+        _fsync_dir(out_dir)
+
+
+#: How a failed commit ends its message (see `_commit`).
+_KEPT = "no output was replaced"
+
+
+def _keep_aside(target: Path) -> str | None:
+    """A second name for `target` (a hard link, else a copy), `.NAME.XXXXXXXX.tmp`; None when
+    there is no `target`."""
+    try:
+        os.lstat(target)
+    except FileNotFoundError:
+        return None
+    while True:
+        aside = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.link(target, aside, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (or an immutable file, which the rename will refuse)
+            shutil.copy2(target, aside, follow_symlinks=False)
+        return aside
+
+
+def _put_back(renamed: list[Path], kept: dict[Path, str | None]) -> list[str]:
+    """Undo the renames of `_commit`: each target back to what was kept aside (or removed, when
+    it did not exist before). Returns the targets that could not be put back."""
+    lost = []
+    for target in reversed(renamed):
+        aside = kept[target]
+        try:
+            if aside is None:
+                os.unlink(target)
+            else:
+                os.replace(aside, target)
+        except OSError:
+            lost.append(str(target))
+    return lost
 
 
 def _fsync_dir(path: Path) -> None:

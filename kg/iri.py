@@ -106,3 +106,57 @@ def is_valid_iri(iri: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# RFC 3987 (IRI) character classes, for `base_iri_problem`.
+_UCSCHAR = (
+    "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef"
+    "\U00010000-\U0001fffd\U00020000-\U0002fffd\U00030000-\U0003fffd\U00040000-\U0004fffd"
+    "\U00050000-\U0005fffd\U00060000-\U0006fffd\U00070000-\U0007fffd\U00080000-\U0008fffd"
+    "\U00090000-\U0009fffd\U000a0000-\U000afffd\U000b0000-\U000bfffd\U000c0000-\U000cfffd"
+    "\U000d0000-\U000dfffd\U000e1000-\U000efffd"
+)
+_IPRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+_PCT = "%[0-9A-Fa-f]{2}"
+_IUNRESERVED = f"A-Za-z0-9\\-._~{_UCSCHAR}"
+_SUB_DELIMS = "!$&'()*+,;="
+_IPCHAR = f"(?:[{_IUNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
+_IRI = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*):"
+    r"(?:"
+    rf"//(?P<authority>(?:(?:[{_IUNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?"
+    rf"(?P<host>\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~{_SUB_DELIMS}:]+\]"
+    rf"|(?:[{_IUNRESERVED}{_SUB_DELIMS}]|{_PCT})*)"
+    r"(?::[0-9]*)?)"
+    rf"(?:/{_IPCHAR}*)*"
+    rf"|/?(?:{_IPCHAR}+(?:/{_IPCHAR}*)*)?"
+    r")"
+    rf"(?:\?(?:{_IPCHAR}|[{_IPRIVATE}/?])*)?"
+    rf"(?:#(?:{_IPCHAR}|[/?])*)?",
+)
+#: Characters an IRI never holds unencoded (RFC 3987): named in `base_iri_problem`'s message.
+_NEVER = frozenset(' <>"{}|\\^`')
+
+
+def base_iri_problem(base: str, option: str = "base IRI", ending: bool = True) -> str | None:
+    """Why `base` cannot be the base every kg IRI is minted under, or None when it can.
+
+    It must be an absolute IRI (RFC 3987: a scheme, and only the characters an IRI may hold;
+    `http` and `https` ones with a host) and, when `ending`, end with `/` or `#`: minted IRIs
+    are `base` + a path, and must parse in every output format. Checked once, when an
+    `IriScheme` is made, so no export can write an IRI that does not parse.
+    """
+    bad = sorted({ch for ch in base if ch in _NEVER or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0})
+    if bad:
+        shown = ", ".join("space" if ch == " " else repr(ch) for ch in bad)
+        return f"{option} {base!r} holds characters an IRI cannot hold unencoded: {shown}"
+    if not _SCHEME.match(base):
+        return f"{option} {base!r} is not an absolute IRI (it needs a scheme, such as https://)"
+    match = _IRI.fullmatch(base)
+    if match is None:
+        return f"{option} {base!r} is not a valid IRI (RFC 3987)"
+    if match.group("scheme").lower() in ("http", "https") and not match.group("host"):
+        return f"{option} {base!r} has no host"
+    if ending and not base.endswith(("/", "#")):
+        return f"{option} {base!r} must end with '/' or '#'"
+    return None

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kg.iri import segment, to_iri
+from kg.iri import base_iri_problem, segment, to_iri
 from kg.model import Curation, Media, Temporal
 from kg.namespaces import DEFAULT_BASE_IRI, KG_NS, PREFIXES
 from kg.normalize import has_scheme, web_iri
@@ -103,6 +103,14 @@ class IriScheme:
 
     base: str = DEFAULT_BASE_IRI
     asset_base: str | None = None  # where relative image/PDF hrefs resolve; default base + asset/
+
+    def __post_init__(self) -> None:
+        """Refuse a base under which minted IRIs would not parse (ValueError, saying why)."""
+        problem = base_iri_problem(self.base) or (
+            None if self.asset_base is None else base_iri_problem(self.asset_base, "asset base", ending=False)
+        )
+        if problem is not None:
+            raise ValueError(problem)
 
     def curation(self, c: Curation) -> str:
         if c.md_name is not None:

@@ -356,3 +356,85 @@ def test_manifest_is_written_with_the_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     export([EXAMPLES], out)
     assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS, MANIFEST_NAME])
+
+
+def _everything(out: Path) -> dict[str, bytes]:
+    """Every file in `out`, dot-files (manifest, temporaries) included."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def _two_exports(tmp_path: Path) -> tuple[Path, Path]:
+    """An export of the examples in `out`, and a source tree whose export would differ."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out)
+    for victim in sorted(src.glob("*.md"))[:2]:
+        victim.write_text(victim.read_text().replace("title:", "title: Edited", 1))
+    return src, out
+
+
+def test_a_folder_where_an_output_goes_replaces_no_output(tmp_path: Path) -> None:
+    """report.json is renamed last: with a folder in its place, every other output was already
+    replaced. The commit is all or nothing: nothing is replaced, exit 2 naming the file."""
+    src, out = _two_exports(tmp_path)
+    (out / REPORT_NAME).unlink()
+    (out / REPORT_NAME).mkdir()
+    before = _everything(out)
+    result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write outputs: {out / REPORT_NAME}: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _everything(out) == before and (out / REPORT_NAME).is_dir()
+
+
+@pytest.fixture
+def immutable() -> Iterator[list[Path]]:
+    """Files made immutable with chattr +i (made mutable again at the end); skipped where
+    chattr is missing or refused (not root, a filesystem without the attribute)."""
+    files: list[Path] = []
+    yield files
+    for path in files:
+        subprocess.run(["chattr", "-i", str(path)], check=False, capture_output=True)
+
+
+def test_an_immutable_output_replaces_no_output(tmp_path: Path, immutable: list[Path]) -> None:
+    src, out = _two_exports(tmp_path)
+    target = out / "curations.nq"  # renamed after .ttl, .jsonld and .nt
+    if shutil.which("chattr") is None:
+        pytest.skip("no chattr here")
+    made = subprocess.run(["chattr", "+i", str(target)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a file immutable here: {made.stderr.strip()}")
+    immutable.append(target)
+    before = _everything(out)
+    result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write outputs: {target}: " in result.stderr and "no output was replaced" in result.stderr
+    assert _everything(out) == before
+
+
+@pytest.mark.parametrize("failing", range(1, 7))
+@pytest.mark.parametrize("previous", [True, False], ids=["previous outputs", "first export"])
+def test_a_rename_failing_midway_puts_back_those_already_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int, previous: bool
+) -> None:
+    """The same for any of the six renames (four formats, manifest, report), simulated."""
+    src, out = _two_exports(tmp_path)
+    if not previous:
+        shutil.rmtree(out)
+    before = _everything(out) if previous else {}
+    real = os.replace
+    calls = iter(range(1, 1000))
+
+    def replace(source: str, target: str) -> None:
+        if next(calls) == failing:
+            raise OSError(errno.EIO, "Input/output error")
+        real(source, target)
+
+    monkeypatch.setattr("kg.export.os.replace", replace)
+    result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
+    monkeypatch.setattr("kg.export.os.replace", real)
+    assert result.exit_code == 2, result.output
+    assert "Input/output error; no output was replaced" in result.stderr
+    assert _everything(out) == before  # no temporary, nothing kept aside left either
+    assert CliRunner().invoke(main, ["export", str(src), "-o", str(out)]).exit_code == 0

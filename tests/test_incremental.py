@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -500,3 +501,112 @@ def test_each_output_is_written_by_one_of_two_io_threads_balanced_by_size() -> N
     assert set(incremental._lanes(["turtle", "nquads"], 2).values()) == {0, 1}
     assert incremental._lanes(["nquads"], 2) == {"nquads": 0}
     assert set(incremental._lanes(["turtle", "jsonld", "ntriples", "nquads"], 1).values()) == {0}
+
+
+def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:
+    """An edit of the manifest setting the item at `path` ("files.graph.2") to `value`."""
+
+    def edit(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            data = data[int(key)] if isinstance(data, list) else data[key]  # type: ignore[assignment]
+        data[int(last) if isinstance(data, list) else last] = value  # type: ignore[index]
+
+    return edit
+
+
+#: Structural damage, each with the place the message names.
+STRUCTURE: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "a graph IRI that is a number": (_set("files.graph.2", 5), "files.graph[2]"),
+    "a path that is null": (_set("files.path.0", None), "files.path[0]"),
+    "a count that is a string": (_set("files.own.1", "39"), "files.own[1]"),
+    "a block that is a string": (_set("files.nquads.3", "0-100"), "files.nquads[3]"),
+    "a block of three numbers": (_set("files.turtle.0", [0, 1, 2]), "files.turtle[0]"),
+    "a negative offset": (_set("files.jsonld.1", [-5, 10]), "files.jsonld[1]"),
+    "a stamp of booleans": (_set("files.stamp.0", [True, True, True, True]), "files.stamp[0]"),
+    "a missing column": (lambda d: d["files"].pop("digest"), "files.digest"),
+    "a short column": (lambda d: d["files"]["status"].pop(), "files.status"),
+    "problems of a row that does not exist": (_set("files.problems", [[99, []]]), "files.problems[0]"),
+    "a digest that is a list": (lambda d: d["graphs"].update({GRAPH + "x": ["a"]}), "graphs["),
+    "an export id that is a number": (_set("export", 12), "export"),
+    "changes that are a list": (_set("changes", []), "changes"),
+    "a removed graph that is a number": (_set("changes.removed", [1]), "changes.removed"),
+    "an output without its size": (
+        lambda d: d["outputs"].update({"curations.nq": {"mtime_ns": 1}}),
+        "outputs[",
+    ),
+    "a shared triple of two terms": (_set("shared.0", ["a", "b"]), "shared[0]"),
+    "a count per shared triple missing": (lambda d: d["shared_refs"].pop(), "shared_refs"),
+}
+
+
+@pytest.mark.parametrize("damage", STRUCTURE)
+def test_a_structurally_damaged_manifest_is_ignored_by_export_and_refused_by_sync(
+    tmp_path: Path, damage: str
+) -> None:
+    """Export: a warning naming the file and the place, then a full export (exit 0); sync: exit 2
+    with the same message. Never a traceback, never an internal error."""
+    edit, place = STRUCTURE[damage]
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out)
+    _edit_manifest(out, edit)
+    mtime = (out / MANIFEST_NAME).stat().st_mtime_ns
+    runner = CliRunner()
+    load = runner.invoke(main, ["load", str(out), "--store", str(tmp_path / "store")])
+    assert load.exit_code == 2, load.output
+    assert f"{MANIFEST_NAME} is damaged: {place}" in load.stderr and "Traceback" not in load.stderr
+    assert (out / MANIFEST_NAME).stat().st_mtime_ns == mtime  # (untouched by the sync)
+    result = runner.invoke(main, ["export", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"WARNING: {out / MANIFEST_NAME} is damaged: {place}" in result.stderr
+    assert "every file exported again" in result.stderr and "internal error" not in result.stderr
+    export([src], tmp_path / "fresh")
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+    assert export([src], out).why_full is None  # the manifest written is whole again
+
+
+def test_a_manifest_that_is_a_fifo_is_not_opened(tmp_path: Path) -> None:
+    """A FIFO in place of the manifest: `kg export` used to wait forever for a writer."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(EXAMPLES, src)
+    export([src], out)
+    (out / MANIFEST_NAME).unlink()
+    os.mkfifo(out / MANIFEST_NAME)
+    errors: list[incremental.ManifestError] = []
+
+    def read() -> None:  # in a thread: opening the FIFO would block until a writer comes
+        for reader in (incremental.read_manifest, Manifest):
+            try:
+                reader(out)
+            except incremental.ManifestError as exc:
+                errors.append(exc)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the manifest reader waits on the FIFO"
+    assert [str(e) for e in errors] == [
+        f"{MANIFEST_NAME} is not a regular file (a FIFO)",
+        f"{out}: {MANIFEST_NAME} is not a regular file (a FIFO)",
+    ]
+    assert errors[0].damaged
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "export", str(src), "-o", str(out)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"WARNING: {out / MANIFEST_NAME} is not a regular file (a FIFO)" in done.stderr
+    export([src], tmp_path / "fresh")
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+    assert (out / MANIFEST_NAME).is_file()  # replaced by the export's manifest
