@@ -49,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -109,8 +110,10 @@ def synced_prefixes(base_iri: str) -> tuple[str, ...]:
 
 
 def is_export_folder(path: Path) -> bool:
-    """A folder `kg export` wrote: it holds a manifest."""
-    return path.is_dir() and (path / MANIFEST_NAME).is_file()
+    """A folder `kg export` wrote: it holds a manifest (of any kind: a FIFO or a folder in its
+    place is then refused by the manifest reader, naming it, rather than the folder being
+    loaded as sources)."""
+    return path.is_dir() and os.path.lexists(path / MANIFEST_NAME)
 
 
 class DamagedState(Exception):

@@ -12,6 +12,7 @@ failed sync names what was and was not written and that running it again complet
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from kg.query import execute
 from kg.remote import Endpoint
 from kg.store import collect, load_store
 from kg.vocab import DEFAULT_BASE_IRI
+from tests.conftest import EXAMPLES
 from tests.servers import FakeServer, Recorded, Reply, Server, running, stop
 from tests.test_incremental import curation, write_tree
 
@@ -587,3 +589,15 @@ def test_a_damaged_state_is_ignored_with_a_warning(
     assert_equals_a_clean_load(store, src, tmp_path, out)
     assert "(no usable sync state in the store: every graph sent)" in stderr
     assert len(warnings) == 1 and f"sync state in graph {STATE}" in warnings[0], warnings
+
+
+def test_an_export_folder_whose_manifest_is_a_fifo_is_refused_not_loaded_as_sources(tmp_path: Path) -> None:
+    """A FIFO (or a folder) in place of the manifest: exit 2 naming it, never a hang, and the
+    folder is not taken for a sources folder (which would load nothing and exit 0)."""
+    out = tmp_path / "out"
+    export([EXAMPLES], out)
+    manifest = out / ".kg-manifest.json"
+    manifest.unlink()
+    os.mkfifo(manifest)
+    result = CliRunner().invoke(main, ["load", str(out), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 2 and "not a regular file" in result.output
