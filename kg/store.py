@@ -149,8 +149,13 @@ def _add_quads(out: Collected, data: bytes, fmt: pyoxigraph.RdfFormat, fallback:
             else:
                 triple, graph = item, fallback
             out.add(graph, f"{triple} .\n")
-    except SyntaxError as exc:
+    except (SyntaxError, ValueError) as exc:
         raise DataError(f"{origin}: invalid RDF: {exc}") from None
+    except MemoryError:  # one token over the parser's buffer (see kg.rdfio.parse_rdf)
+        raise DataError(
+            f"{origin}: cannot be read: it holds a term larger than the RDF parser's limit "
+            "(16 MiB in N-Triples, N-Quads and Turtle; 8 MiB for a JSON-LD string), or memory ran out"
+        ) from None
 
 
 def memory_store(paths: list[Path], iris: IriScheme | None = None) -> pyoxigraph.Store:

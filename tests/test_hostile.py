@@ -479,7 +479,11 @@ def test_an_rdf_file_with_a_term_too_large_to_read_is_an_error_naming_it(tmp_pat
     jsonld.write_text(json.dumps({"@id": "http://x/s", "http://x/p": "x" * (9 * 1024 * 1024)}))
     runner = CliRunner()
     for file in (nq, jsonld):
-        for args in (["validate", str(file)], ["query", "--sparql", "ASK {}", "--data", str(file)]):
+        for args in (
+            ["validate", str(file)],
+            ["query", "--sparql", "ASK {}", "--data", str(file)],
+            ["load", str(file), "--store", str(tmp_path / "store")],
+        ):
             result = runner.invoke(main, args)
             assert result.exit_code == 2, (args, result.output, result.exception)
             assert str(file) in result.output and "Traceback" not in result.output
