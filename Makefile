@@ -50,7 +50,7 @@ lock:
 
 ## Regenerate what is generated from the code and the ontology: in docs/, the CLI reference and the
 ## query table; in kg/, the vocabulary (vocab.py, namespaces.py). tests/test_docs.py checks them.
-GENERATED := docs/*.md kg/vocab.py kg/namespaces.py
+GENERATED := docs/*.md kg/rdf/vocab.py kg/rdf/namespaces.py
 docs: $(STAMP)
 	$(BIN)/cog -r $(GENERATED)
 

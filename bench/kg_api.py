@@ -1,6 +1,6 @@
 """The parts of kg the benchmark calls that are still being written (validate, store, query).
 
-kg's exporter internals (`kg.sources`, `kg.mapping`, `kg.writers`, `kg.export`) are imported
+kg's exporter internals (`kg.read.sources`, `kg.map.curation`, `kg.write.formats`, `kg.pipeline.export`) are imported
 directly by `bench.kg_stages`: if they change, the runner fails at once. The modules of the
 SHACL and store issues may not exist yet in the tree being measured: each is optional (a
 missing module is reported as "not available"), but a module that exists without an entry
@@ -54,19 +54,19 @@ ValidateFn = Callable[[list[Path], "Path | None"], Any]
 
 def validator() -> ValidateFn | None:
     """`kg validate SOURCES` as a function (sources, shapes folder or None) -> report, or None
-    without kg.validate.
+    without kg.validation.validate.
 
     Recognised (issue 3's module): `validate_inputs(paths, shapes_graph, *, engine=...)` with
-    `load_shapes(location)`; kg's fast engine (`kg.fastshacl.fast_engine`) when it exists, as
+    `load_shapes(location)`; kg's fast engine (`kg.shacl.fast.fast_engine`) when it exists, as
     `kg validate` uses by default.
     """
-    module = optional_module("kg.validate")
+    module = optional_module("kg.validation.validate")
     if module is None:
         return None
     validate_inputs = getattr(module, "validate_inputs", None)
     load_shapes = getattr(module, "load_shapes", None)
     if callable(validate_inputs) and callable(load_shapes):
-        fast = getattr(optional_module("kg.fastshacl"), "fast_engine", None)
+        fast = getattr(optional_module("kg.shacl.fast"), "fast_engine", None)
         takes_engine = "engine" in inspect.signature(validate_inputs).parameters
 
         def run(paths: list[Path], shapes: Path | None) -> Any:
@@ -77,7 +77,7 @@ def validator() -> ValidateFn | None:
 
         return run
     raise AdapterError(
-        "kg.validate exists but has no validate_inputs/load_shapes; adapt bench/kg_api.py:validator(). "
+        "kg.validation.validate exists but has no validate_inputs/load_shapes; adapt bench/kg_api.py:validator(). "
         f"Public functions: {_public_callables(module)}"
     )
 
@@ -87,7 +87,7 @@ def export_validate_modes() -> list[str]:
     'cli' (`kg export --validate`), 'shapes' (`export(shapes=[...])`, validation inside the
     pipeline), 'validate' (`export(validate=True)`)."""
     from kg import cli
-    from kg.export import export
+    from kg.pipeline.export import export
 
     modes = []
     command = cli.main.commands.get("export")
@@ -112,12 +112,12 @@ class StoreOps:
 
 
 def store_ops(jobs: int = 2) -> StoreOps | None:
-    """kg's embedded-store loading, or None when kg.store does not exist.
+    """kg's embedded-store loading, or None when kg.store.load does not exist.
 
     Recognised (issue 4's store module): `collect(paths, iris=None, jobs=None)`,
     `open_store(location)` and `load_store(store, data)`.
     """
-    module = optional_module("kg.store")
+    module = optional_module("kg.store.load")
     if module is None:
         return None
     collect = getattr(module, "collect", None)
@@ -129,10 +129,10 @@ def store_ops(jobs: int = 2) -> StoreOps | None:
             collect=(lambda paths: collect(paths, jobs=jobs)) if takes_jobs else collect,
             open=open_store,
             load=load_store,
-            describe=f"kg.store.collect(jobs={jobs if takes_jobs else 'n/a'}) + open_store + load_store",
+            describe=f"kg.store.load.collect(jobs={jobs if takes_jobs else 'n/a'}) + open_store + load_store",
         )
     raise AdapterError(
-        "kg.store exists but has no collect/open_store/load_store; adapt bench/kg_api.py:store_ops(). "
+        "kg.store.load exists but has no collect/open_store/load_store; adapt bench/kg_api.py:store_ops(). "
         f"Public functions: {_public_callables(module)}"
     )
 
@@ -141,14 +141,14 @@ QueryRunner = Callable[..., Any]
 
 
 def query_runner() -> QueryRunner | None:
-    """`kg.query.run(name, target, **params)` (issue 4's Python API), or None without kg.query."""
-    module = optional_module("kg.query")
+    """`kg.sparql.query.run(name, target, **params)` (issue 4's Python API), or None without kg.sparql.query."""
+    module = optional_module("kg.sparql.query")
     if module is None:
         return None
     fn = getattr(module, "run", None)
     if not callable(fn):
         raise AdapterError(
-            "kg.query exists but has no run(name, target, **params); adapt bench/kg_api.py:"
+            "kg.sparql.query exists but has no run(name, target, **params); adapt bench/kg_api.py:"
             f"query_runner(). Public functions: {_public_callables(module)}"
         )
     return fn  # type: ignore[no-any-return]

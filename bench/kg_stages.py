@@ -1,12 +1,12 @@
 """kg measured stage by stage through its internal functions, and end to end through `export`.
 
-The stage-by-stage run calls what `kg.export.process` (the per-file work, done in the worker
-processes) and `kg.export.export` (the parent) call, in the same order, one stage at a time
+The stage-by-stage run calls what `kg.pipeline.export.process` (the per-file work, done in the worker
+processes) and `kg.pipeline.export.export` (the parent) call, in the same order, one stage at a time
 over a batch of files, batch after batch (`STAGE_BATCH`): discover -> read/parse
-(`kg.sources.read_file`) -> map (`kg.mapping.curation_rdf`) -> sort + N-Triples lines ->
-render each format's blocks (`kg.writers.render_blocks`) -> N-Quads lines -> validate a
-curation (`kg.fastshacl.validate_curation`) -> merge shared nodes -> stream each output
-(`kg.writers.OutputStreams`); at the end, validate shared nodes + SPARQL constraints
+(`kg.read.sources.read_file`) -> map (`kg.map.curation.curation_rdf`) -> sort + N-Triples lines ->
+render each format's blocks (`kg.write.formats.render_blocks`) -> N-Quads lines -> validate a
+curation (`kg.shacl.fast.validate_curation`) -> merge shared nodes -> stream each output
+(`kg.write.formats.OutputStreams`); at the end, validate shared nodes + SPARQL constraints
 (`SharedValidation.finish`) and finish the outputs. An internal API change makes these
 imports or calls fail: the runner stops, it never skips a stage silently.
 """
@@ -25,13 +25,13 @@ from typing import Any
 
 from bench import kg_api
 from bench.measure import Stages, peak_rss_children_mb
-from kg.export import FORMATS, Job, build, compiled_shapes, export, process_all
-from kg.fastshacl import SharedValidation, validate_curation
-from kg.mapping import IriScheme, curation_rdf
-from kg.sources import discover, read_file
-from kg.terms import Triple, nt_line
-from kg.vocab import PREFIXES, instance_prefixes, sparql_prefix_header
-from kg.writers import OutputStreams, Renderer, render_blocks, sort_triples
+from kg.map.curation import IriScheme, curation_rdf
+from kg.pipeline.export import FORMATS, Job, build, compiled_shapes, export, process_all
+from kg.rdf.terms import Triple, nt_line
+from kg.rdf.vocab import PREFIXES, instance_prefixes, sparql_prefix_header
+from kg.read.sources import discover, read_file
+from kg.shacl.fast import SharedValidation, validate_curation
+from kg.write.formats import OutputStreams, Renderer, render_blocks, sort_triples
 
 #: Output formats rendered per curation as blocks, in kg's order.
 BLOCK_FORMATS = ("turtle", "jsonld", "ntriples")
@@ -231,13 +231,13 @@ def end_to_end(
 
 
 def validate(root: Path, shapes_dir: Path | None) -> Stages:
-    """`kg validate SOURCES` (kg.validate.validate_inputs, kg's default engine), when this tree has it."""
+    """`kg validate SOURCES` (kg.validation.validate.validate_inputs, kg's default engine), when this tree has it."""
     st = Stages()
     fn = kg_api.validator()
     if fn is None:
-        st.note("kg validate SOURCES", "not available: kg.validate does not exist in this tree")
+        st.note("kg validate SOURCES", "not available: kg.validation.validate does not exist in this tree")
         return st
-    with st.stage("kg validate SOURCES (kg.validate.validate_inputs: export in memory + validate)") as row:
+    with st.stage("kg validate SOURCES (kg.validation.validate.validate_inputs: export in memory + validate)") as row:
         report = fn([root], shapes_dir)
         row["results"] = len(getattr(report, "results", []))
         row["triples"] = getattr(report, "triples", None)
@@ -311,14 +311,14 @@ def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
     ops = kg_api.store_ops(jobs=2)
     run = kg_api.query_runner()
     if folder is None:
-        st.note("library queries", "not available: no kg/queries/*.rq in this tree")
+        st.note("library queries", "not available: no kg/sparql/queries/*.rq in this tree")
         return st
     if store_dir.exists():
         shutil.rmtree(store_dir)
     if ops is not None:
-        with st.stage("collect for the store (kg.store.collect: in-memory export, jobs=2)") as row:
+        with st.stage("collect for the store (kg.store.load.collect: in-memory export, jobs=2)") as row:
             data = ops.collect([root])
-        with st.stage("store load (kg.store.open_store + load_store)") as row:
+        with st.stage("store load (kg.store.load.open_store + load_store)") as row:
             store: Any = ops.open(store_dir)
             result = ops.load(store, data)
             row["result"] = repr(result)[:200]
@@ -326,8 +326,8 @@ def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
         del data
         target: Any = store
     else:
-        st.note("store load (kg.store)", "not available: kg.store does not exist in this tree")
-        with st.stage("build in memory (kg.export.build, jobs=2)") as row:
+        st.note("store load (kg.store.load)", "not available: kg.store.load does not exist in this tree")
+        with st.stage("build in memory (kg.pipeline.export.build, jobs=2)") as row:
             built = build([root], jobs=2)
             row["triples"] = built.report.triples
         with st.stage("store load (reference: pyoxigraph.Store.bulk_load of kg's N-Quads)") as row:
@@ -360,7 +360,7 @@ def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
                 solutions: Any = store.query(header + text, substitutions=subs)
                 rows = sum(1 for _ in solutions)
             times.append(time.perf_counter() - started)
-        how = "kg.query.run" if run is not None else "reference: pyoxigraph Store.query of the .rq text"
+        how = "kg.sparql.query.run" if run is not None else "reference: pyoxigraph Store.query of the .rq text"
         st.rows.append(
             {
                 "stage": f"query {path.stem}",

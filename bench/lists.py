@@ -5,8 +5,8 @@ tags: 8.8 s), because repeats were found by a membership test on the list. For e
 of the front matter this writes one curation whose list holds N distinct items (plus one repeat
 of each tenth item, so the de-duplication has work to do), then times
 
-- `parse`: `kg.parsers.parse_text` (YAML, normalisation, de-duplication);
-- `export`: `kg.export.export` of that one file, every format, in one process (`jobs=1`),
+- `parse`: `kg.read.frontmatter.parse_text` (YAML, normalisation, de-duplication);
+- `export`: `kg.pipeline.export.export` of that one file, every format, in one process (`jobs=1`),
   from a fresh output folder (so nothing is reused by the incremental export).
 
 and prints the time per item. Linear means a flat column: 64x the items, the same time per
@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kg.export import export
-from kg.parsers import parse_text
+from kg.pipeline.export import export
+from kg.read.frontmatter import parse_text
 
 SIZES = (1_000, 4_000, 16_000, 64_000)
 

@@ -277,7 +277,7 @@ def measure_size(run: Run, n: int) -> None:
         run.child(
             n,
             "kg_validate",
-            "kg validate SOURCES (kg.validate, default engine)",
+            "kg validate SOURCES (kg.validation.validate, default engine)",
             "kg-validate",
             corpus,
             *shapes,
@@ -1029,16 +1029,16 @@ def _notes(run: Run) -> list[str]:
             out.append(f"- **{part}: present but not recognised by bench/kg_api.py** ({value}).")
     if run.capabilities.get("queries") and not run.capabilities.get("store"):
         out.append(
-            "- store load: kg.store does not exist in the measured tree; the store figures are a reference "
+            "- store load: kg.store.load does not exist in the measured tree; the store figures are a reference "
             "(pyoxigraph bulk load of kg's N-Quads)."
         )
     if run.capabilities.get("queries") and not run.capabilities.get("query"):
         out.append(
-            "- queries: kg.query does not exist in the measured tree; the library .rq files are run "
+            "- queries: kg.sparql.query does not exist in the measured tree; the library .rq files are run "
             "directly on pyoxigraph with kg's PREFIX header and parameter substitutions."
         )
     if not run.capabilities.get("queries"):
-        out.append("- store load and queries: not available (no kg/queries/*.rq in the measured tree).")
+        out.append("- store load and queries: not available (no kg/sparql/queries/*.rq in the measured tree).")
     return out
 
 

@@ -1,4 +1,4 @@
-"""The `kg` command line: a thin layer over `kg.export`, `kg.store` and `kg.query` (and, later, validate).
+"""The `kg` command line: a thin layer over kg.pipeline, kg.validation, kg.store and kg.sparql.
 
 Exit codes, in pySHACL's spirit: 0 success, 1 some input failed (or does not conform),
 2 usage or fatal error.
@@ -18,19 +18,19 @@ import click
 from click.core import ParameterSource
 
 from kg import __version__
-from kg.export import FORMATS, ExportReport, Interrupted, StrictError, export, interruptible
-from kg.mapping import IriScheme
-from kg.namespaces import DEFAULT_BASE_IRI
+from kg.map.curation import IriScheme
+from kg.pipeline.export import FORMATS, ExportReport, Interrupted, StrictError, export, interruptible
+from kg.rdf.namespaces import DEFAULT_BASE_IRI
+from kg.read.sources import SourceError
 from kg.resources import examples_dir
-from kg.sources import SourceError
 
 if TYPE_CHECKING:
-    from kg import sync as sync_module
-    from kg.validate import Engine
+    from kg.store import sync as sync_module
+    from kg.validation.validate import Engine
 
-#: kg.store, kg.remote and kg.query import pyoxigraph and requests (~0.1 s, a tenth of an
+#: kg.store.load, kg.store.http and kg.sparql.query import pyoxigraph and requests (~0.1 s, a tenth of an
 #: incremental export's time), so only the `load` and `query` commands import them. Copies of
-#: kg.store.DEFAULT_STORE and kg.remote's USER_ENV and PASSWORD_ENV, which option definitions
+#: kg.store.load.DEFAULT_STORE and kg.store.http's USER_ENV and PASSWORD_ENV, which option definitions
 #: need before those modules are imported (a test checks they are equal):
 DEFAULT_STORE = Path(".kg-store")
 USER_ENV = "KG_STORE_USER"
@@ -78,7 +78,7 @@ _base_iri_option = click.option(
 
 def _interrupted(command: str, exc: KeyboardInterrupt, outcome: str = "") -> NoReturn:
     """Exit 2 with one line; after a real signal at once (no thread or pool is waited for:
-    the command's cleanup has run, see `kg.export.interruptible`)."""
+    the command's cleanup has run, see `kg.pipeline.export.interruptible`)."""
     by = f" by {exc.signame}" if isinstance(exc, Interrupted) else ""
     click.echo(f"kg {command}: interrupted{by}{outcome}", err=True)
     if isinstance(exc, Interrupted):
@@ -241,14 +241,14 @@ ENGINE_NAMES = ("auto", "fast", "pyshacl")
 
 def _engine(name: str) -> Engine:
     """The engine called `name`, imported only when needed (pySHACL is slow to import)."""
-    from kg.fastshacl import auto_engine, fast_engine
-    from kg.validate import pyshacl_engine
+    from kg.shacl.fast import auto_engine, fast_engine
+    from kg.validation.validate import pyshacl_engine
 
     return {"auto": auto_engine, "fast": fast_engine}.get(name, pyshacl_engine)
 
 
 def _packaged_shapes() -> list[Path]:
-    from kg.validate import ValidationError, shape_files
+    from kg.validation.validate import ValidationError, shape_files
 
     try:
         return shape_files()
@@ -258,8 +258,8 @@ def _packaged_shapes() -> list[Path]:
 
 def _report_validation(report: ExportReport) -> int:
     """`kg export --validate`: the results the workers found; summary and violations on stderr."""
-    from kg.reports import text_report
-    from kg.validate import report_from_pipeline
+    from kg.validation.reports import text_report
+    from kg.validation.validate import report_from_pipeline
 
     assert report.validation is not None
     validation = report_from_pipeline(report.validation, report.graph_files, report.triples)
@@ -332,9 +332,9 @@ def validate_command(
       kg validate ../shared/corpus/curations --format junit -o validation.xml
       kg validate outputs/curations.nq --fail-on warning
     """
-    from kg.reports import render, summary
-    from kg.validate import ValidationError, load_shapes, severity_named, validate_inputs
-    from kg.writers import atomic_writer
+    from kg.validation.reports import render, summary
+    from kg.validation.validate import ValidationError, load_shapes, severity_named, validate_inputs
+    from kg.write.formats import atomic_writer
 
     threshold = severity_named(fail_on)
     try:
@@ -409,7 +409,7 @@ def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None)
     """--endpoint: an http(s) URL with a host (exit 2 otherwise), checked before anything runs;
     the message never shows the URL's user-info."""
     if value is not None:
-        from kg.remote import RemoteError, check_url
+        from kg.store.http import RemoteError, check_url
 
         try:
             check_url(value)
@@ -497,9 +497,9 @@ def load_command(
       kg load ../shared/corpus/curations --store .kg-store
       kg load outputs/curations.nq --endpoint http://localhost:7878/store
     """
-    from kg import sync
-    from kg.remote import Endpoint, RemoteError
-    from kg.store import DataError, LoadError, collect, load_endpoint, load_store, open_store
+    from kg.store import sync
+    from kg.store.http import Endpoint, RemoteError
+    from kg.store.load import DataError, LoadError, collect, load_endpoint, load_store, open_store
 
     _log_to_stderr()
     if endpoint is not None and _given("store_dir"):
@@ -564,10 +564,10 @@ def _sync_export(
     dry_run: bool,
 ) -> NoReturn:
     """`kg load EXPORT_FOLDER`: send what changed since the store's last sync, then exit."""
-    from kg import sync
-    from kg.incremental import Manifest, ManifestError
-    from kg.remote import RemoteError
-    from kg.store import DataError, LoadError
+    from kg.pipeline.incremental import Manifest, ManifestError
+    from kg.store import sync
+    from kg.store.http import RemoteError
+    from kg.store.load import DataError, LoadError
 
     try:
         manifest = Manifest(folder)
@@ -658,9 +658,18 @@ def query_command(
       kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }'
       kg query brand-counts --endpoint http://localhost:7878/query
     """
-    from kg.query import QueryError, Target, adhoc, bind, describe_library, execute, format_table, resolve
-    from kg.remote import Endpoint, RemoteError
-    from kg.store import DataError, open_store
+    from kg.sparql.query import (
+        QueryError,
+        Target,
+        adhoc,
+        bind,
+        describe_library,
+        execute,
+        format_table,
+        resolve,
+    )
+    from kg.store.http import Endpoint, RemoteError
+    from kg.store.load import DataError, open_store
 
     _log_to_stderr()
     if list_queries:
@@ -742,10 +751,10 @@ def serve_command(
       kg serve outputs --port 0               # an export folder, in a temporary store
       kg serve ../shared/corpus/curations --store .kg-store --writable
     """
-    from kg.incremental import ManifestError
-    from kg.remote import RemoteError
-    from kg.serve import Options, ServeError, serve
-    from kg.store import DataError, LoadError
+    from kg.pipeline.incremental import ManifestError
+    from kg.store.http import RemoteError
+    from kg.store.load import DataError, LoadError
+    from kg.store.serve import Options, ServeError, serve
 
     options = Options(
         store_dir=store_dir if _given("store_dir") or not data else None,
@@ -813,9 +822,9 @@ def report_command(
       kg export ../shared/corpus/curations -o /tmp/corpus
       kg report /tmp/corpus --sources ../shared/corpus/curations
     """
-    from kg.htmlreport import REPORT_PAGE, ReportPageError, gather, render
-    from kg.validate import ValidationError, load_shapes, validate_inputs
-    from kg.writers import atomic_writer
+    from kg.publish.report import REPORT_PAGE, ReportPageError, gather, render
+    from kg.validation.validate import ValidationError, load_shapes, validate_inputs
+    from kg.write.formats import atomic_writer
 
     page = output or export_dir / REPORT_PAGE
     try:
@@ -872,7 +881,7 @@ def taxonomy_command(file: Path, output: Path | None, check: tuple[Path, ...], b
       kg load outputs/curations.nq taxonomy.nq
       kg taxonomy ../shared/corpus/taxonomy/category-whole-data.json --check ../shared/corpus/curations
     """
-    from kg import taxonomy as tx
+    from kg.map import taxonomy as tx
 
     if output is not None:
         try:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.rdfio import InputData, read_inputs
-from kg.validate import SHAPES_NS, QueryCachingGraph, ValidationReport, load_shapes, validate
-from kg.vocab import DEFAULT_BASE_IRI, instance_prefixes
-from kg.vocab import PREFIXES as VOCAB_PREFIXES
+from kg.rdf.vocab import DEFAULT_BASE_IRI, instance_prefixes
+from kg.rdf.vocab import PREFIXES as VOCAB_PREFIXES
+from kg.read.rdf import InputData, read_inputs
+from kg.validation.validate import SHAPES_NS, QueryCachingGraph, ValidationReport, load_shapes, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
 CURATIONS = FIXTURES / "curations"

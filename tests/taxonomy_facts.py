@@ -1,4 +1,4 @@
-"""Expected answers of the taxonomy queries, computed without SPARQL and without kg.taxonomy.
+"""Expected answers of the taxonomy queries, computed without SPARQL and without kg.map.taxonomy.
 
 The taxonomy JSON is read with `json` and walked by hand (a topic is its source and label,
 stripped as kg strips front-matter topics); curations come from `tests.facts` (rdflib over the

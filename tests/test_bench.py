@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.export import build, export
+from kg.pipeline.export import build, export
 from tests.conftest import ROOT, SHARED
 
 TAXONOMY = SHARED / "corpus" / "taxonomy" / "category-whole-data.json"

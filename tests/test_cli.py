@@ -38,7 +38,8 @@ def test_export_does_not_import_the_store_or_http_modules() -> None:
         "    main(['export', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('pyoxigraph', 'rdflib', 'requests', 'kg.store', 'kg.remote', 'kg.query', 'kg.fastshacl')\n"
+        "heavy = ('pyoxigraph', 'rdflib', 'requests', 'kg.store.load', 'kg.store.http',\n"
+        "         'kg.sparql.query', 'kg.shacl.fast')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -46,7 +47,9 @@ def test_export_does_not_import_the_store_or_http_modules() -> None:
 
 
 def test_store_names_of_the_cli_are_those_of_the_store_modules() -> None:
-    from kg import cli, remote, store
+    from kg import cli
+    from kg.store import http as remote
+    from kg.store import load as store
 
     assert (cli.DEFAULT_STORE, cli.USER_ENV, cli.PASSWORD_ENV) == (
         store.DEFAULT_STORE,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.validate import QueryCachingGraph, ValidationReport
+from kg.validation.validate import QueryCachingGraph, ValidationReport
 from tests.shacl_cases import SHAPES_FILE, Case, base_data, broken_graph, cases, run
 
 pyrudof = pytest.importorskip("pyrudof")

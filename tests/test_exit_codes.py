@@ -64,7 +64,7 @@ def test_2_a_source_folder_that_cannot_be_listed(tmp_path: Path, monkeypatch: py
     def refuse(path: object) -> object:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("kg.sources.os.scandir", refuse)
+    monkeypatch.setattr("kg.read.sources.os.scandir", refuse)
     code, stderr = run(str(EXAMPLES), "-o", str(tmp_path))
     assert code == 2 and f"{EXAMPLES}: cannot list the folder: Permission denied" in stderr
 
@@ -79,7 +79,7 @@ def test_2_an_internal_error_is_fatal_not_a_file_failure(
     def bug(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("kg.export.OutputStreams.finish", bug)
+    monkeypatch.setattr("kg.pipeline.export.OutputStreams.finish", bug)
     code, stderr = run(str(EXAMPLES), "-o", str(out), "--full")
     assert code == 2 and "kg export: internal error: RuntimeError: a bug; nothing was replaced" in stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -89,7 +89,7 @@ def test_2_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kg.export.OutputStreams.finish", interrupt)
+    monkeypatch.setattr("kg.pipeline.export.OutputStreams.finish", interrupt)
     code, stderr = run(str(EXAMPLES), "-o", str(tmp_path))
     assert code == 2 and "kg export: interrupted; nothing was replaced" in stderr
     assert [p.name for p in tmp_path.iterdir()] == []

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import FORMATS, FileOutcome, Job, export
-from kg.mapping import IriScheme
-from kg.sources import SourceFile
+from kg.map.curation import IriScheme
+from kg.pipeline.export import FORMATS, FileOutcome, Job, export
+from kg.read.sources import SourceFile
 from tests.conftest import EXAMPLES, ROOT
 
 TAXONOMY = next((ROOT / "tests" / "fixtures" / "taxonomy").glob("*.json"))
@@ -82,7 +82,7 @@ def test_failed_write_leaves_previous_outputs_untouched(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("kg.export.OutputStreams.finish", boom)
+    monkeypatch.setattr("kg.pipeline.export.OutputStreams.finish", boom)
     with pytest.raises(OSError):
         export([EXAMPLES], out)
     after = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -135,7 +135,7 @@ def test_whole_real_corpus_exports_without_failures(corpus_dir: Path, tmp_path: 
 
 
 def test_in_memory_build_matches_the_written_files(tmp_path: Path) -> None:
-    from kg.export import build
+    from kg.pipeline.export import build
 
     built = build([EXAMPLES])
     export([EXAMPLES], tmp_path)
@@ -147,7 +147,7 @@ def test_in_memory_build_matches_the_written_files(tmp_path: Path) -> None:
 
 
 def test_report_bytes_are_what_json_dumps_writes(tmp_path: Path) -> None:
-    from kg.export import ExportReport
+    from kg.pipeline.export import ExportReport
 
     report = export([_tree_with_bad_files(tmp_path)], tmp_path / "out")
     report.files.append(
@@ -165,8 +165,8 @@ def test_report_bytes_are_what_json_dumps_writes(tmp_path: Path) -> None:
 
 def test_per_process_caches_are_bounded_whatever_the_corpus() -> None:
     """The IRI caches of a worker hold recurring values, not one entry per curation ever seen."""
-    from kg import iri
-    from kg.writers import RENDER_CACHE, Renderer
+    from kg.rdf import iri
+    from kg.write.formats import RENDER_CACHE, Renderer
 
     for i in range(iri.SEGMENT_CACHE + 500):
         iri.segment(f"unique name {i}")
@@ -182,7 +182,7 @@ def test_per_process_caches_are_bounded_whatever_the_corpus() -> None:
 def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import concurrent.futures
 
-    import kg.export as kg_export
+    import kg.pipeline.export as kg_export
 
     sizes: list[int] = []
 
@@ -266,7 +266,7 @@ def test_an_iri_scheme_refuses_a_bad_asset_base(tmp_path: Path, asset_base: str)
 def test_every_accepted_base_gives_outputs_oxigraph_reads(tmp_path: Path, base: str) -> None:
     import pyoxigraph
 
-    from kg.iri import is_valid_iri
+    from kg.rdf.iri import is_valid_iri
 
     assert is_valid_iri(base + "curation/x")  # an independent parser agrees with kg's check
     result = CliRunner().invoke(main, ["export", str(EXAMPLES), "--base-iri", base, "-o", str(tmp_path)])

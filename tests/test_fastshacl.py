@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from kg.export import build
+from kg.pipeline.export import build
 from kg.resources import resource_dir
 from tests.conftest import EXAMPLES
 
@@ -248,8 +248,8 @@ def _short(term: object) -> str | None:
 
 
 def _behaviour(engine: str, name: str) -> tuple[set[tuple[str | None, ...]], bool]:
-    from kg.fastshacl import auto_engine, fast_engine
-    from kg.validate import QueryCachingGraph, pyshacl_engine
+    from kg.shacl.fast import auto_engine, fast_engine
+    from kg.validation.validate import QueryCachingGraph, pyshacl_engine
     from tests.w3c_suite import graph_of
 
     shapes_ttl, data_ttl, _ = BEHAVIOURS[name]
@@ -291,7 +291,7 @@ def test_behaviour(name: str, engine: str) -> None:
 def test_kgs_shapes_are_all_the_fast_engines_and_read_only_named_predicates() -> None:
     """kg's own shapes need no pySHACL, and their SPARQL constraints load only the triples of
     the predicates they name into Oxigraph (not every article body): the export stays fast."""
-    from kg.fastshacl import compile_split
+    from kg.shacl.fast import compile_split
 
     graph = Graph()
     for path in shape_files():
@@ -387,8 +387,8 @@ def test_fast_engine_equals_pyshacl_on_generated_shapes(case: tuple[str, str]) -
     - uniqueLang on "1"^^xsd:boolean (not generated; kg's pyshacl_engine works around it)."""
     import tempfile
 
-    from kg.fastshacl import fast_engine
-    from kg.validate import ValidationError, pyshacl_engine, quiet_literals
+    from kg.shacl.fast import fast_engine
+    from kg.validation.validate import ValidationError, pyshacl_engine, quiet_literals
     from tests.w3c_suite import actual, graph_of
 
     shapes_ttl, data_ttl = case
@@ -421,8 +421,8 @@ def test_pyshacl_known_bugs() -> None:
     shows (then drop the exclusion above); kg's engines give the right one."""
     import tempfile
 
-    from kg.fastshacl import auto_engine
-    from kg.validate import pyshacl_engine
+    from kg.shacl.fast import auto_engine
+    from kg.validation.validate import pyshacl_engine
     from tests.w3c_suite import actual, graph_of
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,10 +22,10 @@ import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
-from kg import incremental
 from kg.cli import main
-from kg.export import FORMATS, REPORT_NAME, export
-from kg.incremental import MANIFEST_NAME
+from kg.pipeline import incremental
+from kg.pipeline.export import FORMATS, REPORT_NAME, export
+from kg.pipeline.incremental import MANIFEST_NAME
 from tests.conftest import EXAMPLES, ROOT, oxigraph_triples
 
 OUTPUTS = sorted([*FORMATS.values(), REPORT_NAME])
@@ -181,7 +181,7 @@ def test_full_disk_keeps_the_previous_outputs_and_exits_2(tiny_disk: Path, tmp_p
 @pytest.mark.parametrize("failing", [1, 3])
 def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
     """The same without root: a write of blocks fails with ENOSPC (the first, or a later one)."""
-    from kg import incremental
+    from kg.pipeline import incremental
 
     out = tmp_path / "out"
     export([EXAMPLES], out)
@@ -209,8 +209,8 @@ def test_an_io_error_in_a_background_write_fails_the_export(
     An I/O error is reported once per file (Linux), so the one the writeback thread meets must
     fail the export even though the final fsync would not see it again.
     """
-    from kg import export as export_module
-    from kg import incremental
+    from kg.pipeline import export as export_module
+    from kg.pipeline import incremental
 
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)
@@ -299,24 +299,26 @@ def test_a_file_edited_during_the_export_is_named(tmp_path: Path, monkeypatch: p
     src = tmp_path / "src"
     shutil.copytree(EXAMPLES, src)
     victim = sorted(src.glob("*.md"))[0]
-    import kg.export
+    import kg.pipeline.export
 
-    real = kg.export.process
+    real = kg.pipeline.export.process
 
-    def process_then_edit(source: kg.export.SourceFile, job: kg.export.Job) -> kg.export.FileOutcome:
+    def process_then_edit(
+        source: kg.pipeline.export.SourceFile, job: kg.pipeline.export.Job
+    ) -> kg.pipeline.export.FileOutcome:
         outcome = real(source, job)
         if Path(source.path) == victim:  # edited right after it was read
             victim.write_text(victim.read_text() + "\nmore\n")
         return outcome
 
-    monkeypatch.setattr(kg.export, "process", process_then_edit)
+    monkeypatch.setattr(kg.pipeline.export, "process", process_then_edit)
     runner = CliRunner()
     result = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "out"), "--jobs=1"])
     assert result.exit_code == 0
     assert f"CHANGED during the export (written as first read; run again): {victim.name}" in result.stderr
     report = (tmp_path / "out" / REPORT_NAME).read_text()
     assert f'"changed_during_run": [\n  "{victim.name}"\n ]' in report
-    monkeypatch.setattr(kg.export, "process", real)
+    monkeypatch.setattr(kg.pipeline.export, "process", real)
     again = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "out")])
     assert "1 processed" in again.stderr and "CHANGED" not in again.stderr
 
@@ -326,7 +328,7 @@ def test_a_reused_file_edited_during_the_export_is_picked_up_next_run(
 ) -> None:
     """A file reused unread is exported as it was when listed; edited after that, the next run
     processes it (its stamp no longer matches), and the outputs equal a fresh full export."""
-    import kg.export
+    import kg.pipeline.export
 
     monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", 0)  # every stamp recorded: reused unread
     src, out = tmp_path / "src", tmp_path / "out"
@@ -334,17 +336,19 @@ def test_a_reused_file_edited_during_the_export_is_picked_up_next_run(
     first, *_, last = sorted(src.glob("*.md"))
     assert export([src], out, jobs=1).reuse.processed > 2
     first.write_text(first.read_text() + "\nedited before the run\n")
-    real = kg.export.process
+    real = kg.pipeline.export.process
 
-    def process_then_edit(source: kg.export.SourceFile, job: kg.export.Job) -> kg.export.FileOutcome:
+    def process_then_edit(
+        source: kg.pipeline.export.SourceFile, job: kg.pipeline.export.Job
+    ) -> kg.pipeline.export.FileOutcome:
         if Path(source.path) == first:  # `last` is listed already and is reused unread
             last.write_text(last.read_text() + "\nedited during the run\n")
         return real(source, job)
 
-    monkeypatch.setattr(kg.export, "process", process_then_edit)
+    monkeypatch.setattr(kg.pipeline.export, "process", process_then_edit)
     during = export([src], out, jobs=1)
     assert (during.reuse.processed, during.changed_during_run) == (1, [])
-    monkeypatch.setattr(kg.export, "process", real)
+    monkeypatch.setattr(kg.pipeline.export, "process", real)
     after = export([src], out, jobs=1)
     assert after.reuse.processed == 1 and after.changed_during_run == []
     export([src], tmp_path / "fresh", jobs=1)
@@ -431,9 +435,9 @@ def test_a_rename_failing_midway_puts_back_those_already_renamed(
             raise OSError(errno.EIO, "Input/output error")
         real(source, target)
 
-    monkeypatch.setattr("kg.export.os.replace", replace)
+    monkeypatch.setattr("kg.pipeline.export.os.replace", replace)
     result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
-    monkeypatch.setattr("kg.export.os.replace", real)
+    monkeypatch.setattr("kg.pipeline.export.os.replace", real)
     assert result.exit_code == 2, result.output
     assert "Input/output error; no output was replaced" in result.stderr
     assert _everything(out) == before  # no temporary, nothing kept aside left either

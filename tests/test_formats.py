@@ -9,7 +9,7 @@ import pyoxigraph
 import pytest
 from rdflib import Dataset, Graph
 
-from kg.export import export
+from kg.pipeline.export import export
 from tests.conftest import EXAMPLES, assert_same_graph, oxigraph_triples
 
 

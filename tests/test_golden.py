@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from kg.export import FORMATS, REPORT_NAME, export
+from kg.pipeline.export import FORMATS, REPORT_NAME, export
 from tests.conftest import EXAMPLES, GOLDEN, ROOT, assert_same_graph
 
 UPDATE = os.environ.get("KG_UPDATE_GOLDEN") == "1"

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from rdflib import Graph
 
 from kg.cli import main
-from kg.export import export
-from kg.normalize import MAX_TERM_BYTES
-from kg.sources import parse_bytes
-from kg.terms import _ESCAPES, escape_lexical
+from kg.pipeline.export import export
+from kg.rdf.terms import _ESCAPES, escape_lexical
+from kg.read.normalize import MAX_TERM_BYTES
+from kg.read.sources import parse_bytes
 from tests.conftest import ROOT, oxigraph_triples
 
 # The reference escaper: one table lookup per character (what kg did before; slow on 20 MB).
@@ -246,7 +246,7 @@ def test_deeply_nested_front_matter_fails_that_file_instead_of_crashing_kg() -> 
     Run in a subprocess, so that a regression fails this test instead of killing pytest.
     """
     code = (
-        "from kg.sources import parse_bytes\n"
+        "from kg.read.sources import parse_bytes\n"
         "for deep in ('[' * 100000 + ']' * 100000, '{a: ' * 100000 + '1' + '}' * 100000):\n"
         "    r = parse_bytes(b'---\\ntitle: T\\nmdName: m\\nd: ' + deep.encode() + b'\\n---\\n', 'x.md')\n"
         "    print(r.status, r.reason)\n"
@@ -332,9 +332,9 @@ def test_standard_yaml_tags_are_values_not_code() -> None:
 
 
 def _loaded(text: str, loader: type | None = None) -> str:
-    """What `loader` (None: `kg.parsers.load_yaml`) makes of `text`: the repr of the value
+    """What `loader` (None: `kg.read.frontmatter.load_yaml`) makes of `text`: the repr of the value
     (types and NaN included), or the error."""
-    from kg.parsers import load_yaml
+    from kg.read.frontmatter import load_yaml
 
     try:
         return repr(load_yaml(text) if loader is None else yaml.load(text, Loader=loader))
@@ -345,7 +345,7 @@ def _loaded(text: str, loader: type | None = None) -> str:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_the_fast_yaml_constructor_gives_pyyamls_values_and_errors(document: str) -> None:
-    from kg.parsers import PlainCurationLoader
+    from kg.read.frontmatter import PlainCurationLoader
 
     assert _loaded(document) == _loaded(document, PlainCurationLoader)
 
@@ -370,7 +370,7 @@ def test_the_fast_yaml_constructor_gives_pyyamls_values_and_errors(document: str
     ],
 )
 def test_the_fast_yaml_constructor_on_every_kind_of_node(text: str) -> None:
-    from kg.parsers import CurationLoader, PlainCurationLoader
+    from kg.read.frontmatter import CurationLoader, PlainCurationLoader
 
     plain = _loaded(text, PlainCurationLoader)
     assert _loaded(text) == plain
@@ -382,7 +382,7 @@ def test_the_fast_yaml_constructor_on_every_kind_of_node(text: str) -> None:
 
 
 def test_the_fast_yaml_constructor_on_the_real_corpus_and_the_examples(corpus_dir: Path) -> None:
-    from kg.parsers import CurationLoader, PlainCurationLoader, decode, split_front_matter
+    from kg.read.frontmatter import CurationLoader, PlainCurationLoader, decode, split_front_matter
 
     texts = []
     for path in sorted([*corpus_dir.rglob("*.md"), *(ROOT / "examples").rglob("*.md")]):

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import export
-from kg.htmlreport import TOP, month_series
-from kg.query import run
+from kg.pipeline.export import export
+from kg.publish.report import TOP, month_series
+from kg.sparql.query import run
 from tests.conftest import EXAMPLES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.export import export
-from kg.iri import is_valid_iri, to_iri
-from kg.normalize import clean_string
+from kg.pipeline.export import export
+from kg.rdf.iri import is_valid_iri, to_iri
+from kg.read.normalize import clean_string
 from tests.conftest import oxigraph_triples
 
 _pieces = st.sampled_from(

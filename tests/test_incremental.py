@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg import incremental
 from kg.cli import main
-from kg.export import FORMATS, REPORT_NAME, ExportReport, StrictError, export
-from kg.incremental import MANIFEST_NAME, Manifest
-from kg.validate import shape_files
+from kg.pipeline import incremental
+from kg.pipeline.export import FORMATS, REPORT_NAME, ExportReport, StrictError, export
+from kg.pipeline.incremental import MANIFEST_NAME, Manifest
+from kg.validation.validate import shape_files
 from tests.conftest import EXAMPLES
 
 OUTPUTS = [*FORMATS.values(), REPORT_NAME]
@@ -145,7 +145,7 @@ def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(
 
 
 def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The relative paths of the files kg.incremental reads (to hash them), as they are read."""
+    """The relative paths of the files kg.pipeline.incremental reads (to hash them), as they are read."""
     read: list[str] = []
     real = incremental.read_stamped
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.export import FORMATS, REPORT_NAME, export
+from kg.pipeline.export import FORMATS, REPORT_NAME, export
 from tests.conftest import ROOT
 from tests.test_faults import make_tree
 
@@ -328,7 +328,7 @@ def test_a_process_forked_during_an_export_does_not_keep_its_lock(tmp_path: Path
     not hold it, so it is free once the export is over, whatever the child does meanwhile."""
     import fcntl
 
-    from kg.export import _output_folder
+    from kg.pipeline.export import _output_folder
 
     out = tmp_path / "out"
     started, running = os.pipe()

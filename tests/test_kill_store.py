@@ -38,10 +38,10 @@ import pyoxigraph
 import pytest
 import requests
 
-from kg import sync
-from kg.export import export
-from kg.incremental import Manifest
-from kg.store import collect, load_store
+from kg.pipeline.export import export
+from kg.pipeline.incremental import Manifest
+from kg.store import sync
+from kg.store.load import collect, load_store
 from tests.conftest import ROOT
 from tests.servers import Server
 from tests.test_faults import make_tree

@@ -7,9 +7,9 @@ from pathlib import Path
 import pyoxigraph
 from rdflib import Graph
 
-from kg.mapping import IriScheme, curation_triples
-from kg.parsers import parse_text
-from kg.terms import nt_line
+from kg.map.curation import IriScheme, curation_triples
+from kg.rdf.terms import nt_line
+from kg.read.frontmatter import parse_text
 
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "000_f2cc07d3b2d718e0.md"
 BASE = "https://example.org/kg/"

@@ -9,9 +9,9 @@ from types import FrameType
 
 import pytest
 
-from kg import normalize as nz
-from kg.iri import is_valid_iri, segment, to_iri
 from kg.model import Temporal, Topic
+from kg.rdf.iri import is_valid_iri, segment, to_iri
+from kg.read import normalize as nz
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 
-from kg.export import export
+from kg.pipeline.export import export
+from kg.rdf.vocab import KG, KG_NS
 from kg.resources import ontology_path
-from kg.vocab import KG, KG_NS
 from tests.conftest import EXAMPLES
 
 
@@ -54,8 +54,8 @@ def test_undeclared_term_raises() -> None:
 def test_data_plus_ontology_validates_as_the_data_alone(tmp_path: Path) -> None:
     """kg:Community rdfs:subClassOf schema:Organization made every community a target of the
     brand shape once the ontology was loaded with the data (5 Violations on the examples)."""
-    from kg.fastshacl import auto_engine
-    from kg.validate import load_shapes, validate_inputs
+    from kg.shacl.fast import auto_engine
+    from kg.validation.validate import load_shapes, validate_inputs
 
     export([EXAMPLES], tmp_path, ["nquads"])
     shapes = load_shapes()

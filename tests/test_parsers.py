@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.parsers import decode, parse_text
-from kg.sources import SourceFile, read_file
+from kg.read.frontmatter import decode, parse_text
+from kg.read.sources import SourceFile, read_file
 
 GOOD = """---
 title: '  A title  '

@@ -14,11 +14,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg import query
-from kg.export import build
-from kg.query import QueryError, bind, library, run
-from kg.store import collect, load_store
-from kg.vocab import PREFIXES
+from kg.pipeline.export import build
+from kg.rdf.vocab import PREFIXES
+from kg.sparql import query
+from kg.sparql.query import QueryError, bind, library, run
+from kg.store.load import collect, load_store
 from tests import facts as expect
 from tests import taxonomy_facts as tx
 from tests.conftest import EXAMPLES, ROOT
@@ -51,7 +51,7 @@ def facts(nquads: bytes) -> list[expect.Facts]:
 
 def add_taxonomy(store: pyoxigraph.Store, path: Path = TAXONOMY) -> None:
     """Load a taxonomy file's SKOS graph into `store`, as `kg taxonomy F -o t.nq; kg load t.nq` does."""
-    from kg.taxonomy import read_taxonomy, render, taxonomy_rdf
+    from kg.map.taxonomy import read_taxonomy, render, taxonomy_rdf
 
     graph = taxonomy_rdf(read_taxonomy(path))
     data = "".join(render(graph, "nquads", "")).encode("utf-8")
@@ -200,7 +200,7 @@ def test_query_header_matches_the_query(store: pyoxigraph.Store, name: str) -> N
 @pytest.mark.parametrize("name", sorted(library()))
 def test_queries_use_the_shared_prefixes_and_named_graphs(name: str) -> None:
     body = library()[name].body
-    assert not re.search(r"^\s*PREFIX\b", body, re.IGNORECASE | re.MULTILINE), "prefixes come from kg.vocab"
+    assert not re.search(r"^\s*PREFIX\b", body, re.IGNORECASE | re.MULTILINE), "prefixes come from kg.rdf"
     used = set(re.findall(r"\b([a-z]+):[A-Za-z]", re.sub(r"#.*", "", body)))
     assert used <= set(PREFIXES), used - set(PREFIXES)
     assert "GRAPH ?g {" in body, "patterns go inside GRAPH ?g (see docs/queries.md)"

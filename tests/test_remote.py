@@ -28,11 +28,11 @@ import requests
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import export
-from kg.query import execute, library, run
-from kg.remote import MAX_DELAY, MAX_REDIRECTS, REDIRECTS, Endpoint, RemoteError, retry_delay
-from kg.store import LoadError, collect, load_endpoint, load_store
-from kg.sync import is_export_folder
+from kg.pipeline.export import export
+from kg.sparql.query import execute, library, run
+from kg.store.http import MAX_DELAY, MAX_REDIRECTS, REDIRECTS, Endpoint, RemoteError, retry_delay
+from kg.store.load import LoadError, collect, load_endpoint, load_store
+from kg.store.sync import is_export_folder
 from tests.conftest import EXAMPLES
 from tests.servers import FakeServer, Forward, Recorded, Reply, Server, Stream, Trickle, slow_reader
 from tests.test_queries import CASES, HOSTILE
@@ -236,7 +236,7 @@ def test_a_failure_midway_says_which_graphs_were_written(fake_server: FakeServer
 
 def test_the_cli_reports_a_partial_load(fake_server: FakeServer) -> None:
     def script(seen: list[Recorded], req: Recorded) -> Reply:
-        if req.method == "GET":  # the store's sync state (kg.sync): none here
+        if req.method == "GET":  # the store's sync state (kg.store.sync): none here
             return 404, {}, b"no such graph"
         puts = sum(1 for r in seen if r.method == "PUT")
         return (201, {}, b"") if puts <= 5 else (503, {}, b"maintenance")

@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import FORMATS, REPORT_NAME, export
-from kg.incremental import MANIFEST_NAME
-from kg.mapping import IriScheme, curation_triples
-from kg.query import QueryError, execute
-from kg.sources import parse_bytes
-from kg.vocab import DEFAULT_BASE_IRI
+from kg.map.curation import IriScheme, curation_triples
+from kg.pipeline.export import FORMATS, REPORT_NAME, export
+from kg.pipeline.incremental import MANIFEST_NAME
+from kg.rdf.vocab import DEFAULT_BASE_IRI
+from kg.read.sources import parse_bytes
+from kg.sparql.query import QueryError, execute
 from tests.conftest import EXAMPLES
 
 

@@ -30,8 +30,8 @@ import requests
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import export
-from kg.serve import oxigraph_binary, oxigraph_version
+from kg.pipeline.export import export
+from kg.store.serve import oxigraph_binary, oxigraph_version
 from tests.conftest import EXAMPLES
 from tests.servers import Server, free_port
 from tests.test_store import EXAMPLE_QUADS

@@ -84,7 +84,7 @@ def test_conforming_fixture_exercises_every_shape() -> None:
 
 
 def test_conforming_fixture_has_no_result_at_any_severity() -> None:
-    from kg.validate import QueryCachingGraph
+    from kg.validation.validate import QueryCachingGraph
 
     report = run(QueryCachingGraph.from_ntriples(base_data().ntriples))
     assert report.results == []
@@ -100,6 +100,6 @@ def test_non_conforming_case_gives_exactly_the_expected_results(case: Case) -> N
 
 
 def test_shapes_file_is_the_packaged_one() -> None:
-    from kg.validate import shape_files
+    from kg.validation.validate import shape_files
 
     assert shape_files() == [SHAPES_FILE]

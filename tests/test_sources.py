@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.export import export
-from kg.normalize import MAX_TERM_BYTES
-from kg.sources import SourceFile, discover, read_bytes, read_file
-from kg.terms import escape_lexical
+from kg.pipeline.export import export
+from kg.rdf.terms import escape_lexical
+from kg.read.normalize import MAX_TERM_BYTES
+from kg.read.sources import SourceFile, discover, read_bytes, read_file
 from tests.conftest import EXAMPLES
 
 ONE = sorted(EXAMPLES.glob("*.md"))[0]
@@ -85,7 +85,7 @@ def test_a_file_that_vanishes_after_listing_fails_with_that_reason(
         victim.unlink()  # gone between the listing and the read
         return files
 
-    monkeypatch.setattr("kg.export.discover", discover_then_delete)
+    monkeypatch.setattr("kg.pipeline.export.discover", discover_then_delete)
     report = export([src], tmp_path / "out", jobs=1)
     status = _statuses(tmp_path / "out")
     assert status[victim.name] == ("failed", "cannot read: the file vanished after the folder was listed")
@@ -109,7 +109,7 @@ def test_permission_denied_names_the_file_and_exports_the_rest(
                 raise PermissionError(13, "Permission denied", str(path))
             return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr("kg.sources.os.open", guarded_open)
+        monkeypatch.setattr("kg.read.sources.os.open", guarded_open)
     report = export([src], tmp_path / "out", jobs=1)
     status = _statuses(tmp_path / "out")
     assert status[locked.name] == ("failed", "cannot read: Permission denied")
@@ -117,7 +117,7 @@ def test_permission_denied_names_the_file_and_exports_the_rest(
 
 
 def test_read_bytes_enforces_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("kg.sources.MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("kg.read.sources.MAX_FILE_BYTES", 1000)
     big = tmp_path / "big.md"
     big.write_bytes(b"---\ntitle: t\nmdName: m\n---\n" + b"x" * 2000)
     result = read_file(SourceFile(big, "big.md"))
@@ -141,7 +141,7 @@ def test_a_20_mb_body_exports_in_bounded_time(tmp_path: Path) -> None:
     report = export([src], tmp_path / "out")
     assert time.monotonic() - started < 60
     assert report.count("exported") == 2
-    # Over kg.normalize.MAX_TERM_BYTES (issue 13: Oxigraph could not read such outputs back),
+    # Over kg.read.normalize.MAX_TERM_BYTES (issue 13: Oxigraph could not read such outputs back),
     # the 20 MB body is a field problem, left out; the one just under the limit is written.
     [huge] = [row for row in report.files if row["path"] == "huge.md"]
     assert [p["field"] for p in huge["problems"]] == ["body"]  # type: ignore[attr-defined]
@@ -174,7 +174,7 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(
             raise PermissionError(13, "Permission denied", path)
         return real_scandir(path)
 
-    monkeypatch.setattr("kg.sources.os.scandir", scandir)
+    monkeypatch.setattr("kg.read.sources.os.scandir", scandir)
     report = export([src], tmp_path / "out")
     status = _statuses(tmp_path / "out")
     assert status == {

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import export
-from kg.mapping import IriScheme
-from kg.query import execute, run
-from kg.store import DataError, collect, file_graph, load_store, memory_store, open_store
+from kg.map.curation import IriScheme
+from kg.pipeline.export import export
+from kg.sparql.query import execute, run
+from kg.store.load import DataError, collect, file_graph, load_store, memory_store, open_store
 from tests.conftest import EXAMPLES
 
 CHANGED = "covid-19-pandemic__curated-news__732200df-b075-580d-8e39-56f848fdf54e.md"

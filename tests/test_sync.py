@@ -24,14 +24,14 @@ import pyoxigraph
 import pytest
 from click.testing import CliRunner
 
-from kg import sync
 from kg.cli import main
-from kg.export import export
-from kg.incremental import Manifest
-from kg.query import execute
-from kg.remote import Endpoint
-from kg.store import collect, load_store
-from kg.vocab import DEFAULT_BASE_IRI
+from kg.pipeline.export import export
+from kg.pipeline.incremental import Manifest
+from kg.rdf.vocab import DEFAULT_BASE_IRI
+from kg.sparql.query import execute
+from kg.store import sync
+from kg.store.http import Endpoint
+from kg.store.load import collect, load_store
 from tests.conftest import EXAMPLES
 from tests.servers import FakeServer, Recorded, Reply, Server, running, stop
 from tests.test_incremental import curation, write_tree
@@ -45,7 +45,7 @@ NO_GRAPHS = b'{"head": {"vars": ["g"]}, "results": {"bindings": []}}'
 
 
 def quads_of(target: pyoxigraph.Store | Endpoint, text: str = ALL_QUADS) -> Quads:
-    """Every quad in the store's named graphs, as kg.query rows them (kg's data has no blank nodes)."""
+    """Every quad in the store's named graphs, as kg.sparql.query rows them (kg's data has no blank nodes)."""
     rows = execute(text, target).rows()
     out = {tuple(str(r.get(k)) for k in ("g", "s", "p", "o", "t", "l")) for r in rows}
     assert not any(q[1].startswith("_:") or q[3].startswith("_:") for q in out)
@@ -585,7 +585,7 @@ def test_a_damaged_state_is_ignored_with_a_warning(
     tamper(store, damage_it)
     caplog.clear()
     stderr = kg_load(store, out)
-    warnings = [r.getMessage() for r in caplog.records if r.name == "kg.sync"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "kg.store.sync"]
     assert_equals_a_clean_load(store, src, tmp_path, out)
     assert "(no usable sync state in the store: every graph sent)" in stderr
     assert len(warnings) == 1 and f"sync state in graph {STATE}" in warnings[0], warnings

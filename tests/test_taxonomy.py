@@ -20,12 +20,8 @@ import yaml
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import build
-from kg.mapping import IriScheme
-from kg.model import Topic
-from kg.namespaces import PREFIXES
-from kg.store import collect, load_store
-from kg.taxonomy import (
+from kg.map.curation import IriScheme
+from kg.map.taxonomy import (
     TaxonomyError,
     TopicMatcher,
     check_sources,
@@ -36,7 +32,11 @@ from kg.taxonomy import (
     taxonomy_graph,
     taxonomy_rdf,
 )
-from kg.validate import load_shapes, validate_inputs
+from kg.model import Topic
+from kg.pipeline.export import build
+from kg.rdf.namespaces import PREFIXES
+from kg.store.load import collect, load_store
+from kg.validation.validate import load_shapes, validate_inputs
 from tests import taxonomy_facts as tx
 from tests.conftest import EXAMPLES, ROOT, SHARED, oxigraph_triples
 
@@ -257,8 +257,8 @@ def test_round_trip_through_oxigraph(tmp_path: Path, path: Path) -> None:
 @pytest.mark.parametrize("engine", ["fast", pytest.param("pyshacl", marks=pytest.mark.slow)])
 def test_the_taxonomy_graph_conforms_to_kgs_shapes(tmp_path: Path, engine: str) -> None:
     """Alone and beside the curations: the shapes for topics and schemes apply to it."""
-    from kg.fastshacl import fast_engine
-    from kg.validate import pyshacl_engine
+    from kg.shacl.fast import fast_engine
+    from kg.validation.validate import pyshacl_engine
 
     out = tmp_path / "taxonomy.nq"
     assert _kg("taxonomy", str(FIXTURE), "-o", str(out)).exit_code == 0
@@ -448,8 +448,8 @@ def test_taxonomy_queries_give_the_same_rows_on_a_server(
 ) -> None:
     """Examples and taxonomy loaded with `kg load` into Oxigraph's server and Virtuoso (whose
     default graph is the union): the same rows as the embedded store."""
-    from kg.query import run
-    from kg.store import load_endpoint
+    from kg.sparql.query import run
+    from kg.store.load import load_endpoint
     from tests.test_remote import endpoints
 
     server = request.getfixturevalue(server_name)
@@ -472,7 +472,7 @@ def test_taxonomy_queries_give_the_same_rows_on_a_server(
 @pytest.mark.slow
 def test_taxonomy_queries_on_the_corpus_with_the_site_taxonomy(corpus_dir: Path, real_taxonomy: Path) -> None:
     """400 curations and 2,250 concepts: the rows the raw JSON and the exported curations give."""
-    from kg.query import run
+    from kg.sparql.query import run
     from tests.facts import curation_facts
     from tests.test_queries import add_taxonomy
 

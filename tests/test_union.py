@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import export
-from kg.query import union_default_graph
-from kg.remote import Endpoint
-from kg.store import collect, load_endpoint
+from kg.pipeline.export import export
+from kg.sparql.query import union_default_graph
+from kg.store.http import Endpoint
+from kg.store.load import collect, load_endpoint
 from tests.conftest import EXAMPLES
 from tests.servers import Server
 

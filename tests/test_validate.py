@@ -15,10 +15,10 @@ from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SH
 
 from kg.cli import main
-from kg.export import export
-from kg.mapping import IriScheme
-from kg.reports import junit_report
-from kg.validate import (
+from kg.map.curation import IriScheme
+from kg.pipeline.export import export
+from kg.validation.reports import junit_report
+from kg.validation.validate import (
     QueryCachingGraph,
     ValidationReport,
     curation_of_graph,

@@ -1,4 +1,4 @@
-"""The dataset description (kg/void.py): its counts equal what the outputs hold when parsed by
+"""The dataset description (kg/publish/void.py): its counts equal what the outputs hold when parsed by
 independent readers, its checksums and sizes equal the files', it conforms to its own shapes
 with both engines (and a damaged one does not), and it is deterministic."""
 
@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.export import export
-from kg.namespaces import DEFAULT_BASE_IRI, PREFIXES
-from kg.void import DescriptionError, describe
+from kg.pipeline.export import export
+from kg.publish.void import DescriptionError, describe
+from kg.rdf.namespaces import DEFAULT_BASE_IRI, PREFIXES
 from tests.conftest import EXAMPLES, ROOT
 
 VOID = "http://rdfs.org/ns/void#"

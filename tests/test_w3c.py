@@ -17,8 +17,8 @@ from collections.abc import Callable
 import pytest
 from rdflib import Graph
 
-from kg.fastshacl import auto_engine, fast_engine
-from kg.validate import ValidationError, pyshacl_engine, quiet_literals
+from kg.shacl.fast import auto_engine, fast_engine
+from kg.validation.validate import ValidationError, pyshacl_engine, quiet_literals
 from tests.w3c_suite import W3C, W3CCase, actual, cases, expected, graphs
 
 ENGINES: dict[str, Callable[[Graph, Graph], Graph]] = {

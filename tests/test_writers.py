@@ -6,8 +6,8 @@ import pyoxigraph
 import pytest
 from rdflib import Graph
 
-from kg.terms import XSD_DATETIME, XSD_INTEGER, Lit
-from kg.writers import Renderer, sort_triples
+from kg.rdf.terms import XSD_DATETIME, XSD_INTEGER, Lit
+from kg.write.formats import Renderer, sort_triples
 
 NS = "https://example.org/id/"
 RENDERER = Renderer({"ex": NS, "schema": "https://schema.org/"})

@@ -21,8 +21,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kg.rdfio import read_rdf
-from kg.validate import QueryCachingGraph, _sparql_path
+from kg.read.rdf import read_rdf
+from kg.validation.validate import QueryCachingGraph, _sparql_path
 
 W3C = Path(__file__).resolve().parent.parent.parent / "shared" / "w3c" / "shacl-tests"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"

@@ -1,0 +1,1 @@
+"""Mapping: the IRI scheme and curation (and taxonomy) -> plain triples. Pure functions."""

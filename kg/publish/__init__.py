@@ -1,0 +1,1 @@
+"""Publishing an export: the HTML report page and the dataset description (VoID, DCAT)."""

@@ -1,0 +1,1 @@
+"""SHACL engines: the fast engine, the reference (pySHACL) and XSD value semantics."""

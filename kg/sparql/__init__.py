@@ -1,0 +1,1 @@
+"""SPARQL: the query library (queries/*.rq), safe parameter binding, results and formats."""

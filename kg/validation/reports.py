@@ -1,0 +1,205 @@
+"""Validation report formats: text (by source file), JSON, the SHACL report graph, JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+
+from kg.rdf.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes
+from kg.validation.validate import SEVERITIES, SHAPES_NS, Severity, ValidationReport, ValidationResult
+
+REPORT_FORMATS = ("text", "json", "turtle", "junit")
+#: Group of results that no source file could be found for (data from elsewhere).
+NO_FILE = "(not traced to a source file)"
+_MAX_VALUE = 100
+
+
+def display_prefixes() -> dict[str, str]:
+    return {
+        **PREFIXES,
+        **instance_prefixes(DEFAULT_BASE_IRI),
+        "kgsh": SHAPES_NS,
+        "source": DEFAULT_BASE_IRI + "source/",
+    }
+
+
+class _Curie:
+    """Shortens IRIs for people with the longest matching prefix; full IRIs stay in JSON."""
+
+    def __init__(self) -> None:
+        self._prefixes = sorted(display_prefixes().items(), key=lambda kv: -len(kv[1]))
+
+    def __call__(self, iri: str | None) -> str:
+        if iri is None:
+            return "-"
+        for prefix, ns in self._prefixes:
+            if iri.startswith(ns) and len(iri) > len(ns):
+                return f"{prefix}:{iri[len(ns) :]}"
+        if iri[:1] in ("(", "^", "<"):  # a complex path, already in SPARQL syntax
+            return iri
+        return f"<{iri}>" if "://" in iri else iri
+
+
+def _short(text: str) -> str:
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "\u2026"
+
+
+def summary(report: ValidationReport, fail_on: Severity = "Violation") -> str:
+    """One line: what was checked, the counts, and the verdict at the threshold."""
+    counts = ", ".join(
+        f"{report.count(s)} {s.lower()}{'s' if report.count(s) != 1 else ''}" for s in SEVERITIES
+    )
+    verdict = "conforms" if report.conforms(fail_on) else "DOES NOT CONFORM"
+    return (
+        f"kg validate: {report.curations} curations, {report.triples} triples, "
+        f"{report.seconds:.2f} s: {counts} -> {verdict} (fail on {fail_on.lower()})"
+    )
+
+
+def describe(result: ValidationResult, curie: _Curie) -> str:
+    """One result in two lines: severity, key and message; then where in the graph."""
+    where = [f"focus {curie(result.focus_node)}"]
+    if result.path:
+        where.append(f"path {curie(result.path)}")
+    if result.value is not None:
+        where.append(f"value {_short(result.value)!r}")
+    if result.source_shape:
+        component = (result.constraint_component or "").rsplit("#", 1)[-1]
+        where.append(f"shape {curie(result.source_shape)} ({component.removesuffix('ConstraintComponent')})")
+    key = f"{result.key}: " if result.key else ""
+    return f"{result.severity.upper():9} {key}{result.message}\n{'':10}{'; '.join(where)}"
+
+
+def _group(result: ValidationResult) -> str:
+    files = result.source_files
+    if not files:
+        return NO_FILE
+    if len(files) == 1:
+        return files[0]
+    shown = ", ".join(files[:3]) + (f", ... ({len(files) - 3} more)" if len(files) > 3 else "")
+    return f"shared by {len(files)} files: {shown}"
+
+
+def text_report(report: ValidationReport, fail_on: Severity = "Violation", show: Severity = "Info") -> str:
+    """Human text, grouped by source file (shared nodes in a group of their own).
+
+    Results below `show` are counted in the summary line but not listed.
+    """
+    curie = _Curie()
+    groups: dict[str, list[ValidationResult]] = defaultdict(list)
+    for r in report.failing(show):
+        groups[_group(r)].append(r)
+    lines = [summary(report, fail_on)]
+    if report.reference_shapes:
+        lines.append(
+            f"{len(report.reference_shapes)} shape(s) evaluated by pySHACL (the fast engine does not "
+            f"evaluate them exactly): {', '.join(curie(s) for s in report.reference_shapes)}"
+        )
+    for name in sorted(groups, key=lambda g: (g == NO_FILE, g.startswith("shared by"), g)):
+        lines.append("")
+        lines.append(name)
+        for r in groups[name]:
+            lines.extend("  " + line for line in describe(r, curie).splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def result_json(r: ValidationResult) -> dict[str, object]:
+    return {
+        "source_file": r.source_file,
+        "source_files": list(r.source_files),
+        "key": r.key,
+        "severity": r.severity,
+        "message": r.message,
+        "focus_node": r.focus_node,
+        "path": r.path,
+        "value": r.value,
+        "shape": r.source_shape,
+        "constraint_component": r.constraint_component,
+    }
+
+
+def json_report(report: ValidationReport) -> str:
+    """A JSON list of results (full IRIs), in report order."""
+    return json.dumps([result_json(r) for r in report.results], indent=1, ensure_ascii=False) + "\n"
+
+
+def turtle_report(report: ValidationReport) -> str:
+    """The standard SHACL validation report graph, as the engine produced it, in Turtle.
+
+    rdflib writes some ill-typed literals unquoted (`"yes"^^xsd:boolean` as `yes`), which is
+    not Turtle; the text is checked with Oxigraph and, if it does not parse, the graph is
+    written by Oxigraph instead (same triples, same prefixes).
+    """
+    import pyoxigraph
+
+    from kg.validation.validate import quiet_literals
+
+    graph = report.report_graph
+    prefixes = display_prefixes()
+    for prefix, ns in prefixes.items():
+        graph.bind(prefix, ns, override=True)
+    with quiet_literals():
+        text = str(graph.serialize(format="turtle"))
+        try:
+            list(pyoxigraph.parse(text.encode("utf-8"), format=pyoxigraph.RdfFormat.TURTLE))
+            return text
+        except (SyntaxError, ValueError):
+            nt = graph.serialize(format="nt", encoding="utf-8")
+    triples = list(pyoxigraph.parse(nt, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    out = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=prefixes)
+    return out.decode("utf-8") if isinstance(out, bytes) else str(out)
+
+
+def junit_report(report: ValidationReport, fail_on: Severity = "Violation") -> str:
+    """JUnit XML: one test case per source file; a failure lists its results at the threshold."""
+    curie = _Curie()
+    allowed = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+    by_file: dict[str, list[ValidationResult]] = {f: [] for f in report.files}
+    for r in report.results:
+        for name in r.source_files or (NO_FILE,):
+            by_file.setdefault(name, []).append(r)
+    cases = []
+    failures = 0
+    for name in sorted(by_file, key=lambda n: (n == NO_FILE, n)):
+        results = by_file[name]
+        case = ET.Element("testcase", {"classname": "kg.validate", "name": name, "time": "0"})
+        if name != NO_FILE:
+            case.set("file", name)
+        failing = [r for r in results if r.severity in allowed]
+        if failing:
+            failures += 1
+            first = failing[0]
+            headline = f"{len(failing)} result{'s' if len(failing) > 1 else ''} at or above {fail_on.lower()}"
+            headline += f"; first: {first.key + ': ' if first.key else ''}{first.message}"
+            failure = ET.SubElement(case, "failure", {"type": first.severity, "message": headline})
+            failure.text = "\n".join(describe(r, curie) for r in failing) + "\n"
+        below = [r for r in results if r.severity not in allowed]
+        if below:
+            out = ET.SubElement(case, "system-out")
+            out.text = "\n".join(describe(r, curie) for r in below) + "\n"
+        cases.append(case)
+    attrs = {
+        "name": "kg validate",
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": "0",
+        "time": f"{report.seconds:.3f}",
+    }
+    suites = ET.Element("testsuites", attrs)
+    suite = ET.SubElement(suites, "testsuite", attrs)
+    suite.extend(cases)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def render(report: ValidationReport, fmt: str, fail_on: Severity = "Violation") -> str:
+    if fmt == "json":
+        return json_report(report)
+    if fmt == "turtle":
+        return turtle_report(report)
+    if fmt == "junit":
+        return junit_report(report, fail_on)
+    return text_report(report, fail_on)
