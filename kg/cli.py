@@ -25,8 +25,8 @@ from kg.read.sources import SourceError
 from kg.resources import examples_dir
 
 if TYPE_CHECKING:
+    from kg.shacl.engine import Engine
     from kg.store import sync as sync_module
-    from kg.validation.validate import Engine
 
 #: kg.store.load, kg.store.http and kg.sparql.query import pyoxigraph and requests (~0.1 s, a tenth of an
 #: incremental export's time), so only the `load` and `query` commands import them. Copies of
@@ -242,13 +242,14 @@ ENGINE_NAMES = ("auto", "fast", "pyshacl")
 def _engine(name: str) -> Engine:
     """The engine called `name`, imported only when needed (pySHACL is slow to import)."""
     from kg.shacl.fast import auto_engine, fast_engine
-    from kg.validation.validate import pyshacl_engine
+    from kg.shacl.reference import pyshacl_engine
 
     return {"auto": auto_engine, "fast": fast_engine}.get(name, pyshacl_engine)
 
 
 def _packaged_shapes() -> list[Path]:
-    from kg.validation.validate import ValidationError, shape_files
+    from kg.shacl.engine import ValidationError
+    from kg.validation.validate import shape_files
 
     try:
         return shape_files()
@@ -258,8 +259,8 @@ def _packaged_shapes() -> list[Path]:
 
 def _report_validation(report: ExportReport) -> int:
     """`kg export --validate`: the results the workers found; summary and violations on stderr."""
+    from kg.validation.provenance import report_from_pipeline
     from kg.validation.reports import text_report
-    from kg.validation.validate import report_from_pipeline
 
     assert report.validation is not None
     validation = report_from_pipeline(report.validation, report.graph_files, report.triples)
@@ -332,8 +333,10 @@ def validate_command(
       kg validate ../shared/corpus/curations --format junit -o validation.xml
       kg validate outputs/curations.nq --fail-on warning
     """
+    from kg.shacl.engine import ValidationError
+    from kg.validation.model import severity_named
     from kg.validation.reports import render, summary
-    from kg.validation.validate import ValidationError, load_shapes, severity_named, validate_inputs
+    from kg.validation.validate import load_shapes, validate_inputs
     from kg.write.formats import atomic_writer
 
     threshold = severity_named(fail_on)
@@ -823,7 +826,8 @@ def report_command(
       kg report /tmp/corpus --sources ../shared/corpus/curations
     """
     from kg.publish.report import REPORT_PAGE, ReportPageError, gather, render
-    from kg.validation.validate import ValidationError, load_shapes, validate_inputs
+    from kg.shacl.engine import ValidationError
+    from kg.validation.validate import load_shapes, validate_inputs
     from kg.write.formats import atomic_writer
 
     page = output or export_dir / REPORT_PAGE

@@ -17,8 +17,12 @@ from rdflib import Graph
 
 from kg.rdf.vocab import DEFAULT_BASE_IRI, instance_prefixes
 from kg.rdf.vocab import PREFIXES as VOCAB_PREFIXES
-from kg.read.rdf import InputData, read_inputs
-from kg.validation.validate import SHAPES_NS, QueryCachingGraph, ValidationReport, load_shapes, validate
+from kg.read.rdf import InputData
+from kg.shacl.reference import QueryCachingGraph
+from kg.validation.inputs import read_inputs
+from kg.validation.keys import SHAPES_NS
+from kg.validation.model import ValidationReport
+from kg.validation.validate import load_shapes, validate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
 CURATIONS = FIXTURES / "curations"

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.validation.validate import QueryCachingGraph, ValidationReport
+from kg.shacl.reference import QueryCachingGraph
+from kg.validation.model import ValidationReport
 from tests.shacl_cases import SHAPES_FILE, Case, base_data, broken_graph, cases, run
 
 pyrudof = pytest.importorskip("pyrudof")

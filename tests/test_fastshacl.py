@@ -249,7 +249,7 @@ def _short(term: object) -> str | None:
 
 def _behaviour(engine: str, name: str) -> tuple[set[tuple[str | None, ...]], bool]:
     from kg.shacl.fast import auto_engine, fast_engine
-    from kg.validation.validate import QueryCachingGraph, pyshacl_engine
+    from kg.shacl.reference import QueryCachingGraph, pyshacl_engine
     from tests.w3c_suite import graph_of
 
     shapes_ttl, data_ttl, _ = BEHAVIOURS[name]
@@ -387,8 +387,9 @@ def test_fast_engine_equals_pyshacl_on_generated_shapes(case: tuple[str, str]) -
     - uniqueLang on "1"^^xsd:boolean (not generated; kg's pyshacl_engine works around it)."""
     import tempfile
 
+    from kg.shacl.engine import ValidationError, quiet_literals
     from kg.shacl.fast import fast_engine
-    from kg.validation.validate import ValidationError, pyshacl_engine, quiet_literals
+    from kg.shacl.reference import pyshacl_engine
     from tests.w3c_suite import actual, graph_of
 
     shapes_ttl, data_ttl = case
@@ -422,7 +423,7 @@ def test_pyshacl_known_bugs() -> None:
     import tempfile
 
     from kg.shacl.fast import auto_engine
-    from kg.validation.validate import pyshacl_engine
+    from kg.shacl.reference import pyshacl_engine
     from tests.w3c_suite import actual, graph_of
 
     with tempfile.TemporaryDirectory() as tmp:

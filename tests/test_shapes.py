@@ -84,7 +84,7 @@ def test_conforming_fixture_exercises_every_shape() -> None:
 
 
 def test_conforming_fixture_has_no_result_at_any_severity() -> None:
-    from kg.validation.validate import QueryCachingGraph
+    from kg.shacl.reference import QueryCachingGraph
 
     report = run(QueryCachingGraph.from_ntriples(base_data().ntriples))
     assert report.results == []

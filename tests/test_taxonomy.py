@@ -258,7 +258,7 @@ def test_round_trip_through_oxigraph(tmp_path: Path, path: Path) -> None:
 def test_the_taxonomy_graph_conforms_to_kgs_shapes(tmp_path: Path, engine: str) -> None:
     """Alone and beside the curations: the shapes for topics and schemes apply to it."""
     from kg.shacl.fast import fast_engine
-    from kg.validation.validate import pyshacl_engine
+    from kg.shacl.reference import pyshacl_engine
 
     out = tmp_path / "taxonomy.nq"
     assert _kg("taxonomy", str(FIXTURE), "-o", str(out)).exit_code == 0

@@ -17,16 +17,12 @@ from rdflib.namespace import RDF, SH
 from kg.cli import main
 from kg.map.curation import IriScheme
 from kg.pipeline.export import export
+from kg.shacl.reference import QueryCachingGraph
+from kg.validation.model import ValidationReport
+from kg.validation.provenance import curation_of_graph
+from kg.validation.report_graph import read_report
 from kg.validation.reports import junit_report
-from kg.validation.validate import (
-    QueryCachingGraph,
-    ValidationReport,
-    curation_of_graph,
-    load_shapes,
-    read_report,
-    validate,
-    validate_inputs,
-)
+from kg.validation.validate import load_shapes, validate, validate_inputs
 from tests.conftest import CORPUS, EXAMPLES, oxigraph_triples
 from tests.servers import FakeServer
 from tests.shacl_cases import (

@@ -17,8 +17,9 @@ from collections.abc import Callable
 import pytest
 from rdflib import Graph
 
+from kg.shacl.engine import ValidationError, quiet_literals
 from kg.shacl.fast import auto_engine, fast_engine
-from kg.validation.validate import ValidationError, pyshacl_engine, quiet_literals
+from kg.shacl.reference import pyshacl_engine
 from tests.w3c_suite import W3C, W3CCase, actual, cases, expected, graphs
 
 ENGINES: dict[str, Callable[[Graph, Graph], Graph]] = {

@@ -22,7 +22,8 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.read.rdf import read_rdf
-from kg.validation.validate import QueryCachingGraph, _sparql_path
+from kg.shacl.reference import QueryCachingGraph
+from kg.validation.report_graph import sparql_path as _sparql_path
 
 W3C = Path(__file__).resolve().parent.parent.parent / "shared" / "w3c" / "shacl-tests"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"

@@ -27,7 +27,7 @@ import pyoxigraph
 from kg.errors import KgError
 from kg.sparql.query import adhoc, execute, run
 from kg.store.load import memory_store
-from kg.validation.validate import SEVERITIES, ValidationReport
+from kg.validation.model import SEVERITIES, ValidationReport
 
 #: The page's name in the export folder.
 REPORT_PAGE = "report.html"

@@ -1,15 +1,14 @@
-"""Read what `kg validate` is given: RDF files (by extension) and curation sources.
+"""Read RDF files (by extension) as one union graph, for `kg validate` and its shapes.
 
 RDF is parsed by Oxigraph (strict, fast, and it refuses remote JSON-LD contexts instead of
 fetching them), then handed to rdflib as N-Triples, because pySHACL needs an rdflib graph.
 N-Quads and TriG give the union of their graphs, plus which curation sits in which graph, the
-provenance that maps results to source files. Curation sources (`.md` files and folders) are
-exported in memory with `kg.pipeline.export.build`.
+provenance that maps results to source files. Curation sources given with them are read one
+stage up (`kg.validation.inputs`), where the exporter runs.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,6 @@ from pathlib import Path
 import pyoxigraph
 
 from kg.errors import KgError
-from kg.map.curation import IriScheme
 from kg.rdf.vocab import KG, RDF
 
 #: File extensions read as RDF -> Oxigraph format. Anything else is a curation source.
@@ -31,9 +29,6 @@ RDF_EXTENSIONS: dict[str, pyoxigraph.RdfFormat] = {
 
 _TYPE = pyoxigraph.NamedNode(str(RDF.type))
 _CURATION = pyoxigraph.NamedNode(str(KG.Curation))
-_CURATION_LINE = re.compile(
-    rf"^<([^>]*)> <{re.escape(str(RDF.type))}> <{re.escape(str(KG.Curation))}> <([^>]*)> \.$", re.MULTILINE
-)
 
 
 class InputError(KgError):
@@ -106,31 +101,3 @@ def _term(term: object, file_index: int) -> str:
     if isinstance(term, pyoxigraph.BlankNode):
         return f"_:f{file_index}x{term.value}"
     return str(term)
-
-
-def read_inputs(paths: list[Path], iris: IriScheme | None = None, jobs: int | None = None) -> InputData:
-    """RDF files and curation sources (exported in memory), as one union graph."""
-    rdf_files: list[Path] = []
-    sources: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            raise InputError(f"{path}: no such file or folder")
-        if path.is_file() and path.suffix.lower() in RDF_EXTENSIONS:
-            rdf_files.append(path)
-        else:
-            sources.append(path)
-    out = read_rdf(rdf_files)
-    if sources:
-        from kg.pipeline.export import build
-        from kg.read.sources import SourceError
-
-        try:
-            exported = build(sources, iris or IriScheme(), jobs=jobs)
-        except SourceError as exc:
-            raise InputError(str(exc)) from None
-        out.ntriples += exported.ntriples().decode("utf-8")
-        out.export_rows = exported.report.files
-        for graph in exported.graphs:
-            for curation, graph_iri in _CURATION_LINE.findall(graph.nquads):
-                out.curation_graphs[curation].add(graph_iri)
-    return out

@@ -6,8 +6,12 @@ import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+import pyoxigraph
+
 from kg.rdf.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes
-from kg.validation.validate import SEVERITIES, SHAPES_NS, Severity, ValidationReport, ValidationResult
+from kg.shacl.engine import quiet_literals
+from kg.validation.keys import SHAPES_NS
+from kg.validation.model import SEVERITIES, Severity, ValidationReport, ValidationResult
 
 REPORT_FORMATS = ("text", "json", "turtle", "junit")
 #: Group of results that no source file could be found for (data from elsewhere).
@@ -132,10 +136,6 @@ def turtle_report(report: ValidationReport) -> str:
     not Turtle; the text is checked with Oxigraph and, if it does not parse, the graph is
     written by Oxigraph instead (same triples, same prefixes).
     """
-    import pyoxigraph
-
-    from kg.validation.validate import quiet_literals
-
     graph = report.report_graph
     prefixes = display_prefixes()
     for prefix, ns in prefixes.items():
