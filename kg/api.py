@@ -29,7 +29,8 @@ from kg.rdf.namespaces import DEFAULT_BASE_IRI
 from kg.store import sync as _sync
 from kg.store.http import Endpoint
 from kg.store.load import LoadResult, collect, load_endpoint, load_store, memory_store, open_store
-from kg.validation.validate import ValidationReport, load_shapes, validate_inputs
+from kg.validation.model import ValidationReport
+from kg.validation.validate import load_shapes, validate_inputs
 
 PathLike = str | os.PathLike[str]
 EngineName = Literal["auto", "fast", "pyshacl"]
@@ -80,7 +81,7 @@ def validate(
     """Validate RDF files or curation sources against kg's shapes (or `shapes`), as `kg validate`:
     every result traced to its source file and front-matter key; `.conforms()` for a gate."""
     from kg.shacl.fast import auto_engine, fast_engine  # lazy: pySHACL and the engines load only here
-    from kg.validation.validate import pyshacl_engine
+    from kg.shacl.reference import pyshacl_engine
 
     engines = {"auto": auto_engine, "fast": fast_engine, "pyshacl": pyshacl_engine}
     graph = load_shapes(Path(shapes) if shapes is not None else None)
