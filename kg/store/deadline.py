@@ -2,7 +2,7 @@
 `kg.store.http.Endpoint`).
 
 `timeout` bounds a request from connect to the last byte of the answer, not each socket read:
-the connections a request uses register with the request's `Watch`, and one watchdog thread
+the connections a request uses register with the request's watch, and one watchdog thread
 shuts their sockets down at the deadline, which ends a blocked connect, send or read at once,
 however slowly a server drips its bytes. `send` makes one exchange under a deadline, follows
 no redirect, and reads an error answer only up to `ERROR_BODY_LIMIT` bytes.
