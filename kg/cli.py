@@ -661,16 +661,10 @@ def query_command(
       kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }'
       kg query brand-counts --endpoint http://localhost:7878/query
     """
-    from kg.sparql.query import (
-        QueryError,
-        Target,
-        adhoc,
-        bind,
-        describe_library,
-        execute,
-        format_table,
-        resolve,
-    )
+    from kg.sparql.binding import QueryError, bind
+    from kg.sparql.library import adhoc, describe_library, resolve
+    from kg.sparql.query import Target, execute
+    from kg.sparql.results import format_table
     from kg.store.http import Endpoint, RemoteError
     from kg.store.load import DataError, open_store
 

@@ -11,7 +11,7 @@ import pytest
 from cogapp import Cog
 
 from kg.cli import main
-from kg.sparql.query import library
+from kg.sparql.library import library
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"

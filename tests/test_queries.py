@@ -16,8 +16,11 @@ from hypothesis import strategies as st
 
 from kg.pipeline.export import build
 from kg.rdf.vocab import PREFIXES
+from kg.sparql import library as query_library
 from kg.sparql import query
-from kg.sparql.query import QueryError, bind, library, run
+from kg.sparql.binding import QueryError, bind
+from kg.sparql.library import library
+from kg.sparql.query import run
 from kg.store.load import collect, load_store
 from tests import facts as expect
 from tests import taxonomy_facts as tx
@@ -208,7 +211,7 @@ def test_queries_use_the_shared_prefixes_and_named_graphs(name: str) -> None:
 
 
 def test_queries_ship_inside_the_package() -> None:
-    assert query.QUERY_DIR.parent == Path(query.__file__).parent
+    assert query_library.QUERY_DIR.parent == Path(query_library.__file__).parent
     assert len(library()) >= 8
 
 
@@ -307,7 +310,7 @@ def test_a_parameter_name_that_is_not_a_variable_name_is_refused(store: pyoxigra
 
 def test_a_parameter_binds_only_a_variable_the_query_uses() -> None:
     """Not one written in a comment, a string or an IRI."""
-    named = query.adhoc('SELECT ?s WHERE { ?s <http://x/?p> "?o" } # ?t\n')
+    named = query_library.adhoc('SELECT ?s WHERE { ?s <http://x/?p> "?o" } # ?t\n')
     assert named.bindings({"s": "x"}) == {"s": pyoxigraph.Literal("x")}
     for name in ("p", "o", "t"):
         with pytest.raises(QueryError, match="no variable"):
@@ -418,10 +421,10 @@ def test_lookup_headers_name_existing_lookups() -> None:
     assert with_lookups == {"curations-by-topic": ("topics-by-label",)}
     for names in with_lookups.values():
         for lookup in names:
-            assert query.lookup(lookup).columns and query.lookup(lookup).params
+            assert query_library.lookup(lookup).columns and query_library.lookup(lookup).params
     for bad in ("nope", "../curations-by-topic", "topics-by-label.rq"):
         with pytest.raises(QueryError, match="no lookup query named"):
-            query.lookup(bad)
+            query_library.lookup(bad)
 
 
 def test_a_lookup_row_with_a_blank_node_does_not_narrow(store: pyoxigraph.Store) -> None:
@@ -444,7 +447,7 @@ def test_a_lookup_row_with_a_blank_node_does_not_narrow(store: pyoxigraph.Store)
         "SELECT DISTINCT ?c WHERE { GRAPH ?g { ?c kg:topic ?t . ?t skos:prefLabel ?l } "
         "FILTER (LCASE(STR(?l)) = LCASE(STR(?topic))) } ORDER BY ?c\n"
     )
-    named = query.parse_query_file(text, "labelled")
+    named = query_library.parse_query_file(text, "labelled")
     assert named.lookups == ("topics-by-label",)
     rows = query.execute(named, s, {"topic": "telehealth"}).rows()
     plain = query.execute(dataclasses.replace(named, lookups=()), s, {"topic": "telehealth"}).rows()

@@ -29,7 +29,8 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.pipeline.export import export
-from kg.sparql.query import execute, library, run
+from kg.sparql.library import library
+from kg.sparql.query import execute, run
 from kg.store.http import MAX_DELAY, MAX_REDIRECTS, REDIRECTS, Endpoint, RemoteError, retry_delay
 from kg.store.load import LoadError, collect, load_endpoint, load_store
 from kg.store.sync import is_export_folder

@@ -24,7 +24,8 @@ from kg.pipeline.export import FORMATS, REPORT_NAME, export
 from kg.pipeline.incremental import MANIFEST_NAME
 from kg.rdf.vocab import DEFAULT_BASE_IRI
 from kg.read.sources import parse_bytes
-from kg.sparql.query import QueryError, execute
+from kg.sparql.binding import QueryError
+from kg.sparql.query import execute
 from tests.conftest import EXAMPLES
 
 

@@ -25,18 +25,19 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
+from kg.map.curation import IriScheme
 from kg.pipeline.export import export
 from kg.pipeline.incremental import Manifest
-from kg.rdf.vocab import DEFAULT_BASE_IRI
+from kg.rdf.vocab import DEFAULT_BASE_IRI, KG
 from kg.sparql.query import execute
-from kg.store import sync
+from kg.store import remote_graphs, sync
 from kg.store.http import Endpoint
 from kg.store.load import collect, load_store
 from tests.conftest import EXAMPLES
 from tests.servers import FakeServer, Recorded, Reply, Server, running, stop
 from tests.test_incremental import curation, write_tree
 
-STATE = sync.state_graph(DEFAULT_BASE_IRI)
+STATE = IriScheme(DEFAULT_BASE_IRI).sync_state_graph()
 CHECK = f"{DEFAULT_BASE_IRI}graph/kg-sync-check"
 CURATION_GRAPHS = (f"{DEFAULT_BASE_IRI}graph/curation/", f"{DEFAULT_BASE_IRI}graph/work-package/")
 ALL_QUADS = "SELECT ?g ?s ?p ?o (DATATYPE(?o) AS ?t) (LANG(?o) AS ?l) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -304,7 +305,7 @@ def test_a_500_midway_is_retried_then_reported_and_nothing_is_claimed(
     # Before any graph: every graph pending. After the failure: the 3 written have digests.
     first, last = state_puts[0].decode(), state_puts[-1].decode()
     assert first.count('"pending"') == 5
-    assert last.count('"pending"') == 2 and last.count(sync.KG.graphDigest) == 5
+    assert last.count('"pending"') == 2 and last.count(KG.graphDigest) == 5
 
 
 @pytest.mark.server
@@ -353,7 +354,7 @@ def test_a_bulk_load_that_fails_halfway_is_repaired_by_the_next_sync(
 
 # --- a sync state lost, stale or damaged: verified against the graphs the store holds ---------
 #
-# Written with what kg had before the check (the CLI, `sync.state_graph`, a target's read, put
+# Written with what kg had before the check (the CLI, the state graph's IRI, a target's read, put
 # and drop), so that each case can be run against the code before the fix too.
 
 OTHER_GRAPH = "http://example.org/graph/not-kg"
@@ -447,7 +448,7 @@ def lost_or_stale(store: Store, tmp_path: Path, how: str) -> None:
     elif how == "check lost":  # (or a state written by a kg that kept no check)
         tamper(store, lambda t: t.drop(CHECK))
     elif how == "check damaged":
-        tamper(store, lambda t: put_ntriples(t, CHECK, [f'<{STATE}> <{sync.KG}stateDigest> "{"0" * 64}"']))
+        tamper(store, lambda t: put_ntriples(t, CHECK, [f'<{STATE}> <{KG}stateDigest> "{"0" * 64}"']))
     else:  # stale: the state of the first sync put back
         tamper(store, lambda t: put_ntriples(t, STATE, [str(x) for x in old]))
     (src / "c5.md").unlink()
@@ -477,7 +478,7 @@ def test_graphs_cut_by_a_row_cap_are_listed_page_by_page(
 ) -> None:
     """A server that answers at most 3 rows (as Virtuoso's ResultSetMaxRows cuts answers):
     every graph is still found, page by page; graphs outside the prefix are not listed."""
-    monkeypatch.setattr(sync, "LIST_PAGE", 2)
+    monkeypatch.setattr(remote_graphs, "LIST_PAGE", 2)
     store = pyoxigraph.Store()
     mine = {f"{DEFAULT_BASE_IRI}graph/curation/c{i}" for i in range(7)}
     x = pyoxigraph.NamedNode("http://x/x")
@@ -531,7 +532,7 @@ def test_the_query_endpoint_beside_a_graph_store_url() -> None:
         "http://h/rdf4j-server/repositories/kg/rdf-graphs/service": "http://h/rdf4j-server/repositories/kg",
         "http://h:3030/ds": "http://h:3030/ds",
     }
-    assert {url: sync.query_url_for(url) for url in expected} == expected
+    assert {url: remote_graphs.query_url_for(url) for url in expected} == expected
 
 
 @pytest.mark.server
@@ -571,7 +572,7 @@ def test_a_damaged_state_is_ignored_with_a_warning(
     export([src], out)
     manifest = Manifest(out)
     graph, digest = sorted(manifest.graphs.items())[0]
-    values = {"g": graph, "d": digest, "z": "0" * 64, "s": STATE, "kg": str(sync.KG)}
+    values = {"g": graph, "d": digest, "z": "0" * 64, "s": STATE, "kg": str(KG)}
 
     def damage_it(target: sync.EmbeddedTarget | sync.RemoteTarget) -> None:
         triples = [str(t) for t in target.read(STATE) or []]

@@ -120,6 +120,26 @@ class IriScheme:
     def graph(self, curation_iri: str) -> str:
         return f"{self.base}graph/{curation_iri[len(self.base) :]}"
 
+    def graph_namespace(self) -> str:
+        """Where every graph kg names is, the sync's own included: `{base}graph/`."""
+        return f"{self.base}graph/"
+
+    def curation_graph_prefixes(self) -> tuple[str, ...]:
+        """Where the graphs of `curation` IRIs are (both forms: by mdName, by work-package id)."""
+        return tuple(self.graph(f"{self.base}{kind}/") for kind in ("curation", "work-package"))
+
+    def file_graph(self, file_name: str) -> str:
+        """The graph that receives the triples of an RDF file that has no graph names of its own."""
+        return f"{self.base}graph/file/{segment(file_name)}"
+
+    def sync_state_graph(self) -> str:
+        """The graph in which a store keeps its sync state for exports minted under this base."""
+        return f"{self.base}graph/kg-sync"
+
+    def sync_check_graph(self) -> str:
+        """The graph holding the digest of the sync state last written."""
+        return f"{self.base}graph/kg-sync-check"
+
     def source_file(self, path: str) -> str:
         return self.base + "source/" + "/".join(segment(part) for part in path.split("/"))
 

@@ -25,7 +25,8 @@ from typing import Any
 import pyoxigraph
 
 from kg.errors import KgError
-from kg.sparql.query import adhoc, execute, run
+from kg.sparql.library import adhoc
+from kg.sparql.query import execute, run
 from kg.store.load import memory_store
 from kg.validation.model import SEVERITIES, ValidationReport
 

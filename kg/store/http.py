@@ -29,32 +29,39 @@ HTTP Protocol writes, with credentials, timeouts and bounded retries.
   timeout is not retried: the server may still be working.
 - A failed request raises `RemoteError` with the method, the URL, the HTTP status and a short
   excerpt of the response body.
+
+The deadline machinery is `kg.store.deadline`; URL checks, masking and Digest are
+`kg.store.credentials`. The retry loop (`Endpoint._request`) is kg's own, not urllib3's
+`Retry`: `Retry` would retry inside one urlopen call, so under one deadline instead of one
+per attempt; it sleeps out any Retry-After (kg fails at once beyond `MAX_DELAY`); it does
+not retry a body cut short while it is streamed; and its messages and log lines are not
+the ones kg reports (tests/test_remote.py pins them).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import heapq
-import itertools
 import logging
 import os
-import socket
-import threading
 import time
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
-from urllib.request import parse_http_list
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from kg.errors import KgError
+from kg.store.credentials import (
+    DigestAuth,
+    digest_challenge,
+    masked,
+    origin,
+    strip_userinfo,
+    url_problem,
+    userinfo_part,
+)
+from kg.store.deadline import Answer, Expired, failure_reason, new_session, send
 
 log = logging.getLogger("kg.store.http")
 
@@ -63,18 +70,12 @@ PASSWORD_ENV = "KG_STORE_PASSWORD"
 EXCERPT_CHARS = 300
 MAX_DELAY = 30.0
 ACCEPT_RESULTS = "application/sparql-results+json, application/n-triples;q=0.9"
-#: Bytes of an error answer read for its message; the rest is never read.
-ERROR_BODY_LIMIT = 64 * 1024
 #: Redirects a read follows (within the endpoint's origin) before it fails.
 MAX_REDIRECTS = 5
 #: The statuses of a redirect; any other 3xx is an error.
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: The statuses worth retrying: overload and gateway trouble, not a server that cannot do it.
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
-#: Seconds to connect at most (within the request's own deadline).
-CONNECT_TIMEOUT = 10.0
-_CHUNK = 64 * 1024
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RemoteError(KgError):
@@ -92,63 +93,9 @@ def check_url(url: str) -> None:
     reliably, so everything up to its last "@" is masked) and kg's own words for the problem,
     never a parser's message (which may quote the password).
     """
-    problem = _url_problem(url)
+    problem = url_problem(url)
     if problem:
-        raise RemoteError(f"not a usable endpoint URL: {_masked(url)}: {problem}")
-
-
-def _url_problem(url: str) -> str | None:
-    if not url.strip():
-        return "it is empty"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "its host is malformed (unbalanced or invalid [ ] of an IPv6 address)"
-    if not parts.scheme or "://" not in url:
-        return "no scheme (start it with http:// or https://)"
-    if parts.scheme.lower() not in ("http", "https"):
-        return f"the scheme {parts.scheme}: is not supported (use http:// or https://)"
-    try:
-        port = parts.port
-    except ValueError:
-        return "the port is not a number from 1 to 65535"
-    if port == 0:
-        return "the port is not a number from 1 to 65535"
-    if not parts.hostname:
-        return "no host"
-    if ":" not in parts.hostname:  # not an IPv6 literal: every label 1-63 characters
-        try:
-            parts.hostname.encode("idna")
-        except UnicodeError:
-            return "its host is not a valid host name"
-    try:
-        requests.Request("GET", _strip_userinfo(url)).prepare()
-    except (requests.exceptions.RequestException, ValueError, UnicodeError):
-        return "its host is not a valid host name"
-    return None
-
-
-def _masked(url: str) -> str:
-    """`url` with everything between its "//" and its last "@" shown as ***."""
-    at = url.rfind("@")
-    if at < 0:
-        return url
-    start = url.find("//")
-    start = start + 2 if 0 <= start < at else 0
-    return url[:start] + "***" + url[at:]
-
-
-def _strip_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with the scheme's default port made explicit."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+        raise RemoteError(f"not a usable endpoint URL: {masked(url)}: {problem}")
 
 
 def retry_delay(attempt: int, backoff: float, retry_after: str | None) -> float | None:
@@ -179,278 +126,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-# --- the deadline of a whole request ------------------------------------------------------------
-
-
-class _Watch:
-    """One request's deadline. The connections it uses register here (see `_WatchedHTTPConnection`);
-    at the deadline the watchdog shuts their sockets down, which ends a blocked connect, send or
-    read in the requesting thread at once, however slowly the server drips its bytes."""
-
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.expired = False
-        self.finished = False
-        self._lock = threading.Lock()
-        self._connections: list[object] = []
-
-    def attach(self, connection: object) -> None:
-        with self._lock:
-            if self.finished:
-                return
-            self._connections.append(connection)
-            if self.expired:
-                _shut_down(connection)
-
-    def expire(self) -> None:
-        with self._lock:
-            if self.finished:
-                return
-            self.expired = True
-            for connection in self._connections:
-                _shut_down(connection)
-
-    def finish(self) -> None:
-        with self._lock:
-            self.finished = True
-            self._connections.clear()
-
-
-def _shut_down(connection: object) -> None:
-    """Shut the connection's socket down (not close: another thread is using it). The plain
-    socket method, also for TLS, so the TLS object stays intact for the thread blocked in it."""
-    sock = getattr(connection, "sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """One daemon thread for every deadline of this process (a thread per request would cost
-    more than a request on a local store): it expires each watch that is not finished by its
-    deadline."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._order = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def add(self, watch: _Watch) -> None:
-        with self._cond:
-            first = not self._heap or watch.deadline < self._heap[0][0]
-            heapq.heappush(self._heap, (watch.deadline, next(self._order), watch))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="kg-remote-deadlines", daemon=True)
-                self._thread.start()
-            elif first:
-                self._cond.notify()
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                while self._heap and (self._heap[0][2].finished or self._heap[0][0] <= now):
-                    watch = heapq.heappop(self._heap)[2]
-                    if not watch.finished:
-                        watch.expire()
-                self._cond.wait(self._heap[0][0] - now if self._heap else None)
-
-    def reset_after_fork(self) -> None:
-        """A child process has no watchdog thread, and its lock may have been held at the fork."""
-        self._cond = threading.Condition()
-        self._heap = []
-        self._thread = None
-
-
-_watchdog = _Watchdog()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_watchdog.reset_after_fork)
-_current = threading.local()
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[_Watch]:
-    """Watch the requests this thread sends inside the block; yields the `_Watch`."""
-    watch = _Watch(seconds)
-    previous = getattr(_current, "watch", None)
-    _current.watch = watch
-    _watchdog.add(watch)
-    try:
-        yield watch
-    finally:
-        watch.finish()
-        _current.watch = previous
-
-
-def _attach(connection: object) -> None:
-    watch: _Watch | None = getattr(_current, "watch", None)
-    if watch is not None:
-        watch.attach(connection)
-
-
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-    """An HTTP connection that puts itself under the current request's deadline."""
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self)
-        super().request(*args, **kwargs)
-
-    def connect(self) -> None:
-        super().connect()
-        _attach(self)  # connected right at the deadline: shut down now if it passed
-
-
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    """The https counterpart of `_WatchedHTTPConnection`."""
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self)
-        super().request(*args, **kwargs)
-
-    def connect(self) -> None:
-        super().connect()
-        _attach(self)
-
-
-class _HTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-_POOLS: dict[str, type[urllib3.HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter whose connections (direct or through an HTTP proxy) are watched.
-    A SOCKS proxy keeps its own connections: there the timeout bounds each read only."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if isinstance(manager, urllib3.ProxyManager):
-            manager.pool_classes_by_scheme = dict(_POOLS)
-        return manager
-
-
-class _Session(requests.Session):
-    """A session that never resolves a redirect: kg does (`Endpoint._attempt`). requests' own
-    logic, even with allow_redirects=False, reads a redirect's whole body and parses its
-    Location to offer `Response.next`."""
-
-    def resolve_redirects(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        yield from ()
-
-
-class _Expired(Exception):
-    """The request's deadline passed."""
-
-
-# --- authentication ----------------------------------------------------------------------------
-
-
-class _DigestAuth(AuthBase):
-    """HTTP Digest (RFC 7616, qop "auth" or none; MD5, SHA-256 and their -sess variants),
-    answering a challenge kg already holds: the header goes with the request, and there is no
-    hook that re-sends on a 401 or a redirect on its own (requests' HTTPDigestAuth has both:
-    the second one answers any origin's challenge)."""
-
-    _HASHES: ClassVar[dict[str, str]] = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}
-
-    def __init__(self, user: str, password: str, challenge: dict[str, str]) -> None:
-        self.user = user
-        self.password = password
-        self.challenge = challenge
-        self._count = 0
-        self._lock = threading.Lock()
-        algorithm = challenge.get("algorithm", "MD5").upper()
-        self._session = algorithm.endswith("-SESS")
-        self._hash = self._HASHES.get(algorithm.removesuffix("-SESS"))
-        qops = [q.strip() for q in challenge.get("qop", "").split(",") if q.strip()]
-        self._qop = "auth" if "auth" in qops else None
-        if self._hash is None or "nonce" not in challenge or (qops and self._qop is None):
-            raise RemoteError(
-                f"the server asks for Digest authentication kg does not support "
-                f"(algorithm {challenge.get('algorithm', 'MD5')}, qop {challenge.get('qop', '-')})"
-            )
-
-    def _h(self, text: str) -> str:
-        return hashlib.new(self._hash or "md5", text.encode("utf-8")).hexdigest()
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        parts = urlsplit(r.url or "")
-        uri = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        c = self.challenge
-        realm, nonce = c.get("realm", ""), c["nonce"]
-        with self._lock:
-            self._count += 1
-            nc = f"{self._count:08x}"
-        cnonce = os.urandom(8).hex()
-        ha1 = self._h(f"{self.user}:{realm}:{self.password}")
-        if self._session:
-            ha1 = self._h(f"{ha1}:{nonce}:{cnonce}")
-        ha2 = self._h(f"{r.method}:{uri}")
-        if self._qop:
-            response = self._h(f"{ha1}:{nonce}:{nc}:{cnonce}:{self._qop}:{ha2}")
-        else:
-            response = self._h(f"{ha1}:{nonce}:{ha2}")
-        user = self.user.replace("\\", "\\\\").replace('"', '\\"')
-        header = (
-            f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", response="{response}"'
-        )
-        if "algorithm" in c:
-            header += f", algorithm={c['algorithm']}"
-        if "opaque" in c:
-            header += f', opaque="{c["opaque"]}"'
-        if self._qop:
-            header += f', qop={self._qop}, nc={nc}, cnonce="{cnonce}"'
-        r.headers["Authorization"] = header
-        return r
-
-
-def _digest_challenge(header: str) -> dict[str, str] | None:
-    """The parameters of the Digest challenge in a WWW-Authenticate header, if there is one."""
-    lower = header.lower()
-    start = 0 if lower.startswith("digest") else lower.find(", digest")
-    if start < 0:
-        return None
-    rest = header[start:].lstrip(", ")[len("digest") :]
-    params: dict[str, str] = {}
-    for item in parse_http_list(rest):
-        key, sep, value = item.partition("=")
-        if sep:
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1].replace('\\"', '"')
-            params[key.strip().lower()] = value
-    return params
-
-
-# --- answers -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a server answered: the whole body of a success, the first ERROR_BODY_LIMIT bytes
-    of anything else."""
-
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    body: bytes
-    encoding: str | None = None
-    url: str = ""  # the URL that answered (its query string included)
-
-    def text(self) -> str:
-        return self.body.decode(self.encoding or "utf-8", errors="replace")
-
-
 @dataclass
 class Endpoint:
     """One SPARQL endpoint URL: a query endpoint (`/query`) or a Graph Store one (`/store`)."""
@@ -465,14 +140,14 @@ class Endpoint:
     _auth: AuthBase | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        problem = _url_problem(self.url)
+        problem = url_problem(self.url)
         if problem:
-            raise RemoteError(self._redact(f"not a usable endpoint URL: {_masked(self.url)}: {problem}"))
+            raise RemoteError(self._redact(f"not a usable endpoint URL: {masked(self.url)}: {problem}"))
         parts = urlsplit(self.url)
         if parts.username is not None or parts.password is not None:
-            self.user = self.user if self.user is not None else _unquote(parts.username)
-            self.password = self.password if self.password is not None else _unquote(parts.password)
-            self.url = _strip_userinfo(self.url)
+            self.user = self.user if self.user is not None else userinfo_part(parts.username)
+            self.password = self.password if self.password is not None else userinfo_part(parts.password)
+            self.url = strip_userinfo(self.url)
         if self.retries < 0 or self.timeout <= 0:
             raise RemoteError("retries must be >= 0 and timeout > 0")
 
@@ -565,14 +240,14 @@ class Endpoint:
         while True:
             try:
                 answer = self._attempt(what, method, params, data, headers, reads)
-            except _Expired:
+            except Expired:
                 raise RemoteError(
                     f"{what}: no answer within {self.timeout:g} s (the timeout bounds the whole request)"
                 ) from None
             except (ValueError, urllib3.exceptions.HTTPError) as exc:  # what requests does not wrap
                 raise RemoteError(f"{what}: cannot send: {self._redact(str(exc))[:200]}") from None
             except requests.exceptions.RequestException as exc:
-                reason = self._redact(_reason(exc))
+                reason = self._redact(failure_reason(exc))
                 if attempt >= self.retries:
                     raise RemoteError(
                         f"{what}: cannot connect after {attempt + 1} attempts: {reason}"
@@ -637,7 +312,7 @@ class Endpoint:
                 raise RemoteError(
                     f"{what}: the server answered HTTP {code} redirecting to {shown}, not a URL", code
                 )
-            if _origin(target) != _origin(self.url):
+            if origin(target) != origin(self.url):
                 raise RemoteError(
                     f"{what}: the server answered HTTP {code} redirecting to {shown}, another origin; "
                     f"kg follows redirects only within {self._origin_text()} (credentials stay there)",
@@ -655,15 +330,15 @@ class Endpoint:
         choose the credentials kg sends), and how it may be shown."""
         try:
             target = urljoin(base, location)
-            if _url_problem(target):
-                return None, self._redact(_masked(location))
-            target = _strip_userinfo(target)
+            if url_problem(target):
+                return None, self._redact(masked(location))
+            target = strip_userinfo(target)
             return target, self._redact(target)
         except ValueError:
-            return None, self._redact(_masked(location))
+            return None, self._redact(masked(location))
 
     def _origin_text(self) -> str:
-        scheme, host, port = _origin(self.url)
+        scheme, host, port = origin(self.url)
         return f"{scheme}://{host}:{port}"
 
     def _send(
@@ -675,51 +350,10 @@ class Endpoint:
         headers: dict[str, str] | None,
         deadline: float,
     ) -> Answer:
-        """One HTTP exchange, ended by the deadline wherever it is; no redirect followed."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Expired
+        """One HTTP exchange on this endpoint's session (`kg.store.deadline.send`)."""
         if self._session is None:
-            self._session = _Session()
-            adapter = _WatchedAdapter()
-            self._session.mount("http://", adapter)
-            self._session.mount("https://", adapter)
-        with _deadline(remaining) as watch:
-            try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=headers,
-                    auth=self._auth,
-                    timeout=(min(CONNECT_TIMEOUT, remaining), remaining),
-                    allow_redirects=False,
-                    stream=True,
-                )
-                try:
-                    success = response.status_code < 300
-                    body = _read(response, None if success else ERROR_BODY_LIMIT)
-                finally:
-                    response.close()  # an unread rest closes the connection, it is not drained
-                if watch.expired:  # what was read after the socket was shut down may be cut short
-                    raise _Expired
-            except requests.exceptions.ConnectTimeout:
-                if watch.expired:
-                    raise _Expired from None
-                raise
-            except Exception as exc:
-                if watch.expired or isinstance(exc, requests.exceptions.Timeout):
-                    raise _Expired from None
-                raise
-        return Answer(
-            response.status_code,
-            response.reason or "",
-            response.headers,
-            body,
-            response.encoding,
-            response.url,
-        )
+            self._session = new_session()
+        return send(self._session, method, url, params, data, headers, self._auth, deadline)
 
     def _answer_challenge(self, answer: Answer) -> bool:
         """On a 401, pick the auth scheme the server asks for; False if that cannot help.
@@ -730,12 +364,15 @@ class Endpoint:
             return False
         header = answer.headers.get("WWW-Authenticate", "")
         password = self.password or ""
-        challenge = _digest_challenge(header)
+        challenge = digest_challenge(header)
         if challenge is not None:
             stale = challenge.get("stale", "").lower() == "true"
-            if isinstance(self._auth, _DigestAuth) and not stale:
+            if isinstance(self._auth, DigestAuth) and not stale:
                 return False
-            self._auth = _DigestAuth(self.user, password, challenge)
+            problem = DigestAuth.unsupported(challenge)
+            if problem is not None:
+                raise RemoteError(problem)
+            self._auth = DigestAuth(self.user, password, challenge)
             return True
         if self._auth is not None:
             return False
@@ -758,35 +395,3 @@ class Endpoint:
             if secret:
                 text = text.replace(secret, "***")
         return text
-
-
-def _read(response: requests.Response, limit: int | None) -> bytes:
-    """The body, or its first `limit` bytes (the caller closes the response, unread rest and all)."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(_CHUNK):
-        chunks.append(chunk)
-        size += len(chunk)
-        if limit is not None and size >= limit:
-            break
-    body = b"".join(chunks)
-    return body if limit is None else body[:limit]
-
-
-def _unquote(value: str | None) -> str | None:
-    return unquote(value) if value is not None else None
-
-
-def _reason(exc: requests.exceptions.RequestException) -> str:
-    """The innermost cause of a connection failure, e.g. 'Connection refused'."""
-    cause: BaseException = exc
-    while True:
-        nxt = cause.__cause__ or cause.__context__
-        if nxt is None or nxt is cause:
-            break
-        cause = nxt
-    text = str(cause) or type(cause).__name__
-    for marker in ("] ", ": "):
-        if marker in text and len(text) > 120:
-            text = text.rsplit(marker, 1)[-1]
-    return text[:200]

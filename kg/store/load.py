@@ -29,7 +29,6 @@ import pyoxigraph
 from kg.errors import KgError
 from kg.map.curation import IriScheme
 from kg.pipeline.export import ExportReport, build
-from kg.rdf.iri import segment
 from kg.store.http import Endpoint, RemoteError
 
 #: Where `kg load` and `kg query` keep the embedded store unless told otherwise.
@@ -111,7 +110,7 @@ def is_source(path: Path) -> bool:
 
 def file_graph(path: Path, iris: IriScheme) -> str:
     """The graph that receives the triples of an RDF file that has no graph names of its own."""
-    return f"{iris.base}graph/file/{segment(path.name)}"
+    return iris.file_graph(path.name)
 
 
 def collect(paths: list[Path], iris: IriScheme | None = None, jobs: int | None = None) -> Collected:

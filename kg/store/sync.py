@@ -7,17 +7,11 @@ is dropped, and the rest is not sent at all. The result equals a fresh load of a
 export, whatever happened in between (exports skipped, several edits, files removed and
 re-added, a sync that failed midway or was killed, a sync state lost or put back).
 
-The store remembers what it holds in one graph of its own, `{base}graph/kg-sync`:
-
-    <{base}graph/kg-sync> a kg:SyncState ; kg:syncedExport "<export id>" .
-    <graph IRI> kg:graphDigest "<sha256 of the graph as exported>" .   # one per graph
-
-and the digest of that state in a second one, `{base}graph/kg-sync-check`:
-
-    <{base}graph/kg-sync> kg:stateDigest "<sha256 of the state graph's N-Triples>" .
+The store remembers what it holds in a sync state of its own, two graphs under
+`{base}graph/` (their form, and when the state is trusted: `kg.store.syncstate`).
 
 The state is verified before it is trusted. A sync lists the curation graphs the store
-actually holds (`synced_prefixes`: `{base}graph/curation/...` and `.../work-package/...`;
+actually holds (`IriScheme.curation_graph_prefixes`: `{base}graph/curation/...` and `.../work-package/...`;
 the embedded store's named graphs, or a SPARQL `SELECT DISTINCT ?g` on a remote store's
 query endpoint), then compares the export with that list, using a digest only for a graph
 the store holds: a graph the store holds and the export does not is dropped, whatever the
@@ -47,66 +41,28 @@ the next sync replaces them whole.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph
 
 from kg.map.curation import IriScheme
 from kg.pipeline.incremental import MANIFEST_NAME, Manifest, ManifestError
-from kg.rdf.vocab import KG
 from kg.store.http import Endpoint, RemoteError
 from kg.store.load import WRITE_ERRORS, LoadError, replace_graph
+from kg.store.remote_graphs import list_graphs, query_url_for
+from kg.store.syncstate import PENDING, GraphStore, State, read_state, write_state
 
-#: The digest recorded for a graph while a write of it may be incomplete.
-PENDING = "pending"
 #: Graphs per bulk load when the embedded store lacks them.
 BULK_BATCH = 1000
-#: Graph names per query when a remote store's answer listing its graphs was cut by a row
-#: cap: below the caps servers apply (Virtuoso's ResultSetMaxRows: 10,000 by default).
-LIST_PAGE = 5000
 log = logging.getLogger("kg.store.sync")
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-_XSD_STRING = pyoxigraph.NamedNode("http://www.w3.org/2001/XMLSchema#string")
-_STATE_DIGEST = pyoxigraph.NamedNode(str(KG.stateDigest))
-_RDF_TYPE = pyoxigraph.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_SYNC_STATE = pyoxigraph.NamedNode(str(KG.SyncState))
-_SYNCED_EXPORT = pyoxigraph.NamedNode(str(KG.syncedExport))
-_GRAPH_DIGEST = pyoxigraph.NamedNode(str(KG.graphDigest))
-
-
-def state_graph(base_iri: str) -> str:
-    """The graph in which a store keeps its sync state for exports minted under `base_iri`."""
-    return f"{base_iri}graph/kg-sync"
-
-
-def check_graph(base_iri: str) -> str:
-    """The graph holding the digest of the state last written: a state graph lost, damaged or
-    replaced by an older copy does not match it, and is not trusted."""
-    return f"{base_iri}graph/kg-sync-check"
-
-
-def graph_namespace(base_iri: str) -> str:
-    """Where every graph kg names is, the sync's own included: `{base}graph/`."""
-    return f"{base_iri}graph/"
-
-
-def synced_prefixes(base_iri: str) -> tuple[str, ...]:
-    """Where the curation graphs of exports minted under `base_iri` are (`IriScheme.graph`).
-
-    A sync makes the store's graphs under these equal to the export's, dropping any other;
-    it never drops a graph elsewhere (a plain load's `{base}graph/file/...`, anyone else's).
-    """
-    iris = IriScheme(base_iri)
-    return tuple(iris.graph(f"{base_iri}{kind}/") for kind in ("curation", "work-package"))
+#: One write of a sync: ("drop" | "put" | "new", graph IRI); "new" graphs are bulk-loaded.
+Write = tuple[str, str]
 
 
 def is_export_folder(path: Path) -> bool:
@@ -116,88 +72,14 @@ def is_export_folder(path: Path) -> bool:
     return path.is_dir() and os.path.lexists(path / MANIFEST_NAME)
 
 
-class DamagedState(Exception):
-    """A sync state graph holding what kg does not write (the message says what)."""
-
-
-@dataclass(slots=True)
-class State:
-    """What a store holds according to its sync state: the export id and each graph's digest."""
-
-    export: str | None = None
-    digests: dict[str, str] = field(default_factory=dict)
-
-    def ntriples(self, graph: str) -> bytes:
-        """The state as the N-Triples of its graph (sorted: the same state, the same bytes)."""
-        me = pyoxigraph.NamedNode(graph)
-        lines = [f"{me} {_RDF_TYPE} {_SYNC_STATE} .\n"]
-        if self.export is not None:
-            lines.append(f"{me} {_SYNCED_EXPORT} {pyoxigraph.Literal(self.export)} .\n")
-        lines += [
-            f"{pyoxigraph.NamedNode(g)} {_GRAPH_DIGEST} {pyoxigraph.Literal(d)} .\n"
-            for g, d in sorted(self.digests.items())
-        ]
-        return "".join(lines).encode("utf-8")
-
-    def digest(self, graph: str) -> str:
-        """sha256 of `ntriples(graph)`: what the check graph records for this state."""
-        return hashlib.sha256(self.ntriples(graph)).hexdigest()
-
-    @classmethod
-    def from_triples(cls, triples: Iterable[pyoxigraph.Triple], graph: str, owned: tuple[str, ...]) -> State:
-        """The state kept in `graph`; `DamagedState` if it holds any triple kg does not write
-        there (another subject or predicate, a value of the wrong type, a malformed digest, a
-        digest of a graph outside `owned`, two values where kg writes one) or lacks its type."""
-        state = cls()
-        me = pyoxigraph.NamedNode(graph)
-        typed = False
-        for t in triples:
-            s, p, value = t.subject, t.predicate, _string(t.object)
-            if p == _RDF_TYPE and s == me and t.object == _SYNC_STATE:
-                typed = True
-            elif p == _SYNCED_EXPORT and s == me and value is not None and state.export is None:
-                state.export = value
-            elif (
-                p == _GRAPH_DIGEST
-                and isinstance(s, pyoxigraph.NamedNode)
-                and s.value.startswith(owned)
-                and s.value not in state.digests
-                and value is not None
-                and (value == PENDING or _DIGEST.fullmatch(value))
-            ):
-                state.digests[s.value] = value
-            else:
-                raise DamagedState(f"a triple kg does not write there: {_shorten(str(t))}")
-        if not typed:
-            raise DamagedState(f"it does not say {me} a {_SYNC_STATE}")
-        return state
-
-
-def _string(term: object) -> str | None:
-    """The value of a plain string literal (as kg writes them), else None."""
-    if isinstance(term, pyoxigraph.Literal) and term.datatype == _XSD_STRING and not term.language:
-        return term.value
-    return None
-
-
-def _shorten(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-class Target(Protocol):
+class Target(GraphStore, Protocol):
     """A store a sync writes to: whole graphs replaced or dropped, one graph read back, and
     the names of the graphs it holds."""
 
     where: str
 
-    def read(self, graph: str) -> list[pyoxigraph.Triple] | None:
-        """The triples of `graph`, or None when the store has no such graph."""
-
     def graphs(self, prefix: str) -> set[str]:
         """The named graphs the store holds whose IRI starts with `prefix`."""
-
-    def put(self, graph: str, ntriples: bytes) -> None:
-        """Replace `graph` with these triples."""
 
     def drop(self, graph: str) -> None:
         """Drop `graph`; a graph that is not there counts as dropped."""
@@ -240,28 +122,6 @@ class EmbeddedTarget:
         del self.store
 
 
-#: Graph Store Protocol paths and the query endpoint beside them, by server:
-#: Oxigraph, Virtuoso (authenticated and not), Fuseki (/DATASET/data), RDF4J and GraphDB.
-QUERY_PATHS = (
-    ("/store", "/query"),
-    ("/sparql-graph-crud-auth", "/sparql-auth"),
-    ("/sparql-graph-crud", "/sparql"),
-    ("/data", "/query"),
-    ("/rdf-graphs/service", ""),
-)
-
-
-def query_url_for(store_url: str) -> str:
-    """The SPARQL query endpoint beside a Graph Store Protocol URL (`QUERY_PATHS`); the URL
-    itself when its path is none of those (servers such as Fuseki answer both at one URL)."""
-    parts = urlsplit(store_url)
-    path = parts.path.rstrip("/")
-    for gsp, query in QUERY_PATHS:
-        if path.endswith(gsp):
-            return urlunsplit((parts.scheme, parts.netloc, path[: -len(gsp)] + query, "", ""))
-    return store_url
-
-
 class RemoteTarget:
     """A Graph Store Protocol endpoint: GET, PUT and DELETE of one graph per request; the
     graphs it holds are listed through its SPARQL query endpoint (`query`, by default
@@ -287,15 +147,7 @@ class RemoteTarget:
             raise RemoteError(f"GET {self.where} (graph {graph}): unreadable answer: {exc}") from None
 
     def graphs(self, prefix: str) -> set[str]:
-        """The graph names, by SPARQL on the query endpoint: how many there are, then all of
-        them in one answer; if a server's row cap cut that answer (Virtuoso's
-        ResultSetMaxRows), page by page in IRI order, `LIST_PAGE` names after the last one.
-
-        `GRAPH ?g {}` lists a store's graphs without reading their triples (Oxigraph, Jena);
-        Virtuoso answers it with nothing at all. When it finds no graph at all, the graphs are
-        found by reading the triples, `GRAPH ?g { ?s ?p ?o }` (on a store without named
-        graphs, that reads nothing).
-        """
+        """The graph names, by SPARQL on the query endpoint (`kg.store.remote_graphs`)."""
         if self.query is None:
             e = self.endpoint
             self.query = Endpoint(
@@ -306,44 +158,7 @@ class RemoteTarget:
                 retries=e.retries,
                 backoff=e.backoff,
             )
-        pattern = "" if self._column("SELECT ?g WHERE { GRAPH ?g {} } LIMIT 1", "g") else "?s ?p ?o"
-        where = f"GRAPH ?g {{ {pattern} }} FILTER (STRSTARTS(STR(?g), {pyoxigraph.Literal(prefix)})"
-        counted = self._column(f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {where}) }}", "n")
-        total = int(counted[0]) if counted and counted[0].isdigit() else 0
-        found = set(self._column(f"SELECT DISTINCT ?g WHERE {{ {where}) }}", "g"))
-        after = ""
-        while len(found) < total:
-            text = (
-                f"SELECT DISTINCT ?g WHERE {{ {where} && STR(?g) > {pyoxigraph.Literal(after)}) }} "
-                f"ORDER BY STR(?g) LIMIT {LIST_PAGE}"
-            )
-            page = [g for g in self._column(text, "g") if g > after]
-            if not page:
-                break
-            found.update(page)
-            after = max(page)
-        return found
-
-    def _column(self, text: str, name: str) -> list[str]:
-        """The values of one variable in a query's answer (IRIs and literals)."""
-        assert self.query is not None
-        url = self.query.display_url
-        hint = "; name the store's SPARQL query endpoint with --query-endpoint"
-        try:
-            content_type, body = self.query.query(text)
-        except RemoteError as exc:
-            why = f"cannot list the store's graphs to check its sync state: {exc}"
-            raise RemoteError(why + hint) from None
-        media = content_type.split(";")[0].strip().lower()
-        fmt = pyoxigraph.QueryResultsFormat.from_media_type(media) if media else None
-        try:
-            results = pyoxigraph.parse_query_results(body, format=fmt or pyoxigraph.QueryResultsFormat.JSON)
-            if not isinstance(results, pyoxigraph.QuerySolutions):
-                raise ValueError("not a table of results")
-            values = (row[name] for row in results)
-            return [v.value for v in values if isinstance(v, pyoxigraph.NamedNode | pyoxigraph.Literal)]
-        except (SyntaxError, ValueError) as exc:
-            raise RemoteError(f"POST {url}: listing the store's graphs: unreadable: {exc}{hint}") from None
+        return list_graphs(self.query, prefix)
 
     def put(self, graph: str, ntriples: bytes) -> None:
         self.endpoint.put_graph(graph, ntriples)
@@ -355,52 +170,6 @@ class RemoteTarget:
         self.endpoint.close()
         if self.query is not None:
             self.query.close()
-
-
-def read_state(target: Target, base_iri: str) -> tuple[State | None, str | None]:
-    """The store's sync state if it can be trusted, else None and (if there was one) why not.
-
-    Trusted: the state graph holds only what kg writes there (`State.from_triples`) and its
-    digest is the one recorded in the check graph, so it is the state kg wrote last, whole.
-    """
-    me = state_graph(base_iri)
-    triples = target.read(me)
-    if triples is None:
-        return None, None
-    try:
-        state = State.from_triples(triples, me, synced_prefixes(base_iri))
-    except DamagedState as exc:
-        return None, f"the sync state in graph {me} is damaged ({exc}), so it is ignored"
-    check = check_graph(base_iri)
-    recorded = _recorded_digest(target.read(check) or [], me)
-    if recorded != state.digest(me):
-        return None, (
-            f"the sync state in graph {me} does not match the digest in graph {check} (an older "
-            "copy put back, a write of it interrupted, or written by an older kg), so it is ignored"
-        )
-    return state, None
-
-
-def _recorded_digest(triples: list[pyoxigraph.Triple], graph: str) -> str | None:
-    """The state digest the check graph records, if it holds exactly that and nothing else."""
-    if len(triples) != 1:
-        return None
-    t = triples[0]
-    value = _string(t.object)
-    if t.subject != pyoxigraph.NamedNode(graph) or t.predicate != _STATE_DIGEST or value is None:
-        return None
-    return value if _DIGEST.fullmatch(value) else None
-
-
-def write_state(target: Target, base_iri: str, state: State) -> None:
-    """Write the state, then its digest in the check graph (a crash in between leaves the two
-    unmatched: the next sync does not trust the state, and sends every graph)."""
-    me = state_graph(base_iri)
-    data = state.ntriples(me)
-    target.put(me, data)
-    digest = hashlib.sha256(data).hexdigest()  # (`State.digest`)
-    check = f"{pyoxigraph.NamedNode(me)} {_STATE_DIGEST} {pyoxigraph.Literal(digest)} .\n"
-    target.put(check_graph(base_iri), check.encode("utf-8"))
 
 
 @dataclass(slots=True)
@@ -466,19 +235,12 @@ def sync(
 ) -> SyncResult:
     """Make `target`'s curation graphs equal to the export `manifest` describes (module docstring)."""
     started = time.perf_counter()
-    base = manifest.base_iri
-    if base is None:
-        raise ManifestError(f"{manifest.out_dir}: the manifest does not record the base IRI")
-    if not manifest.current():
-        raise ManifestError(
-            f"{manifest.out_dir}: the outputs are not the ones the manifest describes "
-            "(changed by hand, or an export is running); run kg export again"
-        )
-    state, distrusted = read_state(target, base)
+    iris = _iri_scheme(manifest)
+    state, distrusted = read_state(target, iris)
     if distrusted is not None:
         log.warning("%s: %s; every graph of the export is sent again", target.where, distrusted)
-    owned = synced_prefixes(base)
-    held = {g for g in target.graphs(graph_namespace(base)) if g.startswith(owned)}
+    owned = iris.curation_graph_prefixes()
+    held = {g for g in target.graphs(iris.graph_namespace()) if g.startswith(owned)}
     todo = plan(manifest, state, held, full)
     todo.distrusted = distrusted
     if dry_run:
@@ -487,22 +249,74 @@ def sync(
         state.export if state else None,
         {g: d for g, d in state.digests.items() if g in held} if state else {},
     )
-    # Graphs the embedded store lacks are bulk-loaded in batches (a first sync several times
-    # faster); the rest are replaced one by one. Either way a graph stays pending until written.
-    embedded = target if isinstance(target, EmbeddedTarget) else None
-    new = set(todo.added) if embedded is not None else set()
-    writes = (
+    writes = _writes(todo, target)
+    _mark_pending(target, iris, current, writes)
+    triples = _write_all(target, manifest, iris, current, writes, progress)
+    final = State(manifest.export, dict(manifest.graphs))
+    if final != state:
+        try:
+            write_state(target, iris, final)
+        except WRITE_ERRORS as exc:
+            raise SyncError(
+                f"sync state {iris.sync_state_graph()}: every graph was written, but the state "
+                f"could not be: {exc}",
+                [g for _, g in writes],
+                [],
+            ) from None
+    return SyncResult(todo, triples, time.perf_counter() - started)
+
+
+def _iri_scheme(manifest: Manifest) -> IriScheme:
+    """The IRI scheme of the export `manifest` describes; `ManifestError` if it cannot be synced."""
+    base = manifest.base_iri
+    if base is None:
+        raise ManifestError(f"{manifest.out_dir}: the manifest does not record the base IRI")
+    if not manifest.current():
+        raise ManifestError(
+            f"{manifest.out_dir}: the outputs are not the ones the manifest describes "
+            "(changed by hand, or an export is running); run kg export again"
+        )
+    return IriScheme(base)
+
+
+def _writes(todo: Plan, target: Target) -> list[Write]:
+    """The writes of a plan, in order: drops, replacements, then graphs to bulk-load.
+
+    Graphs the embedded store lacks are bulk-loaded in batches (a first sync several times
+    faster); the rest are replaced one by one. Either way a graph stays pending until written.
+    """
+    new = set(todo.added) if isinstance(target, EmbeddedTarget) else set()
+    return (
         [("drop", g) for g in todo.dropped]
         + [("put", g) for g in todo.replaced if g not in new]
         + [("new", g) for g in todo.replaced if g in new]
     )
-    if writes:
-        for _, graph in writes:
-            current.digests[graph] = PENDING
-        try:
-            write_state(target, base, current)
-        except WRITE_ERRORS as exc:
-            raise SyncError(f"sync state {state_graph(base)}: {exc}", [], [g for _, g in writes]) from None
+
+
+def _mark_pending(target: Target, iris: IriScheme, current: State, writes: list[Write]) -> None:
+    """Before anything is written, mark every graph about to be written pending in the state."""
+    if not writes:
+        return
+    for _, graph in writes:
+        current.digests[graph] = PENDING
+    try:
+        write_state(target, iris, current)
+    except WRITE_ERRORS as exc:
+        raise SyncError(f"sync state {iris.sync_state_graph()}: {exc}", [], [g for _, g in writes]) from None
+
+
+def _write_all(
+    target: Target,
+    manifest: Manifest,
+    iris: IriScheme,
+    current: State,
+    writes: list[Write],
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    """Do the writes, recording each graph's digest in `current` once written; the triples sent.
+
+    On a failure, what was written is recorded (best effort) and `SyncError` says what was not.
+    """
     triples = 0
     with manifest.open_nquads() as nquads:
         done = 0
@@ -510,39 +324,37 @@ def sync(
             op, graph = writes[done]
             step = writes[done : done + BULK_BATCH] if op == "new" else [writes[done]]
             try:
-                if op == "drop":
-                    target.drop(graph)
-                    del current.digests[graph]
-                elif op == "put":
-                    data = _ntriples(nquads(graph))
-                    target.put(graph, data)
-                    triples += data.count(b"\n")
-                    current.digests[graph] = manifest.graphs[graph]
-                else:
-                    assert embedded is not None  # only an embedded store gets "new" writes
-                    data = b"".join(nquads(g) for _, g in step)
-                    embedded.add_new(data)
-                    triples += data.count(b"\n")
-                    current.digests.update((g, manifest.graphs[g]) for _, g in step)
+                triples += _write(target, manifest, current, step, nquads)
             except WRITE_ERRORS as exc:
-                _record_best_effort(target, base, current)
+                _record_best_effort(target, iris, current)
                 raise SyncError(
                     f"graph {graph}: {exc}", [g for _, g in writes[:done]], [g for _, g in writes[done:]]
                 ) from None
             done += len(step)
             if progress is not None:
                 progress(done, len(writes))
-    final = State(manifest.export, dict(manifest.graphs))
-    if final != state:
-        try:
-            write_state(target, base, final)
-        except WRITE_ERRORS as exc:
-            raise SyncError(
-                f"sync state {state_graph(base)}: every graph was written, but the state could not be: {exc}",
-                [g for _, g in writes],
-                [],
-            ) from None
-    return SyncResult(todo, triples, time.perf_counter() - started)
+    return triples
+
+
+def _write(
+    target: Target, manifest: Manifest, current: State, step: list[Write], nquads: Callable[[str], bytes]
+) -> int:
+    """One write (a drop, a replacement, or a batch of "new" graphs bulk-loaded); triples sent."""
+    op, graph = step[0]
+    if op == "drop":
+        target.drop(graph)
+        del current.digests[graph]
+        return 0
+    if op == "put":
+        data = _ntriples(nquads(graph))
+        target.put(graph, data)
+        current.digests[graph] = manifest.graphs[graph]
+        return data.count(b"\n")
+    assert isinstance(target, EmbeddedTarget)  # only an embedded store gets "new" writes
+    data = b"".join(nquads(g) for _, g in step)
+    target.add_new(data)
+    current.digests.update((g, manifest.graphs[g]) for _, g in step)
+    return data.count(b"\n")
 
 
 def forget(target: Target, base_iri: str, graphs: Iterable[str]) -> int:
@@ -551,21 +363,22 @@ def forget(target: Target, base_iri: str, graphs: Iterable[str]) -> int:
     Returns how many were marked. Without a trusted sync state there is nothing to mark: the
     next sync sends every graph anyway.
     """
-    state, _ = read_state(target, base_iri)
+    iris = IriScheme(base_iri)
+    state, _ = read_state(target, iris)
     if state is None:
         return 0
     marked = [g for g in graphs if state.digests.get(g, PENDING) != PENDING]  # (only synced graphs have one)
     if marked:
         for graph in marked:
             state.digests[graph] = PENDING
-        write_state(target, base_iri, state)
+        write_state(target, iris, state)
     return len(marked)
 
 
-def _record_best_effort(target: Target, base_iri: str, state: State) -> None:
+def _record_best_effort(target: Target, iris: IriScheme, state: State) -> None:
     """Record what a failed sync did write; if the store cannot take it, the pending marks stay."""
     with contextlib.suppress(*WRITE_ERRORS):
-        write_state(target, base_iri, state)
+        write_state(target, iris, state)
 
 
 def _ntriples(nquads: bytes) -> bytes:

@@ -1,0 +1,201 @@
+"""Query answers: the `Results` of a query, its rows as Python values, and the plain-text
+table `kg query` shows people. No store, no network.
+
+Every answer travels as W3C SPARQL JSON results, whatever the target, and is parsed back by
+pyoxigraph: rows, the table and the CSV/TSV/JSON outputs come from that one representation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
+from typing import Literal
+
+import pyoxigraph
+
+from kg.rdf.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes
+from kg.sparql.binding import QueryError
+
+JSON_RESULTS = "application/sparql-results+json"
+ResultKind = Literal["solutions", "boolean", "graph"]
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """A query answer: SPARQL JSON results (SELECT, ASK) or N-Triples (CONSTRUCT, DESCRIBE)."""
+
+    kind: ResultKind
+    data: bytes
+
+    def parsed(self) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean:
+        if self.kind == "graph":
+            raise QueryError("a CONSTRUCT or DESCRIBE query returns triples, not rows")
+        return pyoxigraph.parse_query_results(self.data, pyoxigraph.QueryResultsFormat.JSON)
+
+    def variables(self) -> list[str]:
+        parsed = self.parsed()
+        return [v.value for v in parsed.variables] if isinstance(parsed, pyoxigraph.QuerySolutions) else []
+
+    def boolean(self) -> bool | None:
+        parsed = self.parsed()
+        return bool(parsed) if isinstance(parsed, pyoxigraph.QueryBoolean) else None
+
+    def terms(self) -> list[dict[str, object]]:
+        """Rows as {variable: pyoxigraph term or None}."""
+        parsed = self.parsed()
+        if isinstance(parsed, pyoxigraph.QueryBoolean):
+            raise QueryError("an ASK query returns a boolean, not rows")
+        names = [v.value for v in parsed.variables]
+        # A solution iterates over its values in the order of the variables (None: unbound);
+        # that is several times faster than solution[name] for each name.
+        return [dict(zip(names, solution, strict=True)) for solution in parsed]
+
+    def rows(self) -> list[dict[str, object]]:
+        """Rows as {variable: Python value}: see `python_value`."""
+        return [{k: python_value(v) for k, v in row.items()} for row in self.terms()]
+
+    def serialize(self, fmt: str) -> bytes:
+        """W3C SPARQL results in `fmt` (json, csv, tsv, xml); N-Triples for graph results."""
+        if self.kind == "graph":
+            return self.data
+        formats = {
+            "json": pyoxigraph.QueryResultsFormat.JSON,
+            "csv": pyoxigraph.QueryResultsFormat.CSV,
+            "tsv": pyoxigraph.QueryResultsFormat.TSV,
+            "xml": pyoxigraph.QueryResultsFormat.XML,
+        }
+        return self.parsed().serialize(format=formats[fmt]) or b""
+
+
+_INTEGER_TYPES = {
+    "integer",
+    "int",
+    "long",
+    "short",
+    "byte",
+    "nonNegativeInteger",
+    "positiveInteger",
+    "nonPositiveInteger",
+    "negativeInteger",
+    "unsignedLong",
+    "unsignedInt",
+    "unsignedShort",
+    "unsignedByte",
+}
+XSD = PREFIXES["xsd"]
+
+
+_DATETIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?")
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
+
+
+def _timezone(text: str | None) -> tzinfo | None:
+    if not text:
+        return None
+    if text == "Z":
+        return timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[4:6])))
+
+
+def _temporal(local: str, lexical: str) -> object:
+    """xsd:dateTime -> datetime, xsd:date (without zone) -> date; else the lexical form.
+
+    Stores write the same instant differently ("...14.88342Z" or "...14.883420Z"); as Python
+    values they compare equal. Fractions beyond microseconds are cut.
+    """
+    try:
+        if local == "dateTime" and (m := _DATETIME.fullmatch(lexical)):
+            fraction = int((m[7] or "0")[:6].ljust(6, "0"))
+            y, mo, d, h, mi, sec = (int(m[i]) for i in range(1, 7))
+            return datetime(y, mo, d, h, mi, sec, fraction, tzinfo=_timezone(m[8]))
+        if local == "date" and (m := _DATE.fullmatch(lexical)):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:  # year 0, hour 24, ...: keep the text
+        pass
+    return lexical
+
+
+def python_value(term: object) -> object:
+    """IRI -> str; xsd integers -> int, decimal -> Decimal, double/float -> float, boolean ->
+    bool, dateTime -> datetime, date -> date; any other literal -> its lexical form; unbound ->
+    None."""
+    if term is None:
+        return None
+    if isinstance(term, pyoxigraph.NamedNode):
+        return term.value
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, pyoxigraph.Literal):
+        datatype = term.datatype.value
+        local = datatype[len(XSD) :] if datatype.startswith(XSD) else None
+        try:
+            if local in _INTEGER_TYPES:
+                return int(term.value)
+            if local == "decimal":
+                return Decimal(term.value)
+            if local in ("double", "float"):
+                return float(term.value)
+        except ValueError:
+            return term.value
+        if local == "boolean":
+            return term.value in ("true", "1")
+        if local in ("dateTime", "date"):
+            return _temporal(local, term.value)
+        return term.value
+    return str(term)
+
+
+# --- showing results to people ---------------------------------------------------------------
+
+CELL_WIDTH = 100
+
+
+def _compact(iri: str) -> str:
+    known = {**PREFIXES, **instance_prefixes(DEFAULT_BASE_IRI)}
+    best = max((ns for ns in known.values() if iri.startswith(ns)), key=len, default=None)
+    if best is None:
+        return iri
+    prefix = next(p for p, ns in known.items() if ns == best)
+    return f"{prefix}:{iri[len(best) :]}"
+
+
+def _cell(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.NamedNode):
+        text = _compact(term.value)
+    elif isinstance(term, pyoxigraph.Literal):
+        text = term.value
+    else:
+        text = str(term)
+    text = " ".join(text.split())
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+
+
+def format_table(results: Results) -> str:
+    """A plain-text table for people: IRIs shortened with kg's prefixes, long cells cut."""
+    if results.kind == "boolean":
+        return "true" if results.boolean() else "false"
+    columns = results.variables()
+    rows = results.terms()
+    cells = [[_cell(row[c]) for c in columns] for row in rows]
+    numeric = [
+        all(
+            row[c] is None
+            or (isinstance(row[c], pyoxigraph.Literal) and isinstance(python_value(row[c]), int))
+            for row in rows
+        )
+        for c in columns
+    ]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(columns), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
