@@ -136,7 +136,8 @@ def query(
     """Run a library query (by name), a `.rq` file or SPARQL text on `target` (a pyoxigraph Store,
     an embedded store folder, RDF files or sources, or an endpoint URL); rows as dicts of Python
     values, ready for `pandas.DataFrame(rows)` or `polars.DataFrame(rows)`."""
-    from kg.sparql.query import adhoc, execute, library, resolve
+    from kg.sparql.library import adhoc, library, resolve
+    from kg.sparql.query import execute
 
     text = os.fspath(name_or_sparql)
     is_named = text in library() or text.endswith(".rq") or isinstance(name_or_sparql, os.PathLike)
