@@ -7,6 +7,8 @@ Rules (see docs/graph-model.md, "Bad input"):
   (it is some other page, not a curation);
 - a present value of the wrong type or form: a per-field *warning*; the curation is exported
   without that field.
+
+The YAML is loaded by `kg.read.yaml_loader`, each value normalised by `kg.read.normalize`.
 """
 
 from __future__ import annotations
