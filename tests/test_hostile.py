@@ -332,9 +332,9 @@ def test_standard_yaml_tags_are_values_not_code() -> None:
 
 
 def _loaded(text: str, loader: type | None = None) -> str:
-    """What `loader` (None: `kg.read.frontmatter.load_yaml`) makes of `text`: the repr of the value
+    """What `loader` (None: `kg.read.yaml_loader.load_yaml`) makes of `text`: the repr of the value
     (types and NaN included), or the error."""
-    from kg.read.frontmatter import load_yaml
+    from kg.read.yaml_loader import load_yaml
 
     try:
         return repr(load_yaml(text) if loader is None else yaml.load(text, Loader=loader))
@@ -345,7 +345,7 @@ def _loaded(text: str, loader: type | None = None) -> str:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_the_fast_yaml_constructor_gives_pyyamls_values_and_errors(document: str) -> None:
-    from kg.read.frontmatter import PlainCurationLoader
+    from kg.read.yaml_loader import PlainCurationLoader
 
     assert _loaded(document) == _loaded(document, PlainCurationLoader)
 
@@ -370,7 +370,7 @@ def test_the_fast_yaml_constructor_gives_pyyamls_values_and_errors(document: str
     ],
 )
 def test_the_fast_yaml_constructor_on_every_kind_of_node(text: str) -> None:
-    from kg.read.frontmatter import CurationLoader, PlainCurationLoader
+    from kg.read.yaml_loader import CurationLoader, PlainCurationLoader
 
     plain = _loaded(text, PlainCurationLoader)
     assert _loaded(text) == plain
@@ -382,7 +382,8 @@ def test_the_fast_yaml_constructor_on_every_kind_of_node(text: str) -> None:
 
 
 def test_the_fast_yaml_constructor_on_the_real_corpus_and_the_examples(corpus_dir: Path) -> None:
-    from kg.read.frontmatter import CurationLoader, PlainCurationLoader, decode, split_front_matter
+    from kg.read.frontmatter import decode, split_front_matter
+    from kg.read.yaml_loader import CurationLoader, PlainCurationLoader
 
     texts = []
     for path in sorted([*corpus_dir.rglob("*.md"), *(ROOT / "examples").rglob("*.md")]):

@@ -54,7 +54,8 @@ def facts(nquads: bytes) -> list[expect.Facts]:
 
 def add_taxonomy(store: pyoxigraph.Store, path: Path = TAXONOMY) -> None:
     """Load a taxonomy file's SKOS graph into `store`, as `kg taxonomy F -o t.nq; kg load t.nq` does."""
-    from kg.map.taxonomy import read_taxonomy, render, taxonomy_rdf
+    from kg.map.taxonomy import render, taxonomy_rdf
+    from kg.read.taxonomy import read_taxonomy
 
     graph = taxonomy_rdf(read_taxonomy(path))
     data = "".join(render(graph, "nquads", "")).encode("utf-8")

@@ -21,20 +21,12 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.map.curation import IriScheme
-from kg.map.taxonomy import (
-    TaxonomyError,
-    TopicMatcher,
-    check_sources,
-    osa_distance,
-    parse_taxonomy,
-    read_taxonomy,
-    render,
-    taxonomy_graph,
-    taxonomy_rdf,
-)
+from kg.map.taxonomy import render, taxonomy_graph, taxonomy_rdf
+from kg.map.topics import TopicMatcher, check_sources, osa_distance
 from kg.model import Topic
 from kg.pipeline.export import build
 from kg.rdf.namespaces import PREFIXES
+from kg.read.taxonomy import TaxonomyError, parse_taxonomy, read_taxonomy
 from kg.store.load import collect, load_store
 from kg.validation.validate import load_shapes, validate_inputs
 from tests import taxonomy_facts as tx

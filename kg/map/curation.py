@@ -15,22 +15,21 @@ from dataclasses import dataclass
 
 from kg.model import Curation, Media, Temporal
 from kg.rdf.iri import base_iri_problem, segment, to_iri
-from kg.rdf.namespaces import DEFAULT_BASE_IRI, KG_NS, PREFIXES
+from kg.rdf.namespaces import DEFAULT_BASE_IRI, PREFIXES, KGTerms
 from kg.rdf.terms import XSD_DATE, XSD_DATETIME, XSD_INTEGER, Lit, Triple
 from kg.read.normalize import has_scheme, web_iri
 
 # Terms as plain strings (kg.rdf.vocab's rdflib namespaces are not loaded on the export path);
-# tests/test_ontology.py checks that every kg: term the mapping emits is declared.
-KG = KG_NS
+# the kg: ones are the generated `KGTerms`, so a term the ontology does not declare is an error.
 RDF, RDFS, OWL = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["owl"]
 SKOS, PROV, SCHEMA = PREFIXES["skos"], PREFIXES["prov"], PREFIXES["schema"]
 A = RDF + "type"
-C_CURATION = KG + "Curation"
-C_OWL_TYPE = KG + "OwlTypeClass"
-C_WP_TYPE = KG + "WorkPackageTypeClass"
-C_COMMUNITY = KG + "Community"
-C_SOURCE_ARTICLE = KG + "SourceArticle"
-C_GRAPH = KG + "CurationGraph"
+C_CURATION = KGTerms.Curation
+C_OWL_TYPE = KGTerms.OwlTypeClass
+C_WP_TYPE = KGTerms.WorkPackageTypeClass
+C_COMMUNITY = KGTerms.Community
+C_SOURCE_ARTICLE = KGTerms.SourceArticle
+C_GRAPH = KGTerms.CurationGraph
 OWL_CLASS = OWL + "Class"
 RDFS_LABEL = RDFS + "label"
 RDFS_SUBCLASS = RDFS + "subClassOf"
@@ -61,25 +60,25 @@ S_WIDTH = SCHEMA + "width"
 S_HEIGHT = SCHEMA + "height"
 S_FORMAT = SCHEMA + "encodingFormat"
 S_CAPTION = SCHEMA + "caption"
-K_TOPIC = KG + "topic"
-K_COMMUNITY = KG + "community"
-K_BRAND = KG + "sourceBrand"
-K_ARTICLE = KG + "sourceArticle"
-K_FAVICON = KG + "favicon"
-K_PDF = KG + "featuredPdf"
-K_WP_ID = KG + "workPackageId"
-K_MD_NAME = KG + "mdName"
-K_SLUG = KG + "slug"
-K_ALIAS = KG + "alias"
-K_SEARCH = KG + "searchCategory"
-K_BASE_PATH = KG + "basePath"
-K_BODY_FORMAT = KG + "bodyFormat"
-K_ORIGINAL = KG + "originalUrl"
-K_CLEAN = KG + "cleanUrl"
-K_SOURCE_URL = KG + "sourceUrl"
-K_MAST_HEAD = KG + "mastHead"
-K_PATH = KG + "path"
-K_SOURCE_PATH = KG + "sourcePath"
+K_TOPIC = KGTerms.topic
+K_COMMUNITY = KGTerms.community
+K_BRAND = KGTerms.sourceBrand
+K_ARTICLE = KGTerms.sourceArticle
+K_FAVICON = KGTerms.favicon
+K_PDF = KGTerms.featuredPdf
+K_WP_ID = KGTerms.workPackageId
+K_MD_NAME = KGTerms.mdName
+K_SLUG = KGTerms.slug
+K_ALIAS = KGTerms.alias
+K_SEARCH = KGTerms.searchCategory
+K_BASE_PATH = KGTerms.basePath
+K_BODY_FORMAT = KGTerms.bodyFormat
+K_ORIGINAL = KGTerms.originalUrl
+K_CLEAN = KGTerms.cleanUrl
+K_SOURCE_URL = KGTerms.sourceUrl
+K_MAST_HEAD = KGTerms.mastHead
+K_PATH = KGTerms.path
+K_SOURCE_PATH = KGTerms.sourcePath
 
 #: schema.org types for work-package types where one fits (compared case-insensitively).
 #: Unlisted types still get their own minted class; they are typed schema:CreativeWork.
@@ -212,10 +211,28 @@ def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
     s = iris.curation(c)
     g = iris.graph(s)
     own: list[Triple] = []
-    shared_list: list[Triple] = []
+    shared: list[Triple] = []
     add = own.append
-    share = shared_list.append
+    share = shared.append
+    _types(add, share, s, c, iris)
+    _describe(add, s, c)
+    _links(add, share, s, c, iris)
+    _source(add, share, s, c, iris)
+    _media(add, s, S_IMAGE_P, s + "/featured-image", S_IMAGE, c.featured_image, iris)
+    _media(add, s, K_FAVICON, s + "/favicon", S_IMAGE, c.favicon, iris)
+    _media(add, s, K_PDF, s + "/featured-pdf", S_MEDIA, c.featured_pdf, iris)
+    _site(add, s, c)
+    add((g, A, C_GRAPH))
+    add((g, PROV_DERIVED, iris.source_file(c.source_path)))
+    add((g, K_SOURCE_PATH, Lit(c.source_path)))
+    return CurationRDF(g, s, own, list(dict.fromkeys(shared)))
 
+
+_Add = Callable[[Triple], None]
+
+
+def _types(add: _Add, share: _Add, s: str, c: Curation, iris: IriScheme) -> None:
+    """kg:Curation, the minted owlType and work-package type classes, and a schema.org type."""
     add((s, A, C_CURATION))
     wp_schema = S_CREATIVE_WORK
     if c.owl_type:
@@ -229,6 +246,9 @@ def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
         wp_schema = SCHEMA_TYPES.get(c.work_package_type.casefold(), S_CREATIVE_WORK)
     add((s, A, wp_schema))
 
+
+def _describe(add: _Add, s: str, c: Curation) -> None:
+    """Name, description, identifiers and dates."""
     add((s, S_NAME, Lit(c.title)))
     if c.description:
         add((s, S_DESCRIPTION, Lit(c.description)))
@@ -245,6 +265,10 @@ def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
     ):
         if value is not None:
             add((s, prop, _temporal(value)))
+
+
+def _links(add: _Add, share: _Add, s: str, c: Curation, iris: IriScheme) -> None:
+    """Authors, topics (with their schemes) and the community, each described as shared."""
     for name in c.authors:
         person = iris.person(name)
         add((s, S_AUTHOR, person))
@@ -269,6 +293,9 @@ def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
         if c.community.path:
             share((m, K_PATH, Lit(c.community.path)))
 
+
+def _source(add: _Add, share: _Add, s: str, c: Curation, iris: IriScheme) -> None:
+    """The brand (shared) and the source article (`{s}/source`) with its URLs."""
     brand = None
     if c.brand:
         brand = iris.brand(c.brand)
@@ -292,10 +319,9 @@ def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
         if brand:
             add((article, S_PUBLISHER, brand))
 
-    _media(add, s, S_IMAGE_P, s + "/featured-image", S_IMAGE, c.featured_image, iris)
-    _media(add, s, K_FAVICON, s + "/favicon", S_IMAGE, c.favicon, iris)
-    _media(add, s, K_PDF, s + "/featured-pdf", S_MEDIA, c.featured_pdf, iris)
 
+def _site(add: _Add, s: str, c: Curation) -> None:
+    """Tags, aliases, the site's slug, search category and path, and the body."""
     for tag in c.tags:
         add((s, S_KEYWORDS, Lit(tag)))
     for alias in c.aliases:
@@ -310,13 +336,8 @@ def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
         add((s, S_BODY, Lit(c.body)))
         add((s, K_BODY_FORMAT, Lit(c.body_format or "text/markdown")))
 
-    add((g, A, C_GRAPH))
-    add((g, PROV_DERIVED, iris.source_file(c.source_path)))
-    add((g, K_SOURCE_PATH, Lit(c.source_path)))
-    return CurationRDF(g, s, own, list(dict.fromkeys(shared_list)))
 
-
-def _declare_class(add: Callable[[Triple], None], cls: str, label: str, metaclass: str) -> None:
+def _declare_class(add: _Add, cls: str, label: str, metaclass: str) -> None:
     add((cls, A, OWL_CLASS))
     add((cls, A, metaclass))
     add((cls, RDFS_LABEL, Lit(label)))
@@ -328,7 +349,7 @@ def _temporal(value: Temporal) -> Lit:
 
 
 def _media(
-    add: Callable[[Triple], None],
+    add: _Add,
     subject: str,
     prop: str,
     node: str,

@@ -31,7 +31,7 @@ def terms() -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     for section, kind in KINDS:
         declared = [str(s) for s in graph.subjects(RDF.type, kind) if str(s).startswith(KG_NS)]
-        declared.sort(key=lambda iri: text.index(f"kg:{iri[len(KG_NS):]} a "))
+        declared.sort(key=lambda iri: text.index(f"kg:{iri[len(KG_NS) :]} a "))
         for iri in declared:
             comment = str(graph.value(URIRef(iri), RDFS.comment) or "")
             out.append((section, iri[len(KG_NS) :], comment))

@@ -15,7 +15,6 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
 class Lit(NamedTuple):

@@ -108,7 +108,7 @@ def text(value: Any) -> str | None:
     if isinstance(value, int):
         value = str(value)
     if not isinstance(value, str):
-        raise FieldError(f"expected text, got {_kind(value)}")
+        raise FieldError(f"expected text, got {kind_of(value)}")
     value = clean_string(value).strip()
     return literal(value) or None
 
@@ -143,7 +143,7 @@ def text_list(value: Any, item_fn: Callable[[Any], str | None] | None = None) ->
     normalise = item_fn or text
     for item in items:
         if isinstance(item, (dict, list)):
-            raise FieldError(f"expected text items, got {_kind(item)}")
+            raise FieldError(f"expected text items, got {kind_of(item)}")
         t = normalise(item)
         if t is not None:
             out[t] = None
@@ -163,7 +163,7 @@ def integer(value: Any) -> int | None:
             return int(value)
         except ValueError:  # over Python's 4,300 digits for int(str)
             raise FieldError("expected an integer, got one with too many digits") from None
-    raise FieldError(f"expected an integer, got {_kind(value)}")
+    raise FieldError(f"expected an integer, got {kind_of(value)}")
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -182,7 +182,7 @@ def temporal(value: Any) -> Temporal | None:
     if isinstance(value, dt.date):
         return Temporal(value.isoformat(), "date")
     if not isinstance(value, str):
-        raise FieldError(f"expected a date or dateTime, got {_kind(value)}")
+        raise FieldError(f"expected a date or dateTime, got {kind_of(value)}")
     raw = value.strip()
     if not raw:
         return None
@@ -304,7 +304,7 @@ def topics(community_topics: Any, medigy_topics_json: Any) -> list[Topic]:
             except RecursionError:  # json.loads recurses per nesting level
                 raise FieldError("medigyTopics is not valid JSON: nested too deeply") from None
         else:
-            raise FieldError(f"expected a JSON list string, got {_kind(medigy_topics_json)}")
+            raise FieldError(f"expected a JSON list string, got {kind_of(medigy_topics_json)}")
         if not isinstance(decoded, list):
             raise FieldError("medigyTopics JSON is not a list")
         raw.extend(text_list([item for item in decoded if isinstance(item, (str, int))]))
@@ -385,7 +385,8 @@ class _Enough(Exception):
     """`show` has rendered past its limit."""
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """What `value` is, for messages: `a list`, `a mapping`, `text`, ... (YAML's words)."""
     return {
         "list": "a list",
         "dict": "a mapping",
