@@ -24,7 +24,9 @@ from typing import Union
 import pyoxigraph
 
 from kg.errors import KgError
-from kg.rdf.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes
+from kg.rdf.namespaces import (
+    expand,
+)
 
 Term = Union[pyoxigraph.NamedNode, pyoxigraph.Literal]  # noqa: UP007 - runtime alias on 3.10
 
@@ -35,11 +37,7 @@ class QueryError(KgError):
 
 def expand_iri(text: str) -> str:
     """`prefix:local` with a known prefix (kg's map plus the default instance prefixes) -> IRI."""
-    prefix, sep, local = text.partition(":")
-    known = {**PREFIXES, **instance_prefixes(DEFAULT_BASE_IRI)}
-    if sep and prefix in known and not local.startswith("//"):
-        return known[prefix] + local
-    return text
+    return expand(text)
 
 
 _IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')

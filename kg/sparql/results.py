@@ -15,7 +15,10 @@ from typing import Literal
 
 import pyoxigraph
 
-from kg.rdf.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes
+from kg.rdf.namespaces import (
+    DEFAULT_PREFIXES,
+    PREFIXES,
+)
 from kg.sparql.binding import QueryError
 
 JSON_RESULTS = "application/sparql-results+json"
@@ -154,12 +157,9 @@ CELL_WIDTH = 100
 
 
 def _compact(iri: str) -> str:
-    known = {**PREFIXES, **instance_prefixes(DEFAULT_BASE_IRI)}
-    best = max((ns for ns in known.values() if iri.startswith(ns)), key=len, default=None)
-    if best is None:
-        return iri
-    prefix = next(p for p, ns in known.items() if ns == best)
-    return f"{prefix}:{iri[len(best) :]}"
+    """kg's prefixes for people (a namespace IRI alone shows as `prefix:`)."""
+    split = DEFAULT_PREFIXES.split(iri, empty_local=True)
+    return iri if split is None else f"{split[0]}:{split[1]}"
 
 
 def _cell(term: object) -> str:

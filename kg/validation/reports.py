@@ -8,7 +8,12 @@ from collections import defaultdict
 
 import pyoxigraph
 
-from kg.rdf.vocab import DEFAULT_BASE_IRI, PREFIXES, instance_prefixes
+from kg.rdf.namespaces import (
+    DEFAULT_BASE_IRI,
+    PREFIXES,
+    Prefixes,
+    instance_prefixes,
+)
 from kg.shacl.engine import quiet_literals
 from kg.validation.keys import SHAPES_NS
 from kg.validation.model import SEVERITIES, Severity, ValidationReport, ValidationResult
@@ -32,14 +37,14 @@ class _Curie:
     """Shortens IRIs for people with the longest matching prefix; full IRIs stay in JSON."""
 
     def __init__(self) -> None:
-        self._prefixes = sorted(display_prefixes().items(), key=lambda kv: -len(kv[1]))
+        self._prefixes = Prefixes(display_prefixes())
 
     def __call__(self, iri: str | None) -> str:
         if iri is None:
             return "-"
-        for prefix, ns in self._prefixes:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                return f"{prefix}:{iri[len(ns) :]}"
+        split = self._prefixes.split(iri)
+        if split is not None:
+            return f"{split[0]}:{split[1]}"
         if iri[:1] in ("(", "^", "<"):  # a complex path, already in SPARQL syntax
             return iri
         return f"<{iri}>" if "://" in iri else iri
