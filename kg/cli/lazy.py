@@ -2,12 +2,12 @@
 
 A command reaches them as `lazy.NAME` (`lazy.load.open_store(...)`): the module is imported at
 that first use, by the module `__getattr__` below; mypy sees the real modules.
+"""
 
 # lazy: these modules import pyoxigraph, rdflib, requests (and pySHACL on demand): measured,
-# importing them all takes ~0.35 s, `import kg.cli` ~0.13 s and a `kg export` of the examples
+# importing them all takes ~0.25 s, `import kg.cli` ~0.12 s and a whole `kg export` of the examples
 # with nothing changed ~0.15 s; so `kg export` and every `--help` import none of them
 # (tests/test_cli.py checks).
-"""
 
 from __future__ import annotations
 
