@@ -47,7 +47,7 @@ def test_export_does_not_import_the_store_or_http_modules() -> None:
 
 
 def test_store_names_of_the_cli_are_those_of_the_store_modules() -> None:
-    from kg import cli
+    from kg.cli import options as cli
     from kg.store import http as remote
     from kg.store import load as store
 

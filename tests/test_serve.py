@@ -31,7 +31,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.pipeline.export import export
-from kg.store.serve import oxigraph_binary, oxigraph_version
+from kg.store.oxigraph import oxigraph_binary, oxigraph_version
 from tests.conftest import EXAMPLES
 from tests.servers import Server, free_port
 from tests.test_store import EXAMPLE_QUADS

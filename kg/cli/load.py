@@ -1,0 +1,192 @@
+"""`kg load`: curations into the embedded store or a remote one (kg.store.load), and the sync
+of an export folder (kg.store.sync); a thin call into those modules.
+
+May touch: kg.store and kg.pipeline.incremental (the store modules through kg.cli.lazy).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from kg.cli import lazy
+from kg.cli.errors import worded
+from kg.cli.options import base_iri_option, endpoint_url, given, log_to_stderr, remote_options, store_option
+from kg.map.curation import IriScheme
+from kg.pipeline.incremental import Manifest
+from kg.resources import examples_dir
+
+if TYPE_CHECKING:
+    from kg.store.http import Endpoint
+    from kg.store.load import LoadError
+    from kg.store.sync import EmbeddedTarget, RemoteTarget
+
+    Target = EmbeddedTarget | RemoteTarget
+
+
+def stopped_at(exc: LoadError) -> str:
+    """A load or sync that stopped midway: why, what was written, how to finish."""
+    return f"stopped at {exc.cause}\n{exc.details()}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """The store to load into: the embedded one, or an endpoint (with its query URL)."""
+
+    store_dir: Path
+    endpoint: str | None
+    query_endpoint: str | None
+    user: str | None
+    password: str | None
+    timeout: float
+    retries: int
+
+    def _remote(self, url: str) -> Endpoint:
+        return lazy.http.Endpoint.from_env(
+            url, user=self.user, password=self.password, timeout=self.timeout, retries=self.retries
+        )
+
+    def open(self) -> Target:
+        if self.endpoint is not None:
+            query = self._remote(self.query_endpoint) if self.query_endpoint else None
+            return lazy.sync.RemoteTarget(self._remote(self.endpoint), query)
+        return lazy.sync.EmbeddedTarget(lazy.load.open_store(self.store_dir), str(self.store_dir))
+
+
+def _paths(data: tuple[Path, ...], where: _Where, full: bool, dry_run: bool) -> tuple[list[Path], list[Path]]:
+    """DATA (default: the examples) and the export folders among them; usage errors (exit 2)."""
+    if where.endpoint is not None and given("store_dir"):
+        raise click.UsageError("choose one of --store, --endpoint")
+    paths = list(data) or [examples_dir()]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {missing[0]}")
+    exports = [p for p in paths if lazy.sync.is_export_folder(p)]
+    if exports and len(paths) > 1:
+        raise click.UsageError(f"{exports[0]} is an export folder: sync it on its own, without other DATA")
+    if (full or dry_run) and not exports:
+        raise click.UsageError("--full and --dry-run apply to an export folder (written by kg export)")
+    if where.query_endpoint is not None and (where.endpoint is None or not exports):
+        raise click.UsageError("--query-endpoint applies to an export folder synced to an --endpoint")
+    return paths, exports
+
+
+def _sync_export(folder: Path, open_target: Callable[[], Target], full: bool, dry_run: bool) -> NoReturn:
+    """`kg load EXPORT_FOLDER`: send what changed since the store's last sync, then exit."""
+    with worded(lazy.load.LoadError, stopped_at):
+        manifest = Manifest(folder)
+        target = open_target()
+        try:
+            result = lazy.sync.sync(target, manifest, full=full, dry_run=dry_run)
+        finally:
+            target.close()
+    todo = result.plan
+    verb = "would sync" if dry_run else "synced"
+    since = "" if todo.had_state else " (no usable sync state in the store: every graph sent)"
+    click.echo(
+        f"kg load: {verb} export {todo.export[:12]} to {target.where}: {todo.summary()}{since}"
+        + ("" if dry_run else f"; {result.triples} triples in {result.seconds:.2f} s"),
+        err=True,
+    )
+    failed = manifest.failed_files()
+    if failed:
+        click.echo(f"kg load: {failed} source files failed to export (see {folder}/report.json)", err=True)
+    sys.exit(1 if failed else 0)
+
+
+def _load(paths: list[Path], open_target: Callable[[], Target], base_iri: str, jobs: int | None) -> NoReturn:
+    """`kg load DATA`: replace the graphs of DATA in the store, then exit."""
+    store = lazy.load
+    collected = store.collect(paths, IriScheme(base_iri), jobs=jobs)
+    for report in collected.reports:
+        if report.count("failed"):
+            click.echo(report.summary(None), err=True)
+    with worded(store.LoadError, stopped_at):
+        target = open_target()
+        try:
+            lazy.sync.forget(target, base_iri, collected.graphs)
+            if isinstance(target, lazy.sync.RemoteTarget):
+                result = store.load_endpoint(target.endpoint, collected)
+                where = f"PUT to {target.where}"
+            else:
+                result = store.load_store(target.store, collected)
+                where = f"replaced in {target.where}"
+        finally:
+            target.close()
+    click.echo(
+        f"kg load: {result.graphs} graphs ({result.triples} triples) {where} in {result.seconds:.2f} s",
+        err=True,
+    )
+    sys.exit(1 if collected.failed_files() else 0)
+
+
+@click.command("load")
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@store_option
+@click.option(
+    "--endpoint",
+    default=None,
+    callback=endpoint_url,
+    help="Load into a remote store: its Graph Store Protocol URL.",
+)
+@click.option(
+    "--query-endpoint",
+    default=None,
+    callback=endpoint_url,
+    help="Export folder, remote store: its SPARQL query URL, to list the graphs it holds "
+    "(default: beside --endpoint, e.g. /store -> /query).",
+)
+@remote_options
+@base_iri_option
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
+@click.option("--full", is_flag=True, help="Export folder: replace every graph, not only the changed ones.")
+@click.option("--dry-run", is_flag=True, help="Export folder: say what a sync would send, send nothing.")
+def command(
+    data: tuple[Path, ...],
+    store_dir: Path,
+    endpoint: str | None,
+    query_endpoint: str | None,
+    user: str | None,
+    password: str | None,
+    timeout: float,
+    retries: int,
+    base_iri: str,
+    jobs: int | None,
+    full: bool,
+    dry_run: bool,
+) -> None:
+    """Load curations into a store, replacing each curation's named graph.
+
+    DATA is an export folder (written by kg export), curation sources (.md files, folders),
+    exported in memory first, or RDF files: .nq and .trig keep their graphs; .ttl, .nt,
+    .jsonld, ... go into a graph named after the file. With no DATA, the bundled example
+    curations. Loading twice changes nothing; a changed curation keeps only its new values.
+
+    An export folder is synced: only graphs that changed since the store's last sync are
+    replaced, graphs of removed curations are dropped, and the store ends equal to a fresh
+    load of the export (state kept in the store's graph {base}graph/kg-sync; an interrupted
+    sync is completed by running it again).
+
+    The store is the embedded one in --store, or a remote one with --endpoint (SPARQL 1.1
+    Graph Store HTTP Protocol: one PUT or DELETE per graph; e.g. Oxigraph's /store, Fuseki's
+    /DATASET/data). Exit 0: loaded; 1: loaded, but some source files failed to export;
+    2: nothing or not everything loaded.
+
+    \b
+    Example:
+      kg export ../shared/corpus/curations -o outputs && kg load outputs --store .kg-store
+      kg load outputs --endpoint http://localhost:7878/store --dry-run
+      kg load ../shared/corpus/curations --store .kg-store
+      kg load outputs/curations.nq --endpoint http://localhost:7878/store
+    """
+    log_to_stderr()
+    where = _Where(store_dir, endpoint, query_endpoint, user, password, timeout, retries)
+    paths, exports = _paths(data, where, full, dry_run)
+    if exports:
+        _sync_export(exports[0], where.open, full, dry_run)
+    _load(paths, where.open, base_iri, jobs)

@@ -1,0 +1,133 @@
+"""`kg query`: a library query, a query file or SPARQL text against the embedded store, files
+or an endpoint, a thin call into kg.sparql.query.
+
+May touch: kg.sparql.query and kg.store (through kg.cli.lazy).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from kg.cli import lazy
+from kg.cli.options import endpoint_url, given, log_to_stderr, remote_options, store_option
+
+if TYPE_CHECKING:
+    from kg.sparql.query import Target
+    from kg.sparql.results import Results
+
+
+def _values(params: tuple[str, ...]) -> dict[str, str]:
+    """--param NAME=VALUE items -> {name: value}; a usage error otherwise."""
+    values: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--param")
+        values[name.strip()] = value
+    return values
+
+
+def _print(results: Results, fmt: str) -> None:
+    if results.kind == "graph":
+        click.echo(results.data.decode("utf-8"), nl=False)
+    elif fmt == "table":
+        click.echo(lazy.results.format_table(results))
+        if results.kind == "solutions":
+            count = len(results.terms())
+            click.echo(f"({count} row{'s' if count != 1 else ''})", err=True)
+    else:
+        out = results.serialize(fmt)
+        click.echo(out, nl=not out.endswith(b"\n"))
+
+
+@click.command("query")
+@click.argument("query", required=False)
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeat)."
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; csv, tsv, json: W3C SPARQL results formats.",
+)
+@store_option
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Query these RDF files or curation sources instead of a store (repeat).",
+)
+@click.option(
+    "--endpoint",
+    default=None,
+    callback=endpoint_url,
+    help="Query a remote store: its SPARQL 1.1 Protocol query URL.",
+)
+@click.option("--sparql", default=None, help="Run this SPARQL text instead of a named query.")
+@click.option("--list", "list_queries", is_flag=True, help="List the query library and exit.")
+@click.option(
+    "--show", is_flag=True, help="Print the query as it would be sent (parameters bound), do not run it."
+)
+@remote_options
+def command(
+    query: str | None,
+    params: tuple[str, ...],
+    fmt: str,
+    store_dir: Path,
+    data: tuple[Path, ...],
+    endpoint: str | None,
+    sparql: str | None,
+    list_queries: bool,
+    show: bool,
+    user: str | None,
+    password: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Run a library query (NAME), a query file (FILE.rq) or --sparql text, and print results.
+
+    Reads the embedded store (--store) unless --data or --endpoint is given. Parameters are
+    bound as typed RDF terms, never pasted into the query text. Queries are read-only:
+    SPARQL updates are refused. Exit 0: answered; 2: error.
+
+    \b
+    Example:
+      kg query --list
+      kg query topic-counts
+      kg query curations-by-topic --param topic=Telehealth --format csv
+      kg query search -p text="symptom checker" --data outputs/curations.nq
+      kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }'
+      kg query brand-counts --endpoint http://localhost:7878/query
+    """
+    library = lazy.library
+    log_to_stderr()
+    if list_queries:
+        click.echo(library.describe_library())
+        return
+    if (query is None) == (sparql is None):
+        raise click.UsageError("give a query NAME or FILE.rq, or --sparql TEXT (or --list)")
+    if sum([bool(data), endpoint is not None, given("store_dir")]) > 1:
+        raise click.UsageError("choose one of --store, --data, --endpoint")
+    values = _values(params)
+    named = library.adhoc(sparql) if sparql is not None else library.resolve(query or "")
+    if show:
+        click.echo(lazy.binding.bind(named.text(), named.bindings(values)))
+        return
+    target: Target
+    if endpoint is not None:
+        target = lazy.http.Endpoint.from_env(
+            endpoint, user=user, password=password, timeout=timeout, retries=retries
+        )
+    elif data:
+        target = list(data)
+    else:
+        target = lazy.load.open_store(store_dir, read_only=True)
+    _print(lazy.query.execute(named, target, values), fmt)
