@@ -23,9 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.pipeline import incremental
 from kg.pipeline.export import FORMATS, REPORT_NAME, export
-from kg.pipeline.incremental import MANIFEST_NAME
+from kg.pipeline.incremental import MANIFEST_NAME, recorder
 from tests.conftest import EXAMPLES, ROOT, oxigraph_triples
 
 OUTPUTS = sorted([*FORMATS.values(), REPORT_NAME])
@@ -181,12 +180,12 @@ def test_full_disk_keeps_the_previous_outputs_and_exits_2(tiny_disk: Path, tmp_p
 @pytest.mark.parametrize("failing", [1, 3])
 def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
     """The same without root: a write of blocks fails with ENOSPC (the first, or a later one)."""
-    from kg.pipeline import incremental
+    from kg.pipeline.incremental import blocks
 
     out = tmp_path / "out"
     export([EXAMPLES], out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real = incremental._write_at
+    real = blocks._write_at
     calls = iter(range(1, 1000))
 
     def write_at(target: int, data: bytes, at: int) -> None:
@@ -194,7 +193,7 @@ def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             raise OSError(errno.ENOSPC, "No space left on device")
         real(target, data, at)
 
-    monkeypatch.setattr(incremental, "_write_at", write_at)
+    monkeypatch.setattr(blocks, "_write_at", write_at)
     result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(out), "--full"])
     assert result.exit_code == 2 and f"{out}: " in result.stderr and "No space left" in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -210,7 +209,7 @@ def test_an_io_error_in_a_background_write_fails_the_export(
     fail the export even though the final fsync would not see it again.
     """
     from kg.pipeline import export as export_module
-    from kg.pipeline import incremental
+    from kg.pipeline.incremental import blocks
 
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)
@@ -237,7 +236,7 @@ def test_an_io_error_in_a_background_write_fails_the_export(
         def copy_range(*args: int) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(incremental, "_copy_range", copy_range)
+        monkeypatch.setattr(blocks, "_copy_range", copy_range)
     result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
     assert result.exit_code == 2 and f"{out}: " in result.stderr, result.stderr
     assert ("Input/output error" if where == "writeback" else "No space left") in result.stderr
@@ -330,7 +329,7 @@ def test_a_reused_file_edited_during_the_export_is_picked_up_next_run(
     processes it (its stamp no longer matches), and the outputs equal a fresh full export."""
     import kg.pipeline.export
 
-    monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", 0)  # every stamp recorded: reused unread
+    monkeypatch.setattr(recorder, "TRUST_MARGIN_NS", 0)  # every stamp recorded: reused unread
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)
     first, *_, last = sorted(src.glob("*.md"))

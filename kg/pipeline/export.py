@@ -38,13 +38,19 @@ from kg import __version__
 from kg.errors import KgError
 from kg.map.curation import IriScheme, curation_rdf
 from kg.model import ParseResult, Problem
-from kg.pipeline import incremental
+from kg.pipeline.incremental.blocks import BlockWriter
+from kg.pipeline.incremental.digests import fingerprint, graph_digest
+from kg.pipeline.incremental.manifest import MANIFEST_NAME, ManifestError
+from kg.pipeline.incremental.previous import Previous
+from kg.pipeline.incremental.recorder import Recorder
+from kg.pipeline.incremental.reuse import Reuse, ReusedRun
+from kg.pipeline.incremental.reuse import outcomes as reuse_outcomes
+from kg.pipeline.outcome import FileOutcome, Job, result_row
 from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple, nt_line
 from kg.read.sources import (
     ReadError,
     SourceFile,
-    Stamp,
     changed_since,
     discover,
     parse_bytes,
@@ -62,7 +68,7 @@ from kg.write.formats import (
 if TYPE_CHECKING:  # kg.shacl.fast (pyoxigraph) is imported only when an export validates
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from kg.shacl.fast import CompiledShapes, LocalOutcome, Result
+    from kg.shacl.fast import CompiledShapes, Result
 
 #: Output formats: name -> file name in the output folder.
 FORMATS: dict[str, str] = {
@@ -77,34 +83,6 @@ REPORT_NAME = "report.json"
 PARALLEL_THRESHOLD = 64
 #: Most files in one chunk sent to a worker (its outcomes are held in memory while in flight).
 MAX_CHUNK = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """What every worker needs to know: how to mint IRIs and which formats to render."""
-
-    iris: IriScheme
-    formats: tuple[str, ...]
-    prefixes: tuple[tuple[str, str], ...]
-    shapes: tuple[str, ...] = ()  # SHACL files to validate against in the workers (fast engine)
-
-
-@dataclass(slots=True)
-class FileOutcome:
-    """One input file after read, parse, map and render (everything picklable)."""
-
-    result: ParseResult
-    graph: str | None = None
-    nquads: str = ""  # the curation's whole named graph (own + shared triples)
-    blocks: dict[str, str] = field(default_factory=dict)  # own triples rendered per format
-    own: int = 0  # number of distinct own triples
-    shared: list[Triple] = field(default_factory=list)  # none when reused (see kg.pipeline.incremental)
-    validation: LocalOutcome | None = None  # the worker's half of validation, when asked
-    sha256: str | None = None  # of the bytes parsed; None when the file could not be read
-    digest: str = ""  # of the curation's graph (see kg.pipeline.incremental.graph_digest)
-    quads: int = 0  # quads in the curation's named graph (own + shared triples)
-    reused: int | None = None  # reused: its row in the previous manifest; its blocks are copied
-    stamp: Stamp = None  # the file's stamp (size, times, inode) when it was read
 
 
 class StrictError(KgError):
@@ -169,7 +147,7 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
             rdf.shared,
             validation,
             sha256=sha256,
-            digest=incremental.graph_digest(rdf.graph, lines),
+            digest=graph_digest(rdf.graph, lines),
             quads=len(lines),
             stamp=stamp,
         )
@@ -410,7 +388,7 @@ class ExportReport:
     validation: list[Result] | None = None  # SHACL results when the export validated
     graph_files: dict[str, list[str]] = field(default_factory=dict)  # graph IRI -> source paths
     changed_during_run: list[str] = field(default_factory=list)  # edited or removed while read
-    reuse: incremental.Reuse | None = None  # set by an export into a folder
+    reuse: Reuse | None = None  # set by an export into a folder
     why_full: str | None = None  # why an export did not reuse the previous one
     manifest_damage: str | None = None  # what is wrong with the previous manifest, ignored (a warning)
 
@@ -487,9 +465,9 @@ class ExportReport:
         if failed > shown:
             lines.append(f"  ... and {failed - shown} more failures (see {REPORT_NAME})")
         if self.manifest_damage is not None and out_dir is not None:
-            what = self.manifest_damage.removeprefix(incremental.MANIFEST_NAME + " ")
+            what = self.manifest_damage.removeprefix(MANIFEST_NAME + " ")
             lines.append(
-                f"  WARNING: {out_dir / incremental.MANIFEST_NAME} {what}: ignored, every file exported again"
+                f"  WARNING: {out_dir / MANIFEST_NAME} {what}: ignored, every file exported again"
             )
         if self.reuse is not None:
             reuse = self.reuse
@@ -501,16 +479,6 @@ class ExportReport:
         for path in self.changed_during_run[:10]:
             lines.append(f"  CHANGED during the export (written as first read; run again): {path}")
         return "\n".join(lines)
-
-
-def _row(result: ParseResult) -> dict[str, object]:
-    row: dict[str, object] = {"path": result.path, "status": result.status, "reason": result.reason}
-    if result.problems:
-        row["problems"] = [
-            {"field": p.field, "message": p.message, "value": p.value, "severity": p.severity}
-            for p in result.problems
-        ]
-    return row
 
 
 def _row_json(row: dict[str, Any]) -> str:
@@ -564,9 +532,9 @@ def _run(
     jobs: int | None,
     progress: Callable[[int, int], None] | None,
     on_outcome: Callable[[FileOutcome], None],
-    outcomes: Callable[[list[SourceFile]], Iterator[FileOutcome | incremental.ReusedRun]] | None = None,
+    outcomes: Callable[[list[SourceFile]], Iterator[FileOutcome | ReusedRun]] | None = None,
     shared: set[Triple] | None = None,
-    on_run: Callable[[incremental.ReusedRun], None] | None = None,
+    on_run: Callable[[ReusedRun], None] | None = None,
 ) -> tuple[ExportReport, set[Triple]]:
     """Process every file, hand each outcome to `on_outcome` after its report row, fill the report.
 
@@ -594,7 +562,7 @@ def _run(
     try:
         for item in items:
             each: Iterable[FileOutcome]
-            if not isinstance(item, incremental.ReusedRun):
+            if not isinstance(item, ReusedRun):
                 each = (item,)
             elif on_run is None or strict or checker is not None:
                 each = item.outcomes()  # file by file: strict stops at the first problem
@@ -620,7 +588,7 @@ def _run(
                         first = Problem(result.path, None, result.reason or "failed")
                     if first is not None:
                         raise StrictError(first)
-                report.files.append(_row(result))
+                report.files.append(result_row(result))
                 if outcome.stamp is not None and outcome.reused is None:
                     read_at.append(done - 1)
                     stamps.extend(outcome.stamp)
@@ -737,11 +705,11 @@ def export(
     started = time.perf_counter()
     iris = iris or IriScheme()
     job = _job(iris, [f for f in FORMATS if f in formats], shapes)
-    parts = incremental.fingerprint(
+    parts = fingerprint(
         {"base_iri": iris.base, "asset_base": iris.asset_base, "formats": job.formats}
     )
     with _output_folder(out_dir):
-        previous = incremental.Previous(out_dir, parts, job.formats, {n: FORMATS[n] for n in job.formats})
+        previous = Previous(out_dir, parts, job.formats, {n: FORMATS[n] for n in job.formats})
         why_full = (
             "--full"
             if full
@@ -754,7 +722,7 @@ def export(
         try:
             try:
                 report = staged(why_full)
-            except incremental.ManifestError as exc:  # found damaged midway: start again, in full
+            except ManifestError as exc:  # found damaged midway: start again, in full
                 damage = str(exc) if exc.damaged else damage
                 report = staged(str(exc))
         finally:
@@ -772,35 +740,35 @@ def _export_staged(
     strict: bool,
     jobs: int | None,
     progress: Callable[[int, int], None] | None,
-    previous: incremental.Previous,
+    previous: Previous,
     why_full: str | None,
 ) -> ExportReport:
     """One attempt at `export`: all outputs staged, renamed only if it completes."""
     usable = None if why_full else previous
     names = {name: FORMATS[name] for name in job.formats}
-    reuse = incremental.Reuse()
+    reuse = Reuse()
     shared: set[Triple] = set()
     with _StagedOutputs(out_dir) as staged, contextlib.ExitStack() as stack:
         handles = {name: staged.open(FORMATS[name]) for name in job.formats}
         streams = OutputStreams(_renderer(job.prefixes), handles)
-        recorder = incremental.Recorder(handles, usable, str(out_dir))
-        blocks = stack.enter_context(incremental.BlockWriter(handles, streams, usable))
+        recorder = Recorder(handles, usable, str(out_dir))
+        blocks = stack.enter_context(BlockWriter(handles, streams, usable))
 
         def write(outcome: FileOutcome) -> None:
             recorder.add(outcome, {} if outcome.graph is None else blocks.write(outcome))
 
-        def write_run(run: incremental.ReusedRun) -> None:
+        def write_run(run: ReusedRun) -> None:
             recorder.add_run(run, blocks.copy(run.rows))
 
-        def outcomes(files: list[SourceFile]) -> Iterator[FileOutcome | incremental.ReusedRun]:
+        def outcomes(files: list[SourceFile]) -> Iterator[FileOutcome | ReusedRun]:
             produce = partial(process_all, job=job, jobs=jobs)
-            return incremental.outcomes(files, usable, produce, shared, reuse)
+            return reuse_outcomes(files, usable, produce, shared, reuse)
 
         report, shared = _run(sources, job, strict, jobs, progress, write, outcomes, shared, write_run)
         report.outputs = [FORMATS[f] for f in job.formats] + [REPORT_NAME]
         # the report and most of the manifest are written while the I/O threads finish the blocks
         report.write(staged.open(REPORT_NAME))
-        manifest = staged.open(incremental.MANIFEST_NAME)
+        manifest = staged.open(MANIFEST_NAME)
         recorder.write_manifest(manifest, parts, previous, why_full)
         blocks.wait()
         streams.finish(shared)
@@ -860,7 +828,7 @@ _STAGED = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
     """Delete temporaries of kg's own outputs that a killed export left behind (under the lock)."""
-    ours = {*FORMATS.values(), REPORT_NAME, incremental.MANIFEST_NAME}
+    ours = {*FORMATS.values(), REPORT_NAME, MANIFEST_NAME}
     for name in os.listdir(out_dir):
         match = _STAGED.match(name)
         if match and match.group("name") in ours:
