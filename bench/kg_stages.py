@@ -1,6 +1,6 @@
 """kg measured stage by stage through its internal functions, and end to end through `export`.
 
-The stage-by-stage run calls what `kg.pipeline.export.process` (the per-file work, done in the worker
+The stage-by-stage run calls what `kg.pipeline.workers.process` (the per-file work, done in the worker
 processes) and `kg.pipeline.export.export` (the parent) call, in the same order, one stage at a time
 over a batch of files, batch after batch (`STAGE_BATCH`): discover -> read/parse
 (`kg.read.sources.read_file`) -> map (`kg.map.curation.curation_rdf`) -> sort + N-Triples lines ->
@@ -26,7 +26,9 @@ from typing import Any
 from bench import kg_api
 from bench.measure import Stages, peak_rss_children_mb
 from kg.map.curation import IriScheme, curation_rdf
-from kg.pipeline.export import FORMATS, Job, build, compiled_shapes, export, process_all
+from kg.pipeline.export import FORMATS, build, export
+from kg.pipeline.outcome import Job
+from kg.pipeline.workers import compiled_shapes, process_all
 from kg.rdf.terms import Triple, nt_line
 from kg.rdf.vocab import PREFIXES, instance_prefixes, sparql_prefix_header
 from kg.read.sources import discover, read_file

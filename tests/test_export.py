@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.map.curation import IriScheme
-from kg.pipeline.export import FORMATS, FileOutcome, Job, export
+from kg.pipeline.export import FORMATS, export
+from kg.pipeline.outcome import FileOutcome, Job
 from kg.read.sources import SourceFile
 from tests.conftest import EXAMPLES, ROOT
 
@@ -82,7 +83,7 @@ def test_failed_write_leaves_previous_outputs_untouched(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("kg.pipeline.export.OutputStreams.finish", boom)
+    monkeypatch.setattr("kg.write.formats.OutputStreams.finish", boom)
     with pytest.raises(OSError):
         export([EXAMPLES], out)
     after = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -183,6 +184,7 @@ def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.
     import concurrent.futures
 
     import kg.pipeline.export as kg_export
+    from kg.pipeline import workers
 
     sizes: list[int] = []
 
@@ -201,8 +203,8 @@ def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)  # imported when pooling
     files = [SourceFile(tmp_path / f"x{i}.md", f"x{i}.md") for i in range(5000)]
-    outcomes = list(kg_export.process_all(files, kg_export._job(IriScheme(), ["nquads"]), jobs=2))
-    assert len(outcomes) == 5000 and max(sizes) == kg_export.MAX_CHUNK and sum(sizes) == 5000
+    outcomes = list(workers.process_all(files, kg_export._job(IriScheme(), ["nquads"]), jobs=2))
+    assert len(outcomes) == 5000 and max(sizes) == workers.MAX_CHUNK and sum(sizes) == 5000
 
 
 BAD_BASES = {

@@ -23,9 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.pipeline import incremental
 from kg.pipeline.export import FORMATS, REPORT_NAME, export
-from kg.pipeline.incremental import MANIFEST_NAME
+from kg.pipeline.incremental import MANIFEST_NAME, recorder
 from tests.conftest import EXAMPLES, ROOT, oxigraph_triples
 
 OUTPUTS = sorted([*FORMATS.values(), REPORT_NAME])
@@ -181,12 +180,12 @@ def test_full_disk_keeps_the_previous_outputs_and_exits_2(tiny_disk: Path, tmp_p
 @pytest.mark.parametrize("failing", [1, 3])
 def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
     """The same without root: a write of blocks fails with ENOSPC (the first, or a later one)."""
-    from kg.pipeline import incremental
+    from kg.pipeline.incremental import blocks
 
     out = tmp_path / "out"
     export([EXAMPLES], out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real = incremental._write_at
+    real = blocks._write_at
     calls = iter(range(1, 1000))
 
     def write_at(target: int, data: bytes, at: int) -> None:
@@ -194,7 +193,7 @@ def test_disk_full_midway_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             raise OSError(errno.ENOSPC, "No space left on device")
         real(target, data, at)
 
-    monkeypatch.setattr(incremental, "_write_at", write_at)
+    monkeypatch.setattr(blocks, "_write_at", write_at)
     result = CliRunner().invoke(main, ["export", str(EXAMPLES), "-o", str(out), "--full"])
     assert result.exit_code == 2 and f"{out}: " in result.stderr and "No space left" in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -209,8 +208,9 @@ def test_an_io_error_in_a_background_write_fails_the_export(
     An I/O error is reported once per file (Linux), so the one the writeback thread meets must
     fail the export even though the final fsync would not see it again.
     """
-    from kg.pipeline import export as export_module
-    from kg.pipeline import incremental
+    from kg.pipeline import commit
+    from kg.pipeline.incremental import blocks
+    from kg.write.formats import OutputStreams
 
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)
@@ -218,26 +218,26 @@ def test_an_io_error_in_a_background_write_fails_the_export(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     (src / sorted(p.name for p in src.glob("*.md"))[3]).write_text("---\ntitle: edited\n---\n")
     if where == "writeback":
-        monkeypatch.setattr(export_module._StagedOutputs, "WRITEBACK_BYTES", 1)
-        monkeypatch.setattr(export_module._StagedOutputs, "WRITEBACK_EVERY", 0.0)
+        monkeypatch.setattr(commit.StagedOutputs, "WRITEBACK_BYTES", 1)
+        monkeypatch.setattr(commit.StagedOutputs, "WRITEBACK_EVERY", 0.0)
 
         def fdatasync(fd: int) -> None:
             raise OSError(errno.EIO, "Input/output error")
 
         monkeypatch.setattr(os, "fdatasync", fdatasync)
-        real_finish = export_module.OutputStreams.finish
+        real_finish = OutputStreams.finish
 
         def finish(self: object, shared: object) -> None:  # give the writeback thread a look
             time.sleep(0.05)
             real_finish(self, shared)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(export_module.OutputStreams, "finish", finish)
+        monkeypatch.setattr(OutputStreams, "finish", finish)
     else:
 
         def copy_range(*args: int) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(incremental, "_copy_range", copy_range)
+        monkeypatch.setattr(blocks, "_copy_range", copy_range)
     result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
     assert result.exit_code == 2 and f"{out}: " in result.stderr, result.stderr
     assert ("Input/output error" if where == "writeback" else "No space left") in result.stderr
@@ -299,26 +299,26 @@ def test_a_file_edited_during_the_export_is_named(tmp_path: Path, monkeypatch: p
     src = tmp_path / "src"
     shutil.copytree(EXAMPLES, src)
     victim = sorted(src.glob("*.md"))[0]
-    import kg.pipeline.export
+    import kg.pipeline.workers
 
-    real = kg.pipeline.export.process
+    real = kg.pipeline.workers.process
 
     def process_then_edit(
-        source: kg.pipeline.export.SourceFile, job: kg.pipeline.export.Job
-    ) -> kg.pipeline.export.FileOutcome:
+        source: kg.pipeline.workers.SourceFile, job: kg.pipeline.workers.Job
+    ) -> kg.pipeline.workers.FileOutcome:
         outcome = real(source, job)
         if Path(source.path) == victim:  # edited right after it was read
             victim.write_text(victim.read_text() + "\nmore\n")
         return outcome
 
-    monkeypatch.setattr(kg.pipeline.export, "process", process_then_edit)
+    monkeypatch.setattr(kg.pipeline.workers, "process", process_then_edit)
     runner = CliRunner()
     result = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "out"), "--jobs=1"])
     assert result.exit_code == 0
     assert f"CHANGED during the export (written as first read; run again): {victim.name}" in result.stderr
     report = (tmp_path / "out" / REPORT_NAME).read_text()
     assert f'"changed_during_run": [\n  "{victim.name}"\n ]' in report
-    monkeypatch.setattr(kg.pipeline.export, "process", real)
+    monkeypatch.setattr(kg.pipeline.workers, "process", real)
     again = runner.invoke(main, ["export", str(src), "-o", str(tmp_path / "out")])
     assert "1 processed" in again.stderr and "CHANGED" not in again.stderr
 
@@ -328,27 +328,27 @@ def test_a_reused_file_edited_during_the_export_is_picked_up_next_run(
 ) -> None:
     """A file reused unread is exported as it was when listed; edited after that, the next run
     processes it (its stamp no longer matches), and the outputs equal a fresh full export."""
-    import kg.pipeline.export
+    import kg.pipeline.workers
 
-    monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", 0)  # every stamp recorded: reused unread
+    monkeypatch.setattr(recorder, "TRUST_MARGIN_NS", 0)  # every stamp recorded: reused unread
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)
     first, *_, last = sorted(src.glob("*.md"))
     assert export([src], out, jobs=1).reuse.processed > 2
     first.write_text(first.read_text() + "\nedited before the run\n")
-    real = kg.pipeline.export.process
+    real = kg.pipeline.workers.process
 
     def process_then_edit(
-        source: kg.pipeline.export.SourceFile, job: kg.pipeline.export.Job
-    ) -> kg.pipeline.export.FileOutcome:
+        source: kg.pipeline.workers.SourceFile, job: kg.pipeline.workers.Job
+    ) -> kg.pipeline.workers.FileOutcome:
         if Path(source.path) == first:  # `last` is listed already and is reused unread
             last.write_text(last.read_text() + "\nedited during the run\n")
         return real(source, job)
 
-    monkeypatch.setattr(kg.pipeline.export, "process", process_then_edit)
+    monkeypatch.setattr(kg.pipeline.workers, "process", process_then_edit)
     during = export([src], out, jobs=1)
     assert (during.reuse.processed, during.changed_during_run) == (1, [])
-    monkeypatch.setattr(kg.pipeline.export, "process", real)
+    monkeypatch.setattr(kg.pipeline.workers, "process", real)
     after = export([src], out, jobs=1)
     assert after.reuse.processed == 1 and after.changed_during_run == []
     export([src], tmp_path / "fresh", jobs=1)
@@ -435,9 +435,9 @@ def test_a_rename_failing_midway_puts_back_those_already_renamed(
             raise OSError(errno.EIO, "Input/output error")
         real(source, target)
 
-    monkeypatch.setattr("kg.pipeline.export.os.replace", replace)
+    monkeypatch.setattr("kg.pipeline.commit.os.replace", replace)
     result = CliRunner().invoke(main, ["export", str(src), "-o", str(out)])
-    monkeypatch.setattr("kg.pipeline.export.os.replace", real)
+    monkeypatch.setattr("kg.pipeline.commit.os.replace", real)
     assert result.exit_code == 2, result.output
     assert "Input/output error; no output was replaced" in result.stderr
     assert _everything(out) == before  # no temporary, nothing kept aside left either

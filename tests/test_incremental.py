@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from kg.cli import main
 from kg.pipeline import incremental
 from kg.pipeline.export import FORMATS, REPORT_NAME, ExportReport, StrictError, export
-from kg.pipeline.incremental import MANIFEST_NAME, Manifest
+from kg.pipeline.incremental import MANIFEST_NAME, Manifest, blocks, columns, digests, recorder
+from kg.pipeline.incremental import previous as previous_export
 from kg.validation.validate import shape_files
 from tests.conftest import EXAMPLES
 
@@ -63,13 +64,13 @@ def changes(out: Path) -> dict[str, list[str]]:
     return {key: [g.removeprefix(GRAPH) for g in record[key]] for key in ("added", "changed", "removed")}
 
 
-@pytest.mark.parametrize("margin", [incremental.TRUST_MARGIN_NS, 0], ids=["hashed", "stamps-trusted"])
+@pytest.mark.parametrize("margin", [recorder.TRUST_MARGIN_NS, 0], ids=["hashed", "stamps-trusted"])
 def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, margin: int
 ) -> None:
     # files written just before an export get no stamp (hashed next time); with no margin,
     # every stamp is recorded and trusted, the path taken for files not edited for a while
-    monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", margin)
+    monkeypatch.setattr(recorder, "TRUST_MARGIN_NS", margin)
     src, out, fresh = tmp_path / "src", tmp_path / "out", tmp_path / "fresh"
     shutil.copytree(EXAMPLES, src / "examples")
     write_tree(src, {f"gen/c{i}.md": curation(f"c{i}") for i in range(6)})
@@ -145,15 +146,15 @@ def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(
 
 
 def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The relative paths of the files kg.pipeline.incremental reads (to hash them), as they are read."""
+    """The relative paths of the files `Previous` reads (to hash them), as they are read."""
     read: list[str] = []
-    real = incremental.read_stamped
+    real = previous_export.read_stamped
 
     def counting(source: Any) -> Any:
         read.append(source.relative)
         return real(source)
 
-    monkeypatch.setattr(incremental, "read_stamped", counting)
+    monkeypatch.setattr(previous_export, "read_stamped", counting)
     return read
 
 
@@ -162,7 +163,7 @@ def test_files_whose_stamp_is_unchanged_are_not_read_again(
 ) -> None:
     src, out = tmp_path / "src", tmp_path / "out"
     write_tree(src, {f"c{i}.md": curation(f"c{i}") for i in range(4)})
-    monkeypatch.setattr(incremental, "TRUST_MARGIN_NS", 0)
+    monkeypatch.setattr(recorder, "TRUST_MARGIN_NS", 0)
     export([src], out)
     read = count_reads(monkeypatch)
     # same size, modification time set back: the change of ctime still shows it
@@ -186,7 +187,7 @@ def test_files_changed_just_before_an_export_are_hashed_next_time(
     write_tree(src, {"new.md": curation("new")})
     changed = max((src / "new.md").stat().st_mtime_ns, (src / "new.md").stat().st_ctime_ns)
     # the export begins TRUST_MARGIN_NS after new.md changed: it could change again unseen
-    monkeypatch.setattr(incremental, "_clock", lambda: changed + incremental.TRUST_MARGIN_NS)
+    monkeypatch.setattr(recorder, "_clock", lambda: changed + recorder.TRUST_MARGIN_NS)
     export([src], out)
     stamps = dict(zip(*(Manifest(out).data["files"][k] for k in ("path", "stamp")), strict=True))
     assert stamps["old.md"] is not None and stamps["new.md"] is None
@@ -247,9 +248,9 @@ def test_new_kg_code_or_version_exports_everything_again(
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)
     export([src], out)
-    monkeypatch.setattr(incremental, "__version__", "99.0")
+    monkeypatch.setattr(digests, "__version__", "99.0")
     assert export([src], out).why_full == "kg_version changed since the last export"
-    monkeypatch.setattr(incremental, "code_digest", lambda: "edited")
+    monkeypatch.setattr(digests, "code_digest", lambda: "edited")
     assert export([src], out).why_full == "code changed since the last export"
     assert export([src], out).why_full is None
 
@@ -406,7 +407,7 @@ def test_a_previous_output_cut_short_while_copying_means_starting_again_in_full(
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)
     export([src], out)
-    monkeypatch.setattr(incremental.os, "copy_file_range", lambda *args: 0)  # as if it ended early
+    monkeypatch.setattr(blocks.os, "copy_file_range", lambda *args: 0)  # as if it ended early
     report = assert_same_as_full_export(src, out, tmp_path / "fresh")
     assert report.why_full is not None and "ended before the manifest said" in report.why_full
 
@@ -426,7 +427,7 @@ def test_manifest_columns_spilled_in_batches_give_the_one_piece_bytes(
 ) -> None:
     """The per-file columns go through temporary files a batch at a time (bounded memory); with
     batches of 3 rows, and the shared table renumbered, the manifest is the same bytes."""
-    monkeypatch.setattr(incremental._Column, "BATCH", 3)
+    monkeypatch.setattr(columns.Column, "BATCH", 3)
     src, out, fresh = tmp_path / "src", tmp_path / "out", tmp_path / "fresh"
     write_tree(src, {f"c{i}.md": curation(f"c{i}", topics=(f"KLAS: Old {i}",)) for i in range(8)})
     warned = curation("w").replace("id: 1\n", "id: 1\ndate: not a date\n")
@@ -496,11 +497,11 @@ def test_a_reused_files_problems_stay_on_its_own_row(tmp_path: Path) -> None:
 def test_each_output_is_written_by_one_of_two_io_threads_balanced_by_size() -> None:
     """N-Quads, the largest, gets a thread of its own; the other three share the second. Every
     job of one output goes to the same thread, so its writes stay in order."""
-    lanes = incremental._lanes(["turtle", "jsonld", "ntriples", "nquads"], 2)
+    lanes = blocks._lanes(["turtle", "jsonld", "ntriples", "nquads"], 2)
     assert lanes["nquads"] != lanes["ntriples"] == lanes["jsonld"] == lanes["turtle"]
-    assert set(incremental._lanes(["turtle", "nquads"], 2).values()) == {0, 1}
-    assert incremental._lanes(["nquads"], 2) == {"nquads": 0}
-    assert set(incremental._lanes(["turtle", "jsonld", "ntriples", "nquads"], 1).values()) == {0}
+    assert set(blocks._lanes(["turtle", "nquads"], 2).values()) == {0, 1}
+    assert blocks._lanes(["nquads"], 2) == {"nquads": 0}
+    assert set(blocks._lanes(["turtle", "jsonld", "ntriples", "nquads"], 1).values()) == {0}
 
 
 def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:

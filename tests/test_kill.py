@@ -328,11 +328,11 @@ def test_a_process_forked_during_an_export_does_not_keep_its_lock(tmp_path: Path
     not hold it, so it is free once the export is over, whatever the child does meanwhile."""
     import fcntl
 
-    from kg.pipeline.export import _output_folder
+    from kg.pipeline.commit import output_folder
 
     out = tmp_path / "out"
     started, running = os.pipe()
-    with _output_folder(out):
+    with output_folder(out):
         child = os.fork()
         if child == 0:  # the child outlives the export by far, unless killed
             os.write(running, b"!")

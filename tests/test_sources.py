@@ -85,7 +85,7 @@ def test_a_file_that_vanishes_after_listing_fails_with_that_reason(
         victim.unlink()  # gone between the listing and the read
         return files
 
-    monkeypatch.setattr("kg.pipeline.export.discover", discover_then_delete)
+    monkeypatch.setattr("kg.pipeline.run.discover", discover_then_delete)
     report = export([src], tmp_path / "out", jobs=1)
     status = _statuses(tmp_path / "out")
     assert status[victim.name] == ("failed", "cannot read: the file vanished after the folder was listed")

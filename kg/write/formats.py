@@ -27,6 +27,14 @@ from kg.resources import load_context
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
+#: The output formats kg writes: name -> file name in an export's output folder.
+FORMATS: dict[str, str] = {
+    "turtle": "curations.ttl",
+    "jsonld": "curations.jsonld",
+    "ntriples": "curations.nt",
+    "nquads": "curations.nq",
+}
+
 
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
