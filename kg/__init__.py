@@ -17,8 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kg.errors import KgError
-
-__version__ = "0.1.0"
+from kg.version import __version__
 
 __all__ = ["KgError", "__version__", "build", "export", "load", "query", "sync", "validate"]
 

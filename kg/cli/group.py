@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import click
 
-from kg import __version__
 from kg.cli import export, load, query, report, serve, taxonomy, validate
 from kg.cli.errors import Commands
 from kg.pipeline.export import interruptible
+from kg.version import __version__
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,8 +12,8 @@ from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from kg import __version__
 from kg.pipeline.incremental.manifest import MANIFEST_NAME
+from kg.version import __version__
 
 if TYPE_CHECKING:  # kg.shacl.fast (pyoxigraph) is imported only when an export validates
     from kg.pipeline.incremental.reuse import Reuse

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from kg import __version__
 from kg.resources import context_path
+from kg.version import __version__
 
 _PACKAGE = Path(__file__).resolve().parents[2]  # the kg package
 
