@@ -9,6 +9,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import graph_diff, to_isomorphic
 
+TESTS = Path(__file__).resolve().parent
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "curations"
 SHARED = ROOT.parent / "shared"
@@ -17,7 +18,7 @@ CORPUS = SHARED / "corpus" / "curations"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 # Real SPARQL servers (oxigraph, Virtuoso) and a scripted one, as fixtures.
-pytest_plugins = ["tests.servers"]
+pytest_plugins = ["tests.helpers.servers"]
 
 
 @pytest.fixture

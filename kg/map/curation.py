@@ -123,6 +123,14 @@ class IriScheme:
         """Where every graph kg names is, the sync's own included: `{base}graph/`."""
         return f"{self.base}graph/"
 
+    def taxonomy_graph(self) -> str:
+        """The named graph that holds the site's topic taxonomy: `{base}graph/taxonomy`."""
+        return f"{self.base}graph/taxonomy"
+
+    def dataset(self) -> str:
+        """The export as a dataset, in its VoID/DCAT description: `{base}dataset`."""
+        return f"{self.base}dataset"
+
     def curation_graph_prefixes(self) -> tuple[str, ...]:
         """Where the graphs of `curation` IRIs are (both forms: by mdName, by work-package id)."""
         return tuple(self.graph(f"{self.base}{kind}/") for kind in ("curation", "work-package"))

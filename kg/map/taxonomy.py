@@ -69,8 +69,8 @@ SUFFIX_FORMATS = {".nq": "nquads", ".nt": "ntriples", ".ttl": "turtle"}
 
 
 def taxonomy_graph(iris: IriScheme) -> str:
-    """The named graph that holds the taxonomy: `{base}graph/taxonomy`."""
-    return f"{iris.base}graph/taxonomy"
+    """The named graph that holds the taxonomy (`IriScheme.taxonomy_graph`)."""
+    return iris.taxonomy_graph()
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph
 
 from kg.errors import KgError
+from kg.map.curation import IriScheme
 from kg.rdf.iri import segment
 from kg.rdf.namespaces import PREFIXES, KGTerms, instance_prefixes
 from kg.rdf.terms import XSD_INTEGER, Lit, Triple
@@ -164,7 +165,7 @@ def describe(outputs: Mapping[str, Path], base_iri: str) -> str:
         wanted = " or ".join(n for n, _ in STATISTICS_SOURCES)
         raise DescriptionError(f"a dataset description needs {wanted} among the outputs")
     stats = statistics(*source)
-    dataset = base_iri + "dataset"
+    dataset = IriScheme(base_iri).dataset()
     triples: list[Triple] = [
         (dataset, RDF_TYPE, VOID + "Dataset"),
         (dataset, RDF_TYPE, DCAT + "Dataset"),

@@ -18,13 +18,17 @@ import pyoxigraph
 from kg.errors import KgError
 from kg.rdf.vocab import KG, RDF
 
-#: File extensions read as RDF -> Oxigraph format. Anything else is a curation source.
+#: kg's one table of RDF files it reads (validate, load, query --data, shapes), by extension ->
+#: Oxigraph format. Anything else is a curation source.
 RDF_EXTENSIONS: dict[str, pyoxigraph.RdfFormat] = {
-    ".ttl": pyoxigraph.RdfFormat.TURTLE,
-    ".nt": pyoxigraph.RdfFormat.N_TRIPLES,
     ".nq": pyoxigraph.RdfFormat.N_QUADS,
     ".trig": pyoxigraph.RdfFormat.TRIG,
+    ".ttl": pyoxigraph.RdfFormat.TURTLE,
+    ".nt": pyoxigraph.RdfFormat.N_TRIPLES,
     ".jsonld": pyoxigraph.RdfFormat.JSON_LD,
+    ".rdf": pyoxigraph.RdfFormat.RDF_XML,
+    ".owl": pyoxigraph.RdfFormat.RDF_XML,
+    ".n3": pyoxigraph.RdfFormat.N3,
 }
 
 _TYPE = pyoxigraph.NamedNode(str(RDF.type))

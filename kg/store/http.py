@@ -35,7 +35,7 @@ The deadline machinery is `kg.store.deadline`; URL checks, masking and Digest ar
 `Retry`: `Retry` would retry inside one urlopen call, so under one deadline instead of one
 per attempt; it sleeps out any Retry-After (kg fails at once beyond `MAX_DELAY`); it does
 not retry a body cut short while it is streamed; and its messages and log lines are not
-the ones kg reports (tests/test_remote.py pins them).
+the ones kg reports (tests/store/test_remote.py pins them).
 """
 
 from __future__ import annotations

@@ -29,22 +29,12 @@ import pyoxigraph
 from kg.errors import KgError
 from kg.map.curation import IriScheme
 from kg.pipeline.export import ExportReport, build
+from kg.read.rdf import RDF_EXTENSIONS
 from kg.store.http import Endpoint, RemoteError
 
 #: Where `kg load` and `kg query` keep the embedded store unless told otherwise.
 DEFAULT_STORE = Path(".kg-store")
 
-#: RDF files kg loads, by extension.
-RDF_FORMATS: dict[str, pyoxigraph.RdfFormat] = {
-    ".nq": pyoxigraph.RdfFormat.N_QUADS,
-    ".trig": pyoxigraph.RdfFormat.TRIG,
-    ".ttl": pyoxigraph.RdfFormat.TURTLE,
-    ".nt": pyoxigraph.RdfFormat.N_TRIPLES,
-    ".jsonld": pyoxigraph.RdfFormat.JSON_LD,
-    ".rdf": pyoxigraph.RdfFormat.RDF_XML,
-    ".owl": pyoxigraph.RdfFormat.RDF_XML,
-    ".n3": pyoxigraph.RdfFormat.N3,
-}
 
 
 #: What writing one graph can raise: the store's or server's refusal, I/O, unparsable data.
@@ -126,9 +116,9 @@ def collect(paths: list[Path], iris: IriScheme | None = None, jobs: int | None =
     for path in paths:
         if is_source(path):
             continue
-        fmt = RDF_FORMATS.get(path.suffix.lower())
+        fmt = RDF_EXTENSIONS.get(path.suffix.lower())
         if fmt is None:
-            known = ", ".join(RDF_FORMATS)
+            known = ", ".join(RDF_EXTENSIONS)
             raise DataError(f"{path}: not a curation source (.md or folder) nor an RDF file ({known})")
         try:
             data = path.read_bytes()

@@ -57,7 +57,7 @@ def load_into(store_dir: Path, paths: list[Path], base_iri: str) -> str:
     Raises kg.store.load's `DataError`/`LoadError`, kg.store.sync's and kg.pipeline.incremental's errors,
     `SourceError`: the caller reports them."""
     # lazy: kg.store.sync (with rdflib) takes ~0.16 s to import, which serving a store without
-    # DATA does not need. tests/test_serve.py's second signal during the load also counts on
+    # DATA does not need. tests/store/test_serve.py's second signal during the load also counts on
     # this time after "loading" is said.
     from kg.pipeline.incremental import Manifest
     from kg.store import sync

@@ -1,0 +1,1 @@
+"""Shared test helpers: data locations, servers, facts, cases. Not tests."""
