@@ -58,6 +58,14 @@ class Commands(click.Group):
             return super().invoke(ctx)
         except KgError as exc:
             click.echo(f"kg {ctx.invoked_subcommand or ''}: {exc}", err=True)
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                # A signal's words (`worded`): the command's cleanup has run, but a process pool
+                # stopped mid-task can leave its manager thread blocked on a half-written result,
+                # which the interpreter would join for ever at exit (seen: `kg serve` interrupted
+                # while loading hung 1 run in 3). Exit now, as `interrupted` does.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(exc.exit_code)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:  # click would say "Aborted!" and exit 1
             interrupted(ctx.invoked_subcommand or "", exc)
