@@ -61,13 +61,8 @@ def syntax_tokens(query: str) -> Iterator[tuple[int, str]]:
     i, n = 0, len(query)
     while i < n:
         ch = query[i]
-        if ch == "#":
-            end = query.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif ch in "\"'":
-            i = _skip_string(query, i)
-        elif ch == "<" and (m := _IRIREF.match(query, i)):
-            i = m.end()
+        if (after := _skip_inert(query, i)) is not None:
+            i = after
         elif ch in "?$":
             m = _NAME.match(query, i + 1)
             i = m.end() if m else i + 1
@@ -112,19 +107,28 @@ def variables(query: str) -> set[str]:
     i, n = 0, len(query)
     while i < n:
         ch = query[i]
-        if ch == "#":
-            end = query.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif ch in "\"'":
-            i = _skip_string(query, i)
-        elif ch == "<" and (m := _IRIREF.match(query, i)):
-            i = m.end()
+        if (after := _skip_inert(query, i)) is not None:
+            i = after
         elif ch in "?$" and (m := _VARNAME.match(query, i + 1)):
             found.add(m.group())
             i = m.end()
         else:
             i += 1
     return found
+
+
+def _skip_inert(query: str, i: int) -> int | None:
+    """Where a comment, string or IRI starting at `i` ends (text in which braces, keywords and
+    `?x` mean nothing), or None when none starts there. Shared by both scanners above."""
+    ch = query[i]
+    if ch == "#":
+        end = query.find("\n", i)
+        return len(query) if end < 0 else end + 1
+    if ch in "\"'":
+        return _skip_string(query, i)
+    if ch == "<" and (m := _IRIREF.match(query, i)):
+        return m.end()
+    return None
 
 
 def _skip_string(query: str, start: int) -> int:
