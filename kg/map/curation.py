@@ -125,7 +125,7 @@ class IriScheme:
 
     def taxonomy_graph(self) -> str:
         """The named graph that holds the site's topic taxonomy: `{base}graph/taxonomy`."""
-        return f"{self.base}graph/taxonomy"
+        return self.graph_namespace() + "taxonomy"
 
     def dataset(self) -> str:
         """The export as a dataset, in its VoID/DCAT description: `{base}dataset`."""
@@ -137,15 +137,15 @@ class IriScheme:
 
     def file_graph(self, file_name: str) -> str:
         """The graph that receives the triples of an RDF file that has no graph names of its own."""
-        return f"{self.base}graph/file/{segment(file_name)}"
+        return f"{self.graph_namespace()}file/{segment(file_name)}"
 
     def sync_state_graph(self) -> str:
         """The graph in which a store keeps its sync state for exports minted under this base."""
-        return f"{self.base}graph/kg-sync"
+        return self.graph_namespace() + "kg-sync"
 
     def sync_check_graph(self) -> str:
         """The graph holding the digest of the sync state last written."""
-        return f"{self.base}graph/kg-sync-check"
+        return self.graph_namespace() + "kg-sync-check"
 
     def source_file(self, path: str) -> str:
         return self.base + "source/" + "/".join(segment(part) for part in path.split("/"))
