@@ -28,7 +28,7 @@ from kg.pipeline.export import export as _export_files
 from kg.rdf.namespaces import DEFAULT_BASE_IRI
 from kg.store import sync as _sync
 from kg.store.http import Endpoint
-from kg.store.load import LoadResult, collect, load_endpoint, load_store, memory_store, open_store
+from kg.store.load import LoadResult, collect, memory_store, open_store
 from kg.validation.model import ValidationReport
 from kg.validation.validate import load_shapes, validate_inputs
 
@@ -101,10 +101,7 @@ def load(
     collected = collect(_paths(data), IriScheme(base_iri), jobs=jobs)
     target = _target(store, endpoint)
     try:
-        _sync.forget(target, base_iri, collected.graphs)
-        if isinstance(target, _sync.RemoteTarget):
-            return load_endpoint(target.endpoint, collected)
-        return load_store(target.store, collected)
+        return _sync.load(target, base_iri, collected)
     finally:
         target.close()
 

@@ -109,13 +109,9 @@ def _load(paths: list[Path], open_target: Callable[[], Target], base_iri: str, j
     with worded(store.LoadError, stopped_at):
         target = open_target()
         try:
-            lazy.sync.forget(target, base_iri, collected.graphs)
-            if isinstance(target, lazy.sync.RemoteTarget):
-                result = store.load_endpoint(target.endpoint, collected)
-                where = f"PUT to {target.where}"
-            else:
-                result = store.load_store(target.store, collected)
-                where = f"replaced in {target.where}"
+            result = lazy.sync.load(target, base_iri, collected)
+            remote = isinstance(target, lazy.sync.RemoteTarget)
+            where = f"PUT to {target.where}" if remote else f"replaced in {target.where}"
         finally:
             target.close()
     click.echo(

@@ -32,7 +32,7 @@ from pathlib import Path
 from kg.map.curation import IriScheme
 from kg.rdf.namespaces import DEFAULT_BASE_IRI
 from kg.store.front import bind_front, url_of
-from kg.store.load import collect, is_store_dir, load_store, open_store
+from kg.store.load import collect, is_store_dir, open_store
 from kg.store.oxigraph import (
     STOP_TIMEOUT,
     Oxigraph,
@@ -71,8 +71,7 @@ def load_into(store_dir: Path, paths: list[Path], base_iri: str) -> str:
             result = sync.sync(target, Manifest(exports[0]))
             return f"synced export {exports[0]} ({result.plan.summary()})"
         collected = collect(paths, IriScheme(base_iri))
-        sync.forget(target, base_iri, collected.graphs)
-        loaded = load_store(target.store, collected)
+        loaded = sync.load(target, base_iri, collected)
         failed = collected.failed_files()
         note = f"; {failed} source files failed to export" if failed else ""
         return f"loaded {loaded.graphs} graphs ({loaded.triples} triples){note}"

@@ -53,6 +53,7 @@ import pyoxigraph
 
 from kg.map.curation import IriScheme
 from kg.pipeline.incremental import MANIFEST_NAME, Manifest, ManifestError
+from kg.store import load as plain
 from kg.store.http import Endpoint, RemoteError
 from kg.store.load import WRITE_ERRORS, LoadError, replace_graph
 from kg.store.remote_graphs import list_graphs, query_url_for
@@ -369,10 +370,18 @@ def forget(target: Target, base_iri: str, graphs: Iterable[str]) -> int:
         return 0
     marked = [g for g in graphs if state.digests.get(g, PENDING) != PENDING]  # (only synced graphs have one)
     if marked:
-        for graph in marked:
-            state.digests[graph] = PENDING
+        state.digests.update(dict.fromkeys(marked, PENDING))
         write_state(target, iris, state)
     return len(marked)
+
+
+def load(target: EmbeddedTarget | RemoteTarget, base_iri: str, data: plain.Collected) -> plain.LoadResult:
+    """A plain load (`kg load DATA`): mark the graphs pending in the store's sync state, so a
+    later sync does not trust a digest of other content, then replace each one."""
+    forget(target, base_iri, data.graphs)
+    if isinstance(target, RemoteTarget):
+        return plain.load_endpoint(target.endpoint, data)
+    return plain.load_store(target.store, data)
 
 
 def _record_best_effort(target: Target, iris: IriScheme, state: State) -> None:
