@@ -61,7 +61,10 @@ class Measurement:
 
     @property
     def seconds(self) -> float:
-        return float(sum(r.get("seconds", 0.0) for r in self.stages if not r["stage"].startswith("query ")))
+        # "query ..." rows time the store's queries and "aside: ..." rows work kept out of the
+        # pipeline on purpose (the baseline's SPARQL constraints in pySHACL): neither is in the total.
+        aside = ("query ", "aside: ")
+        return float(sum(r.get("seconds", 0.0) for r in self.stages if not r["stage"].startswith(aside)))
 
     @property
     def peak_mb(self) -> float:
@@ -207,9 +210,10 @@ def measure_size(run: Run, n: int) -> None:
                 "--skip",
                 f"validate=not run above N={args.baseline_validate_max_n:,} (--baseline-validate-max-n)",
             ]
-        run.child(
-            n, "baseline", "baseline (obvious rdflib + pySHACL pipeline)", "baseline", corpus, *shapes, *skips
-        )
+        if n <= args.baseline_sparql_aside_max_n:
+            skips.append("--sparql-aside")
+        label = "baseline (obvious rdflib + pySHACL Core pipeline)"
+        run.child(n, "baseline", label, "baseline", corpus, *shapes, *skips)
     run.child(n, "kg_stages", "kg stage by stage (jobs=1)", "kg-stages", corpus, *shapes)
     if not args.quick:
         run.child(n, "kg_parallel", "kg read+parse+map, 2 workers", "kg-parallel", corpus, "--jobs", "2")
@@ -982,6 +986,12 @@ def _notes(run: Run) -> list[str]:
     out = [
         "- The baseline writes Turtle, JSON-LD and N-Triples (rdflib's serializers, as in the issue); kg's "
         "export writes Turtle, JSON-LD, N-Triples and N-Quads, so the comparison favours the baseline.",
+        "- The baseline's pySHACL validates SHACL Core only: the shapes' SPARQL constraints are removed "
+        "first (bench.baseline.split_sparql), because pySHACL runs each once per focus node and a ratio "
+        "against that measures pySHACL's SPARQL handling, not the pipeline. Where they were timed apart "
+        "('aside: ...' rows in the baseline's stage table) they are not in its total; kg validates them "
+        "too, so kg does more work than the baseline in every comparison. `tests/test_bench.py` checks "
+        "that the Core half and the SPARQL half together report what the whole shapes report.",
         "- The baseline's graph equals kg's union graph on the generated corpus (same triples; rdflib writes "
         "`Z` dateTimes as `+00:00`); `tests/test_bench.py` checks it.",
         "- kg stage by stage runs each stage over a batch of files (bench.kg_stages.STAGE_BATCH), then the "
@@ -1130,6 +1140,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="skip the baseline's pySHACL stage above this N (0: never skip)",
+    )
+    parser.add_argument(
+        "--baseline-sparql-aside-max-n",
+        type=int,
+        default=1000,
+        help="time the shapes' SPARQL constraints in pySHACL, apart from the baseline's total, up to this N",
     )
     parser.add_argument(
         "--kg-validate-max-n",
