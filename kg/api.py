@@ -23,7 +23,7 @@ from typing import Literal
 import pyoxigraph
 
 from kg.map.curation import IriScheme
-from kg.pipeline.export import FORMATS, ExportReport
+from kg.pipeline.export import FORMATS, Cluster, ExportReport
 from kg.pipeline.export import export as _export_files
 from kg.rdf.namespaces import DEFAULT_BASE_IRI
 from kg.store import sync as _sync
@@ -52,16 +52,23 @@ def export(
     full: bool = False,
     strict: bool = False,
     jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> ExportReport:
     """Export curation sources (files or folders of `*.md`) to `out_dir`, as `kg export` does.
 
     The outputs are replaced all or nothing; unchanged files are reused from the previous export
     in `out_dir` unless `full` (or `validate`: every curation is then validated in the workers
-    with kg's shapes, and the report carries the results).
+    with kg's shapes, and the report carries the results). `scheduler`: the address of a Dask
+    scheduler whose workers do the per-file work instead of `jobs` local processes (the outputs
+    are the same bytes).
     """
+    if scheduler is not None and jobs is not None:
+        raise ValueError("jobs and scheduler exclude each other")
     shapes = _shape_files() if validate else ()
+    workers = Cluster(scheduler) if scheduler is not None else jobs
+    iris = IriScheme(base_iri)
     return _export_files(
-        _paths(sources), Path(out_dir), list(formats), IriScheme(base_iri), strict, jobs, None, shapes, full
+        _paths(sources), Path(out_dir), list(formats), iris, strict, workers, None, shapes, full
     )
 
 

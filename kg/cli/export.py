@@ -17,8 +17,9 @@ import click
 from kg.cli import lazy
 from kg.cli.errors import CommandError, interrupted
 from kg.cli.options import asset_base_option, base_iri_option
+from kg.errors import KgError
 from kg.map.curation import IriScheme
-from kg.pipeline.export import FORMATS, ExportReport, StrictError, export
+from kg.pipeline.export import FORMATS, Cluster, ExportReport, StrictError, export
 from kg.read.sources import SourceError
 from kg.resources import examples_dir
 
@@ -66,6 +67,8 @@ def _export_errors(out_dir: Path) -> Iterator[None]:
         raise CommandError(f"--strict: {exc}") from exc
     except OSError as exc:
         raise CommandError(f"cannot write outputs: {exc}") from exc
+    except KgError:  # worded already (a cluster that cannot be reached, ...): exit by its code
+        raise
     except Exception as exc:
         traceback.print_exc()
         raise CommandError(f"internal error: {type(exc).__name__}: {exc}; nothing was replaced") from exc
@@ -148,6 +151,20 @@ def _report_validation(report: ExportReport) -> int:
     default=None,
     help="Worker processes (default: all cores for large inputs).",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Send the per-file work to the workers of this Dask scheduler (tcp://HOST:8786) instead "
+    "of local processes; the sources must be at the same paths on every worker (docs/export.md).",
+)
+@click.option(
+    "--scheduler-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to reach the scheduler and for a worker to be there.",
+)
 def command(
     sources: tuple[Path, ...],
     out_dir: Path,
@@ -156,6 +173,8 @@ def command(
     asset_base: str | None,
     strict: bool,
     jobs: int | None,
+    scheduler: str | None,
+    scheduler_timeout: float,
     run_validation: bool,
     full: bool,
 ) -> None:
@@ -175,6 +194,8 @@ def command(
       kg export ../shared/corpus/curations --validate   # same as kg validate on the sources
     """
     chosen = parse_formats(formats)
+    if scheduler is not None and jobs is not None:
+        raise click.UsageError("--jobs and --scheduler exclude each other: the cluster's workers do the work")
     paths = list(sources) or [examples_dir()]
     with _progress_bar() as progress, _export_errors(out_dir):
         report = export(
@@ -183,7 +204,7 @@ def command(
             chosen,
             IriScheme(base_iri, asset_base),
             strict=strict,
-            jobs=jobs,
+            jobs=Cluster(scheduler, scheduler_timeout) if scheduler else jobs,
             progress=progress,
             shapes=_packaged_shapes() if run_validation else (),
             full=full,

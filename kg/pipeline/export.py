@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kg.map.curation import IriScheme
+from kg.pipeline.cluster import Cluster, process_on_cluster
 from kg.pipeline.commit import OutputError, StagedOutputs, output_folder
 from kg.pipeline.incremental import reuse
 from kg.pipeline.incremental.blocks import BlockWriter
@@ -34,17 +35,24 @@ from kg.pipeline.signals import Interrupted, interruptible
 from kg.pipeline.workers import process_all, renderer
 from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple
+from kg.read.sources import SourceFile
 from kg.write.formats import FORMATS, OutputStreams, ntriples_block, sort_triples
+
+#: Who does the per-file work: a number of local worker processes (None: all cores for large
+#: inputs, see `kg.pipeline.workers`) or a Dask cluster.
+Workers = int | Cluster | None
 
 __all__ = [
     "FORMATS",
     "REPORT_NAME",
+    "Cluster",
     "CurationGraphData",
     "ExportReport",
     "InMemoryExport",
     "Interrupted",
     "OutputError",
     "StrictError",
+    "Workers",
     "build",
     "export",
     "interruptible",
@@ -79,6 +87,13 @@ class InMemoryExport:
         return ("".join(self.own_ntriples) + shared).encode("utf-8")
 
 
+def produce(files: list[SourceFile], job: Job, jobs: Workers = None) -> Iterator[FileOutcome]:
+    """The outcomes of `files` in their order, from local workers or from a cluster's."""
+    if isinstance(jobs, Cluster):
+        return process_on_cluster(files, job, jobs)
+    return process_all(files, job, jobs)
+
+
 def _job(iris: IriScheme, formats: Iterable[str], shapes: Iterable[Path] = ()) -> Job:
     """The job of every worker: the IRI scheme, `formats`, the prefixes of both, the shapes."""
     prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
@@ -89,7 +104,7 @@ def build(
     sources: list[Path],
     iris: IriScheme | None = None,
     strict: bool = False,
-    jobs: int | None = None,
+    jobs: Workers = None,
     shapes: Iterable[Path] = (),
 ) -> InMemoryExport:
     """Run the export pipeline in memory (for `kg validate` and `kg load` on sources)."""
@@ -105,7 +120,7 @@ def build(
 
     job = _job(iris or IriScheme(), ("nquads", "ntriples"), shapes)
     run = Run(sources, job, strict)
-    report = run.take(process_all(run.files, job, jobs), keep)
+    report = run.take(produce(run.files, job, jobs), keep)
     report.seconds = time.perf_counter() - started
     return InMemoryExport(report, graphs, own_nt, run.shared)
 
@@ -116,7 +131,7 @@ def export(
     formats: list[str] | tuple[str, ...] = tuple(FORMATS),
     iris: IriScheme | None = None,
     strict: bool = False,
-    jobs: int | None = None,
+    jobs: Workers = None,
     progress: Progress | None = None,
     shapes: Iterable[Path] = (),
     full: bool = False,
@@ -148,7 +163,7 @@ class _IntoFolder:
     job: Job
     parts: dict[str, Any]  # what the outputs depend on besides the sources (`fingerprint`)
     strict: bool
-    jobs: int | None
+    jobs: Workers
     progress: Progress | None
 
     def run(self, full: bool) -> ExportReport:
@@ -188,8 +203,8 @@ class _IntoFolder:
             recorder = Recorder(handles, usable, str(self.out_dir))
             blocks = stack.enter_context(BlockWriter(handles, streams, usable))
             run = Run(self.sources, self.job, self.strict, self.progress)
-            produce = partial(process_all, job=self.job, jobs=self.jobs)
-            items = reuse.outcomes(run.files, usable, produce, run.shared, counts)
+            produce_all = partial(produce, job=self.job, jobs=self.jobs)
+            items = reuse.outcomes(run.files, usable, produce_all, run.shared, counts)
             writer = _Writer(recorder, blocks)
             report = run.take(items, writer.write, writer.copy)
             report.outputs = [FORMATS[f] for f in self.job.formats] + [REPORT_NAME]

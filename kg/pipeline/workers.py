@@ -103,7 +103,8 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
         return FileOutcome(ParseResult(source.relative, "failed", reason=reason))
 
 
-def _process_chunk(files: list[SourceFile], job: Job) -> list[FileOutcome]:
+def process_chunk(files: list[SourceFile], job: Job) -> list[FileOutcome]:
+    """The outcomes of a chunk of files: what a local worker or a cluster's worker is sent."""
     return [process(f, job) for f in files]
 
 
@@ -139,7 +140,7 @@ def process_all(files: list[SourceFile], job: Job, jobs: int | None = None) -> I
 
     def submit(chunk: list[SourceFile]) -> Future[list[FileOutcome]]:
         with stop_signals_deferred():  # a worker forked now starts with them blocked
-            return pool.submit(_process_chunk, chunk, job)
+            return pool.submit(process_chunk, chunk, job)
 
     try:
         pending: deque[Future[list[FileOutcome]]] = deque(submit(c) for c in islice(chunks, workers * 2))
