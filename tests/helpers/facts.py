@@ -132,7 +132,38 @@ def community_summary(facts: list[Facts]) -> list[dict[str, object]]:
     return sorted(rows, key=lambda r: (-int(str(r["curations"])), str(r["community"])))
 
 
-def _newest_first(rows: list[dict[str, object]], *keys: str) -> list[dict[str, object]]:
+def brand_coverage(facts: list[Facts], community: str | None = None) -> list[dict[str, object]]:
+    groups: dict[tuple[str, str], list[Facts]] = defaultdict(list)
+    for f in facts:
+        if f.community is not None and f.brand_iri is not None and community in (None, f.community):
+            groups[(f.community, f.brand_iri)].append(f)
+    rows: list[dict[str, object]] = [
+        {
+            "community": c,
+            "brand": members[0].brand,
+            "curations": len({f.iri for f in members}),
+            "topics": len({t[0] for f in members for t in f.topics}),
+        }
+        for (c, _), members in groups.items()
+    ]
+    return sorted(rows, key=lambda r: (str(r["community"]), -int(str(r["curations"])), str(r["brand"])))
+
+
+def topic_trend(
+    facts: list[Facts], scheme: str | None = None, community: str | None = None
+) -> list[dict[str, object]]:
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for f in facts:
+        if not f.published or community not in (None, f.community):
+            continue
+        for s, label in {(t[1], t[2]) for t in f.topics}:
+            if scheme in (None, s):
+                counts[(f.published[:7], s, label)] += 1
+    rows = sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1], kv[0][2]))
+    return [{"month": m, "scheme": s, "topic": t, "curations": n} for (m, s, t), n in rows]
+
+
+def newest_first(rows: list[dict[str, object]], *keys: str) -> list[dict[str, object]]:
     """ORDER BY DESC(?date) then `keys` ascending; rows without a date come last."""
     rows = sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys))
     dated = sorted((r for r in rows if r["date"] is not None), key=lambda r: r["date"], reverse=True)  # type: ignore[arg-type,return-value]
@@ -154,7 +185,7 @@ def curations_by_topic(facts: list[Facts], topic: str, scheme: str | None = None
                         "url": f.url,
                     }
                 )
-    return _newest_first(rows, "title", "curation", "scheme")
+    return newest_first(rows, "title", "curation", "scheme")
 
 
 def topic_cooccurrence(facts: list[Facts], minimum: int = 1) -> list[dict[str, object]]:
@@ -192,7 +223,7 @@ def search(facts: list[Facts], text: str) -> list[dict[str, object]]:
             rows.append(
                 {"curation": f.iri, "title": f.title, "date": instant(f.published), "found_in": where}
             )
-    return _newest_first(rows, "title", "curation")
+    return newest_first(rows, "title", "curation")
 
 
 def quality_gaps(facts: list[Facts]) -> list[dict[str, object]]:

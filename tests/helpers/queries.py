@@ -87,6 +87,31 @@ CASES: list[tuple[str, dict[str, object], Callable[..., list[dict[str, object]]]
     ),
     ("topic-equivalents", {"topic": "no such topic"}, lambda f: [], ()),
     ("source-counts", {}, tx.source_counts, (TAXONOMY,)),
+    ("brand-coverage", {}, E.brand_coverage, ()),
+    ("brand-coverage", {"community": "Pandemic Community"}, E.brand_coverage, ("Pandemic Community",)),
+    ("brand-coverage", {"community": "no such community"}, lambda f: [], ()),
+    ("topic-trend", {}, E.topic_trend, ()),
+    ("topic-trend", {"scheme": "KLAS"}, E.topic_trend, ("KLAS",)),
+    (
+        "topic-trend",
+        {"scheme": "Symplur", "community": "Pandemic Community"},
+        E.topic_trend,
+        ("Symplur", "Pandemic Community"),
+    ),
+    ("curations-about", {"topic": "Telehealth"}, tx.curations_about, (TAXONOMY, "Telehealth")),
+    ("curations-about", {"topic": "tELEMEDICINE"}, tx.curations_about, (TAXONOMY, "Telemedicine")),
+    (
+        "curations-about",
+        {"topic": "Telemedicine", "scheme": "Medigy"},
+        tx.curations_about,
+        (TAXONOMY, "Telemedicine", "Medigy"),
+    ),
+    (
+        "curations-about",
+        {"topic": "Remote Patient Monitoring"},
+        tx.curations_about,
+        (TAXONOMY, "Remote Patient Monitoring"),
+    ),
+    ("curations-about", {"topic": "no such topic"}, lambda f: [], ()),
     ("equivalence-group-counts", {}, tx.equivalence_group_counts, (TAXONOMY,)),
 ]
-

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers.facts import Facts
+from tests.helpers.facts import Facts, instant, newest_first
 
 Key = tuple[str, str]  # (scheme label, topic label)
 
@@ -152,3 +152,26 @@ def equivalence_group_counts(facts: list[Facts], taxonomy: Path) -> list[dict[st
         rows,
         key=lambda r: (-int(r["group_curations"]), -int(r["curations"]), r["scheme"], r["topic"]),  # type: ignore[call-overload]
     )
+
+
+def curations_about(
+    facts: list[Facts], taxonomy: Path, topic: str, scheme: str | None = None
+) -> list[dict[str, object]]:
+    tx = read(taxonomy)
+    known = tx.concepts | {(s, label) for f in facts for _, s, label in f.topics}
+    rows: set[tuple[object, ...]] = set()
+    for key in known:
+        if key[1].lower() != topic.lower() or (scheme is not None and key[0] != scheme):
+            continue
+        related = [("itself", key)]
+        related += [("closeMatch", m) for m in tx.close.get(key, ())]
+        related += [("narrower", m) for m in tx.narrower.get(key, ())]
+        for relation, match in related:
+            for f in facts:
+                if any((s, label) == match for _, s, label in f.topics):
+                    rows.add((f.iri, f.title, f.published, match[0], match[1], relation))
+    names = ("curation", "title", "date", "match_scheme", "match_topic", "relation")
+    out = [dict(zip(names, r, strict=True)) for r in rows]
+    for row in out:
+        row["date"] = instant(row["date"])  # type: ignore[arg-type]
+    return newest_first(out, "title", "curation", "match_scheme", "match_topic", "relation")

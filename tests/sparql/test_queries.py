@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +25,8 @@ from kg.sparql.query import run
 from kg.store.load import collect, load_store
 from tests.conftest import EXAMPLES
 from tests.helpers import facts as expect
-from tests.helpers.queries import CASES, HOSTILE, add_taxonomy
+from tests.helpers.queries import CASES, HOSTILE, TAXONOMY, add_taxonomy
+from tests.helpers.taxonomy_facts import curations_about
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,6 @@ def nquads() -> bytes:
 @pytest.fixture(scope="module")
 def facts(nquads: bytes) -> list[expect.Facts]:
     return expect.curation_facts(nquads)
-
-
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +69,6 @@ def test_brand_and_community_counts_agree_with_the_raw_front_matter(store: pyoxi
     communities = Counter(str(fm["identifier"]).strip() for fm in front if fm.get("identifier"))
     assert {r["brand"]: r["curations"] for r in run("brand-counts", store)} == dict(brands)
     assert {r["community"]: r["curations"] for r in run("community-summary", store)} == dict(communities)
-
-
 
 
 @pytest.mark.parametrize(
@@ -381,3 +379,23 @@ def test_a_lookup_row_with_a_blank_node_does_not_narrow(store: pyoxigraph.Store)
     rows = query.execute(named, s, {"topic": "telehealth"}).rows()
     plain = query.execute(dataclasses.replace(named, lookups=()), s, {"topic": "telehealth"}).rows()
     assert rows == plain and {"c": "https://example.org/c"} in rows and len(rows) > 1
+
+
+def test_curations_about_follows_narrower_topics(tmp_path: Path, facts: list[expect.Facts]) -> None:
+    """A taxonomy whose KLAS "Virtual Care" has the examples' "Telehealth" as a narrower topic:
+    asking about Virtual Care finds the Telehealth curations, by relation "narrower"."""
+    taxonomy = json.loads(TAXONOMY.read_text(encoding="utf-8"))
+    parent = next(r for r in taxonomy if r.get("subclasslabel"))
+    taxonomy.append(
+        {**parent, "classname": "Virtual_Care", "label": "Virtual Care", "description": None}
+        | {"subclassname": "Telehealth", "subclasslabel": "Telehealth", "subclassdescription": None}
+    )
+    path = tmp_path / "category-whole-data.json"
+    path.write_text(json.dumps(taxonomy), encoding="utf-8")
+    s = pyoxigraph.Store()
+    load_store(s, collect([EXAMPLES]))
+    add_taxonomy(s, path)
+    rows = run("curations-about", s, topic="virtual care", scheme="KLAS")
+    assert rows == curations_about(facts, path, "Virtual Care", "KLAS")
+    assert {r["relation"] for r in rows} == {"narrower"}
+    assert len(rows) == len(expect.curations_by_topic(facts, "Telehealth", "KLAS")) > 0
