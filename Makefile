@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements/dev.lock
 
-.PHONY: example test test-latest lint lock docs bench clean
+.PHONY: example test test-latest lint lock docs screenshots bench clean
 
 # The exact versions (and hashes) of requirements/dev.lock, so a new release of any
 # dependency cannot change what the tests run against; kg itself without build isolation,
@@ -53,6 +53,11 @@ lock:
 GENERATED := docs/*.md kg/rdf/vocab.py kg/rdf/namespaces.py
 docs: $(STAMP)
 	$(BIN)/cog -r $(GENERATED)
+
+## Take the docs' screenshots again (docs/img/: the report page, kg serve's query page) in
+## Debian's chromium, driven by Playwright.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
 
 ## Run the benchmark (bench/, issue 5) and regenerate BENCHMARKS.md. SIZES=1000,10000 for a shorter run.
 SIZES ?= 1000,5000,10000,50000
