@@ -83,3 +83,17 @@ def test_verbose_adds_a_line_per_file(tmp_path: Path) -> None:
     assert "kg load: page.md: skipped: no front matter" in load.stderr
     both = CliRunner().invoke(main, ["load", str(folder), "-q", "-v"])
     assert both.exit_code == 2 and "choose one of --quiet, --verbose" in both.stderr
+
+
+def test_sync_says_each_graph_when_verbose_and_nothing_when_quiet(tmp_path: Path) -> None:
+    folder = make_repository(tmp_path / "repo")
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["export", str(folder), "-o", str(out)]).exit_code == 1  # bad-yaml.md
+    store = str(tmp_path / "store")
+    verbose = CliRunner().invoke(main, ["load", str(out), "--store", store, "-v"])
+    assert verbose.exit_code == 1  # the export has a failed file
+    [replaced] = [line for line in verbose.stderr.splitlines() if line.startswith("kg load: replaced ")]
+    assert replaced.endswith("graph/curation/3f1c2b9e-0a4d-4e5b-9c6d-7e8f9a0b1c2d")
+    quiet = CliRunner().invoke(main, ["load", str(out), "--store", store, "--full", "-q"])
+    assert quiet.exit_code == 1
+    assert quiet.stderr == f"kg load: 1 source files failed to export (see {out}/report.json)\n"
