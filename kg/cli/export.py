@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -17,6 +17,7 @@ import click
 from kg.cli import lazy
 from kg.cli.errors import CommandError, interrupted
 from kg.cli.options import asset_base_option, base_iri_option
+from kg.cli.progress import progress_bar
 from kg.errors import KgError
 from kg.map.curation import IriScheme
 from kg.pipeline.export import FORMATS, Cluster, ExportReport, StrictError, export
@@ -24,8 +25,6 @@ from kg.read.sources import SourceError
 from kg.resources import examples_dir
 
 FORMAT_ALIASES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "nq": "nquads"}
-
-Progress = Callable[[int, int], None]
 
 
 def parse_formats(values: tuple[str, ...]) -> list[str]:
@@ -75,25 +74,6 @@ def _export_errors(out_dir: Path) -> Iterator[None]:
     except KeyboardInterrupt as exc:  # click would exit 1, which means "some files failed"
         replaced = _identity(out_dir / "report.json") != written  # (stopped once they were)
         interrupted("export", exc, "; the outputs were written" if replaced else "; nothing was replaced")
-
-
-@contextlib.contextmanager
-def _progress_bar() -> Iterator[Progress | None]:
-    """A progress bar on stderr when it is a terminal (for 200 files or more)."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bar = click.progressbar(length=0, label="exporting", file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        if total >= 200:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-    try:
-        yield progress
-    finally:
-        bar.render_finish()
 
 
 def _packaged_shapes() -> list[Path]:
@@ -197,7 +177,7 @@ def command(
     if scheduler is not None and jobs is not None:
         raise click.UsageError("--jobs and --scheduler exclude each other: the cluster's workers do the work")
     paths = list(sources) or [examples_dir()]
-    with _progress_bar() as progress, _export_errors(out_dir):
+    with progress_bar("exporting") as progress, _export_errors(out_dir):
         report = export(
             paths,
             out_dir,

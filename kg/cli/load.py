@@ -17,6 +17,7 @@ import click
 from kg.cli import lazy
 from kg.cli.errors import worded
 from kg.cli.options import base_iri_option, endpoint_url, given, log_to_stderr, remote_options, store_option
+from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
 from kg.pipeline.incremental import Manifest
 from kg.resources import examples_dir
@@ -76,48 +77,69 @@ def _paths(data: tuple[Path, ...], where: _Where, full: bool, dry_run: bool) -> 
     return paths, exports
 
 
-def _sync_export(folder: Path, open_target: Callable[[], Target], full: bool, dry_run: bool) -> NoReturn:
+def _sync_export(
+    folder: Path, open_target: Callable[[], Target], full: bool, dry_run: bool, verbosity: Verbosity
+) -> NoReturn:
     """`kg load EXPORT_FOLDER`: send what changed since the store's last sync, then exit."""
     with worded(lazy.load.LoadError, stopped_at):
         manifest = Manifest(folder)
         target = open_target()
         try:
-            result = lazy.sync.sync(target, manifest, full=full, dry_run=dry_run)
+            with progress_bar("syncing", verbosity) as progress:
+                result = lazy.sync.sync(target, manifest, full=full, dry_run=dry_run, progress=progress)
         finally:
             target.close()
     todo = result.plan
     verb = "would sync" if dry_run else "synced"
+    if verbosity == "verbose":
+        for graph in todo.replaced:
+            click.echo(f"kg load: {'would replace' if dry_run else 'replaced'} {graph}", err=True)
+        for graph in todo.dropped:
+            click.echo(f"kg load: {'would drop' if dry_run else 'dropped'} {graph}", err=True)
     since = "" if todo.had_state else " (no usable sync state in the store: every graph sent)"
-    click.echo(
-        f"kg load: {verb} export {todo.export[:12]} to {target.where}: {todo.summary()}{since}"
-        + ("" if dry_run else f"; {result.triples} triples in {result.seconds:.2f} s"),
-        err=True,
-    )
+    if verbosity != "quiet":
+        click.echo(
+            f"kg load: {verb} export {todo.export[:12]} to {target.where}: {todo.summary()}{since}"
+            + ("" if dry_run else f"; {result.triples} triples in {result.seconds:.2f} s"),
+            err=True,
+        )
     failed = manifest.failed_files()
     if failed:
         click.echo(f"kg load: {failed} source files failed to export (see {folder}/report.json)", err=True)
     sys.exit(1 if failed else 0)
 
 
-def _load(paths: list[Path], open_target: Callable[[], Target], base_iri: str, jobs: int | None) -> NoReturn:
+def _load(
+    paths: list[Path],
+    open_target: Callable[[], Target],
+    base_iri: str,
+    jobs: int | None,
+    verbosity: Verbosity,
+) -> NoReturn:
     """`kg load DATA`: replace the graphs of DATA in the store, then exit."""
     store = lazy.load
     collected = store.collect(paths, IriScheme(base_iri), jobs=jobs)
     for report in collected.reports:
+        if verbosity == "verbose":
+            for row in report.files:
+                reason = f": {row['reason']}" if row.get("reason") else ""
+                click.echo(f"kg load: {row['path']}: {row['status']}{reason}", err=True)
         if report.count("failed"):
             click.echo(report.summary(None), err=True)
     with worded(store.LoadError, stopped_at):
         target = open_target()
         try:
-            result = lazy.sync.load(target, base_iri, collected)
+            with progress_bar("loading", verbosity) as progress:
+                result = lazy.sync.load(target, base_iri, collected, progress)
             remote = isinstance(target, lazy.sync.RemoteTarget)
             where = f"PUT to {target.where}" if remote else f"replaced in {target.where}"
         finally:
             target.close()
-    click.echo(
-        f"kg load: {result.graphs} graphs ({result.triples} triples) {where} in {result.seconds:.2f} s",
-        err=True,
-    )
+    if verbosity != "quiet":
+        click.echo(
+            f"kg load: {result.graphs} graphs ({result.triples} triples) {where} in {result.seconds:.2f} s",
+            err=True,
+        )
     sys.exit(1 if collected.failed_files() else 0)
 
 
@@ -142,6 +164,7 @@ def _load(paths: list[Path], open_target: Callable[[], Target], base_iri: str, j
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
 @click.option("--full", is_flag=True, help="Export folder: replace every graph, not only the changed ones.")
 @click.option("--dry-run", is_flag=True, help="Export folder: say what a sync would send, send nothing.")
+@verbosity_options
 def command(
     data: tuple[Path, ...],
     store_dir: Path,
@@ -155,6 +178,8 @@ def command(
     jobs: int | None,
     full: bool,
     dry_run: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Load curations into a store, replacing each curation's named graph.
 
@@ -171,7 +196,9 @@ def command(
     The store is the embedded one in --store, or a remote one with --endpoint (SPARQL 1.1
     Graph Store HTTP Protocol: one PUT or DELETE per graph; e.g. Oxigraph's /store, Fuseki's
     /DATASET/data). Exit 0: loaded; 1: loaded, but some source files failed to export;
-    2: nothing or not everything loaded.
+    2: nothing or not everything loaded. A progress bar shows on stderr when it is a terminal;
+    --quiet says only errors (the files that failed, why a load stopped), --verbose also each
+    source file (loading sources) or each graph replaced or dropped (syncing).
 
     \b
     Example:
@@ -181,8 +208,9 @@ def command(
       kg load outputs/curations.nq --endpoint http://localhost:7878/store
     """
     log_to_stderr()
+    verbosity = verbosity_of(quiet, verbose)
     where = _Where(store_dir, endpoint, query_endpoint, user, password, timeout, retries)
     paths, exports = _paths(data, where, full, dry_run)
     if exports:
-        _sync_export(exports[0], where.open, full, dry_run)
-    _load(paths, where.open, base_iri, jobs)
+        _sync_export(exports[0], where.open, full, dry_run, verbosity)
+    _load(paths, where.open, base_iri, jobs, verbosity)

@@ -14,6 +14,7 @@ import click
 from kg.cli import lazy
 from kg.cli.errors import worded
 from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named
+from kg.cli.progress import progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
 from kg.resources import examples_dir
 from kg.write.formats import atomic_writer
@@ -25,11 +26,20 @@ from kg.write.formats import atomic_writer
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "turtle", "junit"], case_sensitive=False),
+    type=click.Choice(["text", "json", "turtle", "junit", "sarif"], case_sensitive=False),
     default="text",
     show_default=True,
-    help="Report format: text grouped by source file, a JSON list of results, the SHACL report "
-    "graph in Turtle, or JUnit XML (one test case per source file).",
+    help="Report format: text grouped by source file (each result at path:line:col), a JSON list "
+    "of results, the SHACL report graph in Turtle, JUnit XML (one test case per source file), or "
+    "SARIF 2.1.0 (GitHub code scanning).",
+)
+@click.option(
+    "--path-base",
+    "path_base",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder that JUnit and SARIF file paths are relative to (default: each file's repository "
+    "root, the nearest folder above it with .git, else the current folder).",
 )
 @click.option(
     "-o",
@@ -62,40 +72,61 @@ from kg.write.formats import atomic_writer
     help="SHACL engine: auto (kg's fast engine for every shape it evaluates exactly, pySHACL for "
     "the others, named in the report), fast (refuses shapes it cannot evaluate exactly), or pySHACL.",
 )
+@verbosity_options
 def command(
     data: tuple[Path, ...],
     fmt: str,
+    path_base: Path | None,
     output: Path | None,
     fail_on: str,
     shapes: Path | None,
     base_iri: str,
     engine: str,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Validate RDF files or curation sources against the SHACL shapes.
 
     DATA are RDF files, read by extension (.ttl, .nt, .nq, .trig, .jsonld; the union of the
     graphs of N-Quads and TriG), or curation sources (.md files and folders, exported in memory
     first). With no DATA, the bundled example curations. Each result names the source file and
-    front-matter key. Exit 0: conforms at the --fail-on level; 1: does not; 2: the data or the
-    shapes cannot be read.
+    front-matter key, and on sources its line and column. Exit 0: conforms at the --fail-on
+    level; 1: does not; 2: the data or the shapes cannot be read.
+
+    A progress bar shows on stderr when it is a terminal. --quiet lists only the results at or
+    above --fail-on in the text report and says nothing on stderr unless the data does not
+    conform; --verbose adds a line per source file on stderr.
 
     \b
     Example:
       kg validate ../shared/corpus/curations --format junit -o validation.xml
+      kg validate curations --format sarif -o kg.sarif
       kg validate outputs/curations.nq --fail-on warning
     """
     threshold = lazy.model.severity_named(fail_on)
-    report = lazy.validate.validate_inputs(
-        list(data) or [examples_dir()],
-        lazy.validate.load_shapes(shapes),
-        iris=IriScheme(base_iri),
-        engine=engine_named(engine),
+    verbosity = verbosity_of(quiet, verbose)
+    shapes_graph = lazy.validate.load_shapes(shapes)
+    with progress_bar("validating", verbosity) as progress:
+        report = lazy.validate.validate_inputs(
+            list(data) or [examples_dir()],
+            shapes_graph,
+            iris=IriScheme(base_iri),
+            engine=engine_named(engine),
+            progress=progress,
+        )
+    if verbosity == "verbose":
+        for line in lazy.reports.per_file(report, threshold):
+            click.echo(f"kg validate: {line}", err=True)
+    show = threshold if verbosity == "quiet" else "Info"
+    text = lazy.reports.render(
+        report, fmt.lower(), threshold, shapes=shapes_graph, path_base=path_base, show=show
     )
-    text = lazy.reports.render(report, fmt.lower(), threshold)
+    conforms = report.conforms(threshold)
     if output is None:
         click.echo(text, nl=False)
     else:
         with worded(OSError, lambda exc: f"cannot write {output}: {exc}"), atomic_writer(output) as handle:
             handle.write(text.encode("utf-8"))
-        click.echo(lazy.reports.summary(report, threshold) + f" -> {output}", err=True)
-    sys.exit(0 if report.conforms(threshold) else 1)
+        if verbosity != "quiet" or not conforms:
+            click.echo(lazy.reports.summary(report, threshold) + f" -> {output}", err=True)
+    sys.exit(0 if conforms else 1)

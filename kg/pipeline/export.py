@@ -106,8 +106,10 @@ def build(
     strict: bool = False,
     jobs: Workers = None,
     shapes: Iterable[Path] = (),
+    progress: Progress | None = None,
 ) -> InMemoryExport:
-    """Run the export pipeline in memory (for `kg validate` and `kg load` on sources)."""
+    """Run the export pipeline in memory (for `kg validate` and `kg load` on sources);
+    `progress(done, total)` is called as files are done."""
     started = time.perf_counter()
     graphs: list[CurationGraphData] = []
     own_nt: list[str] = []
@@ -119,7 +121,7 @@ def build(
         own_nt.append(outcome.blocks.get("ntriples", ""))
 
     job = _job(iris or IriScheme(), ("nquads", "ntriples"), shapes)
-    run = Run(sources, job, strict)
+    run = Run(sources, job, strict, progress)
     report = run.take(produce(run.files, job, jobs), keep)
     report.seconds = time.perf_counter() - started
     return InMemoryExport(report, graphs, own_nt, run.shared)

@@ -375,13 +375,16 @@ def forget(target: Target, base_iri: str, graphs: Iterable[str]) -> int:
     return len(marked)
 
 
-def load(target: EmbeddedTarget | RemoteTarget, base_iri: str, data: plain.Collected) -> plain.LoadResult:
+def load(
+    target: EmbeddedTarget | RemoteTarget, base_iri: str, data: plain.Collected,
+    progress: plain.Progress | None = None,
+) -> plain.LoadResult:
     """A plain load (`kg load DATA`): mark the graphs pending in the store's sync state, so a
-    later sync does not trust a digest of other content, then replace each one."""
+    later sync does not trust a digest of other content, then replace each one (`progress`)."""
     forget(target, base_iri, data.graphs)
     if isinstance(target, RemoteTarget):
-        return plain.load_endpoint(target.endpoint, data)
-    return plain.load_store(target.store, data)
+        return plain.load_endpoint(target.endpoint, data, progress)
+    return plain.load_store(target.store, data, progress)
 
 
 def _record_best_effort(target: Target, iris: IriScheme, state: State) -> None:

@@ -13,18 +13,22 @@ from typing import Any
 
 from kg.map.curation import IriScheme
 from kg.pipeline.export import build
+from kg.pipeline.run import Progress
 from kg.rdf.vocab import KG, RDF
 from kg.read.rdf import RDF_EXTENSIONS, InputData, InputError, read_rdf
 from kg.read.sources import SourceError
 from kg.validation.model import ValidationResult
 
+#: The message of a file the exporter could not export starts so (SARIF gives it a rule of its own).
+EXPORT_FAILED = "the file could not be exported"
 _CURATION_LINE = re.compile(
     rf"^<([^>]*)> <{re.escape(str(RDF.type))}> <{re.escape(str(KG.Curation))}> <([^>]*)> \.$", re.MULTILINE
 )
 
 
-def read_inputs(paths: list[Path], iris: IriScheme | None = None, jobs: int | None = None) -> InputData:
-    """RDF files and curation sources (exported in memory), as one union graph."""
+def split_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(RDF files, curation sources) among `paths`, by extension; raises InputError for a path
+    that does not exist."""
     rdf_files: list[Path] = []
     sources: list[Path] = []
     for path in paths:
@@ -34,10 +38,22 @@ def read_inputs(paths: list[Path], iris: IriScheme | None = None, jobs: int | No
             rdf_files.append(path)
         else:
             sources.append(path)
+    return rdf_files, sources
+
+
+def read_inputs(
+    paths: list[Path],
+    iris: IriScheme | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> InputData:
+    """RDF files and curation sources (exported in memory, `progress(done, total)` called as
+    files are done), as one union graph."""
+    rdf_files, sources = split_inputs(paths)
     out = read_rdf(rdf_files)
     if sources:
         try:
-            exported = build(sources, iris or IriScheme(), jobs=jobs)
+            exported = build(sources, iris or IriScheme(), jobs=jobs, progress=progress)
         except SourceError as exc:
             raise InputError(str(exc)) from None
         out.ntriples += exported.ntriples().decode("utf-8")
@@ -46,6 +62,11 @@ def read_inputs(paths: list[Path], iris: IriScheme | None = None, jobs: int | No
             for curation, graph_iri in _CURATION_LINE.findall(graph.nquads):
                 out.curation_graphs[curation].add(graph_iri)
     return out
+
+
+def skipped_files(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Source files the exporter skipped (pages that are not curations) -> the reason."""
+    return {str(row["path"]): str(row.get("reason") or "") for row in rows if row["status"] == "skipped"}
 
 
 def export_results(rows: list[dict[str, Any]], iris: IriScheme) -> list[ValidationResult]:
@@ -63,7 +84,7 @@ def export_results(rows: list[dict[str, Any]], iris: IriScheme) -> list[Validati
                     path=None,
                     value=None,
                     severity="Violation",
-                    message=f"the file could not be exported: {row['reason']}",
+                    message=f"{EXPORT_FAILED}: {row['reason']}",
                     source_shape=None,
                     constraint_component=None,
                     source_files=(path,),

@@ -18,6 +18,26 @@ SEVERITIES: tuple[Severity, ...] = ("Violation", "Warning", "Info")
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Where in a source file on disk a result points: the path as found (openable from the
+    current folder), and the 1-based line and column of its front-matter key when the key is
+    written in the file (`kg.validation.locations`)."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def text(self) -> str:
+        """`path:line:col` (or `path`, `path:line`): what editors, terminals and CI link."""
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+
+@dataclass(frozen=True, slots=True)
 class ValidationResult:
     """One result: what is wrong, where in the graph, and where in the sources."""
 
@@ -30,10 +50,20 @@ class ValidationResult:
     constraint_component: str | None
     source_files: tuple[str, ...] = ()
     key: str | None = None
+    #: One per source file found on disk (validating sources), by source file name.
+    locations: tuple[tuple[str, Location], ...] = ()
 
     @property
     def source_file(self) -> str | None:
         return self.source_files[0] if self.source_files else None
+
+    def location(self, source_file: str | None = None) -> Location | None:
+        """The place in `source_file` (default: the first), when it was found on disk."""
+        name = source_file if source_file is not None else self.source_file
+        for found, location in self.locations:
+            if found == name:
+                return location
+        return None
 
     def engine_key(self) -> tuple[str, str | None, str | None]:
         """(focus node, path, constraint component): what two engines must agree on."""
@@ -47,6 +77,8 @@ class ValidationReport:
     results: list[ValidationResult]
     report_graph: Graph
     files: list[str] = field(default_factory=list)  # every source file seen (JUnit test cases)
+    skipped: dict[str, str] = field(default_factory=dict)  # source file -> why it is not a curation
+    disk_paths: dict[str, str] = field(default_factory=dict)  # source file -> its path as found on disk
     reference_shapes: list[str] = field(default_factory=list)  # evaluated by pySHACL, not the fast engine
     triples: int = 0
     curations: int = 0

@@ -1,12 +1,16 @@
-"""Validation report formats: text (by source file), JSON, the SHACL report graph, JUnit XML."""
+"""Validation report formats: text (by source file, each result at `path:line:col`), JSON, the
+SHACL report graph, JUnit XML (files relative to the repository root, with lines); SARIF is
+`kg.validation.sarif`."""
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from pathlib import Path
 
 import pyoxigraph
+from rdflib import Graph
 
 from kg.rdf.namespaces import (
     DEFAULT_BASE_IRI,
@@ -16,9 +20,11 @@ from kg.rdf.namespaces import (
 )
 from kg.shacl.engine import quiet_literals
 from kg.validation.keys import SHAPES_NS
+from kg.validation.locations import artifact_path
 from kg.validation.model import SEVERITIES, Severity, ValidationReport, ValidationResult
+from kg.validation.sarif import sarif_report
 
-REPORT_FORMATS = ("text", "json", "turtle", "junit")
+REPORT_FORMATS = ("text", "json", "turtle", "junit", "sarif")
 #: Group of results that no source file could be found for (data from elsewhere).
 NO_FILE = "(not traced to a source file)"
 _MAX_VALUE = 100
@@ -67,8 +73,9 @@ def summary(report: ValidationReport, fail_on: Severity = "Violation") -> str:
     )
 
 
-def describe(result: ValidationResult, curie: _Curie) -> str:
-    """One result in two lines: severity, key and message; then where in the graph."""
+def describe(result: ValidationResult, curie: _Curie, at: str | None = None) -> str:
+    """One result in two lines: (`at: ` the place in the file,) severity, key and message; then
+    where in the graph."""
     where = [f"focus {curie(result.focus_node)}"]
     if result.path:
         where.append(f"path {curie(result.path)}")
@@ -78,7 +85,21 @@ def describe(result: ValidationResult, curie: _Curie) -> str:
         component = (result.constraint_component or "").rsplit("#", 1)[-1]
         where.append(f"shape {curie(result.source_shape)} ({component.removesuffix('ConstraintComponent')})")
     key = f"{result.key}: " if result.key else ""
-    return f"{result.severity.upper():9} {key}{result.message}\n{'':10}{'; '.join(where)}"
+    place = f"{at}: " if at else ""
+    return f"{place}{result.severity.upper():9} {key}{result.message}\n{'':10}{'; '.join(where)}"
+
+
+def _places(result: ValidationResult, group: str) -> tuple[str | None, str | None]:
+    """(prefix, extra line) of a result in the text report: a result of one file is prefixed
+    with `path:line:col`; a shared one gets a line listing its places in the files."""
+    if group == NO_FILE or not result.locations:
+        return None, None
+    if len(result.source_files) == 1:
+        location = result.location()
+        return (location.text() if location else None), None
+    shown = [location.text() for _, location in result.locations]
+    more = f", ... ({len(shown) - 3} more)" if len(shown) > 3 else ""
+    return None, f"{'':10}at {', '.join(shown[:3])}{more}"
 
 
 def _group(result: ValidationResult) -> str:
@@ -110,14 +131,47 @@ def text_report(report: ValidationReport, fail_on: Severity = "Violation", show:
         lines.append("")
         lines.append(name)
         for r in groups[name]:
-            lines.extend("  " + line for line in describe(r, curie).splitlines())
+            at, extra = _places(r, name)
+            lines.extend("  " + line for line in describe(r, curie, at).splitlines())
+            if extra:
+                lines.append("  " + extra)
     return "\n".join(lines) + "\n"
 
 
+def per_file(report: ValidationReport, fail_on: Severity = "Violation") -> list[str]:
+    """One line per source file (`--verbose`): its counts and verdict, or why it was skipped."""
+    by_file: dict[str, list[ValidationResult]] = {f: [] for f in report.files}
+    for r in report.results:
+        for name in r.source_files:
+            by_file.setdefault(name, []).append(r)
+    lines = []
+    for name in sorted(by_file):
+        results = by_file[name]
+        if name in report.skipped and not results:
+            lines.append(f"{name}: skipped: {report.skipped[name]}")
+            continue
+        counts = ", ".join(
+            f"{n} {s.lower()}{'s' if n != 1 else ''}"
+            for s in SEVERITIES
+            if (n := sum(1 for r in results if r.severity == s))
+        )
+        failing = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+        verdict = "fails" if any(r.severity in failing for r in results) else "ok"
+        lines.append(f"{name}: {verdict}" + (f" ({counts})" if counts else ""))
+    return lines
+
+
 def result_json(r: ValidationResult) -> dict[str, object]:
+    first = r.location()
     return {
         "source_file": r.source_file,
         "source_files": list(r.source_files),
+        "line": first.line if first else None,
+        "column": first.column if first else None,
+        "locations": [
+            {"source_file": name, "path": at.path, "line": at.line, "column": at.column}
+            for name, at in r.locations
+        ],
         "key": r.key,
         "severity": r.severity,
         "message": r.message,
@@ -157,40 +211,29 @@ def turtle_report(report: ValidationReport) -> str:
     return out.decode("utf-8") if isinstance(out, bytes) else str(out)
 
 
-def junit_report(report: ValidationReport, fail_on: Severity = "Violation") -> str:
-    """JUnit XML: one test case per source file; a failure lists its results at the threshold."""
-    curie = _Curie()
-    allowed = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+def junit_report(
+    report: ValidationReport, fail_on: Severity = "Violation", path_base: Path | None = None
+) -> str:
+    """JUnit XML: one test case per source file; a failure lists its results at the threshold.
+
+    `file` is the file's path relative to the repository root (or `path_base`) and `line` the
+    line of its first failing result, so GitHub and GitLab link the test case to the file;
+    pages that are not curations are `<skipped>` with the reason, never passed tests.
+    """
     by_file: dict[str, list[ValidationResult]] = {f: [] for f in report.files}
     for r in report.results:
         for name in r.source_files or (NO_FILE,):
             by_file.setdefault(name, []).append(r)
-    cases = []
-    failures = 0
-    for name in sorted(by_file, key=lambda n: (n == NO_FILE, n)):
-        results = by_file[name]
-        case = ET.Element("testcase", {"classname": "kg.validate", "name": name, "time": "0"})
-        if name != NO_FILE:
-            case.set("file", name)
-        failing = [r for r in results if r.severity in allowed]
-        if failing:
-            failures += 1
-            first = failing[0]
-            headline = f"{len(failing)} result{'s' if len(failing) > 1 else ''} at or above {fail_on.lower()}"
-            headline += f"; first: {first.key + ': ' if first.key else ''}{first.message}"
-            failure = ET.SubElement(case, "failure", {"type": first.severity, "message": headline})
-            failure.text = "\n".join(describe(r, curie) for r in failing) + "\n"
-        below = [r for r in results if r.severity not in allowed]
-        if below:
-            out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(describe(r, curie) for r in below) + "\n"
-        cases.append(case)
+    cases = [
+        _junit_case(report, name, by_file[name], fail_on, path_base)
+        for name in sorted(by_file, key=lambda n: (n == NO_FILE, n))
+    ]
     attrs = {
         "name": "kg validate",
         "tests": str(len(cases)),
-        "failures": str(failures),
+        "failures": str(sum(1 for c in cases if c.find("failure") is not None)),
         "errors": "0",
-        "skipped": "0",
+        "skipped": str(sum(1 for c in cases if c.find("skipped") is not None)),
         "time": f"{report.seconds:.3f}",
     }
     suites = ET.Element("testsuites", attrs)
@@ -200,11 +243,66 @@ def junit_report(report: ValidationReport, fail_on: Severity = "Violation") -> s
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def render(report: ValidationReport, fmt: str, fail_on: Severity = "Violation") -> str:
+def _junit_case(
+    report: ValidationReport,
+    name: str,
+    results: list[ValidationResult],
+    fail_on: Severity,
+    path_base: Path | None,
+) -> ET.Element:
+    """The test case of one source file (see `junit_report`)."""
+    curie = _Curie()
+    allowed = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+    case = ET.Element("testcase", {"classname": "kg.validate", "name": name, "time": "0"})
+    disk = report.disk_paths.get(name)
+    file = artifact_path(disk, path_base) if disk is not None else name
+    if name != NO_FILE:
+        case.set("file", file)
+
+    def at(r: ValidationResult) -> str | None:
+        location = r.location(name)
+        if name == NO_FILE or location is None or location.line is None:
+            return None
+        return f"{file}:{location.line}"
+
+    if name in report.skipped and not results:
+        ET.SubElement(case, "skipped", {"message": report.skipped[name] or "not a curation"})
+        return case
+    failing = [r for r in results if r.severity in allowed]
+    lines = [loc.line for r in failing or results if (loc := r.location(name)) and loc.line]
+    if lines and name != NO_FILE:
+        case.set("line", str(lines[0]))
+    if failing:
+        first = failing[0]
+        headline = f"{len(failing)} result{'s' if len(failing) > 1 else ''} at or above {fail_on.lower()}"
+        headline += f"; first: {first.key + ': ' if first.key else ''}{first.message}"
+        failure = ET.SubElement(case, "failure", {"type": first.severity, "message": headline})
+        failure.text = "\n".join(describe(r, curie, at(r)) for r in failing) + "\n"
+    below = [r for r in results if r.severity not in allowed]
+    if below:
+        out = ET.SubElement(case, "system-out")
+        out.text = "\n".join(describe(r, curie, at(r)) for r in below) + "\n"
+    return case
+
+
+def render(
+    report: ValidationReport,
+    fmt: str,
+    fail_on: Severity = "Violation",
+    *,
+    shapes: Graph | None = None,
+    path_base: Path | None = None,
+    show: Severity = "Info",
+) -> str:
+    """The report in `fmt`; `shapes` gives SARIF its rules' help, `path_base` the folder JUnit
+    and SARIF paths are relative to (default: each file's repository root), `show` the lowest
+    severity the text report lists."""
+    if fmt == "sarif":
+        return sarif_report(report, shapes, path_base)
     if fmt == "json":
         return json_report(report)
     if fmt == "turtle":
         return turtle_report(report)
     if fmt == "junit":
-        return junit_report(report, fail_on)
-    return text_report(report, fail_on)
+        return junit_report(report, fail_on, path_base)
+    return text_report(report, fail_on, show)

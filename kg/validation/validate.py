@@ -17,13 +17,15 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.map.curation import IriScheme
+from kg.pipeline.run import Progress
 from kg.rdf.vocab import PREFIXES
 from kg.read.rdf import RDF_EXTENSIONS, InputError, read_rdf
 from kg.resources import resource_dir
 from kg.shacl.engine import Engine, ValidationError, quiet_literals
 from kg.shacl.reference import QueryCachingGraph, pyshacl_engine
-from kg.validation.inputs import export_results, read_inputs
+from kg.validation.inputs import export_results, read_inputs, skipped_files, split_inputs
 from kg.validation.keys import SHAPES_NS
+from kg.validation.locations import Locator, on_disk
 from kg.validation.model import ValidationReport, result_order
 from kg.validation.provenance import Provenance
 from kg.validation.report_graph import read_report
@@ -68,16 +70,20 @@ def validate_inputs(
     *,
     iris: IriScheme | None = None,
     engine: Engine = pyshacl_engine,
+    progress: Progress | None = None,
 ) -> ValidationReport:
-    """Validate RDF files and curation sources together (`kg validate DATA...`).
+    """Validate RDF files and curation sources together (`kg validate DATA...`); `progress`
+    follows the export of the sources, file by file.
 
     Sources are exported in memory first; a file the exporter could not export at all is a
     Violation of its own (SHACL never sees it), and a per-field problem a Warning, both with
-    the file and the key, so the report is complete for CI.
+    the file and the key, so the report is complete for CI. Results on sources carry the line
+    and column of their key (`kg.validation.locations`); pages that are not curations are
+    listed as skipped.
     """
     iris = iris or IriScheme()
     try:
-        data = read_inputs(paths, iris)
+        data = read_inputs(paths, iris, progress=progress)
         graph = QueryCachingGraph.from_ntriples(data.ntriples)
     except InputError as exc:
         raise ValidationError(str(exc)) from None
@@ -86,6 +92,11 @@ def validate_inputs(
     if extra:
         report.results = sorted(extra + report.results, key=result_order)
     report.files = sorted(set(report.files) | {str(row["path"]) for row in data.export_rows})
+    report.skipped = skipped_files(data.export_rows)
+    report.disk_paths = on_disk(split_inputs(paths)[1])
+    if report.results and report.disk_paths:
+        locator = Locator(report.disk_paths, iris)
+        report.results = [locator.locate(r) for r in report.results]
     return report
 
 

@@ -288,6 +288,9 @@ def test_json_is_a_list_of_results(tmp_path: Path) -> None:
         {
             "source_file": "full.md",
             "source_files": ["full.md"],
+            "line": None,  # an RDF file: its sources are not on disk to be placed in
+            "column": None,
+            "locations": [],
             "key": "title",
             "severity": "Violation",
             "message": "title: every curation needs exactly one title, as plain text.",
