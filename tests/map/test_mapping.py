@@ -139,7 +139,8 @@ def test_same_topic_in_two_curations_is_one_iri() -> None:
 
 
 def test_id_only_curation_gets_work_package_iri() -> None:
-    result = parse_text("---\ntitle: T\nid: 77\n---\n", "x.md")
+    # (an id alone marks no curation: kg.read.kinds; with a work-package type it is one)
+    result = parse_text("---\ntitle: T\nid: 77\nopenProjectWorkPackageType: Ideas\n---\n", "x.md")
     assert result.curation is not None
     _, triples = curation_triples(result.curation, IriScheme(BASE))
     assert triples[0][0] == f"{BASE}work-package/77"
