@@ -16,7 +16,7 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import CommandError, interrupted
-from kg.cli.options import asset_base_option, base_iri_option
+from kg.cli.options import asset_base_option, base_iri_option, selection, selection_options
 from kg.map.curation import IriScheme
 from kg.pipeline.export import FORMATS, ExportReport, StrictError, export
 from kg.read.sources import SourceError
@@ -148,6 +148,7 @@ def _report_validation(report: ExportReport) -> int:
     default=None,
     help="Worker processes (default: all cores for large inputs).",
 )
+@selection_options
 def command(
     sources: tuple[Path, ...],
     out_dir: Path,
@@ -158,6 +159,9 @@ def command(
     jobs: int | None,
     run_validation: bool,
     full: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
 ) -> None:
     """Export curations (files or folders of *.md) to RDF files in OUTPUT.
 
@@ -173,8 +177,10 @@ def command(
     Example:
       kg export ../shared/corpus/curations -o outputs/corpus --format turtle,nquads
       kg export ../shared/corpus/curations --validate   # same as kg validate on the sources
+      kg export site/content --exclude 'feeds/**' --exclude README.md
     """
     chosen = parse_formats(formats)
+    select = selection(config_file, include, exclude)
     paths = list(sources) or [examples_dir()]
     with _progress_bar() as progress, _export_errors(out_dir):
         report = export(
@@ -187,6 +193,7 @@ def command(
             progress=progress,
             shapes=_packaged_shapes() if run_validation else (),
             full=full,
+            select=select,
         )
     click.echo(report.summary(out_dir), err=True)
     validated = _report_validation(report) if run_validation else 0
