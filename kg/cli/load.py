@@ -16,9 +16,19 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import worded
-from kg.cli.options import base_iri_option, endpoint_url, given, log_to_stderr, remote_options, store_option
+from kg.cli.options import (
+    base_iri_option,
+    endpoint_url,
+    given,
+    log_to_stderr,
+    remote_options,
+    selection,
+    selection_options,
+    store_option,
+)
 from kg.map.curation import IriScheme
 from kg.pipeline.incremental import Manifest
+from kg.read.selection import Selection
 from kg.resources import examples_dir
 
 if TYPE_CHECKING:
@@ -99,10 +109,16 @@ def _sync_export(folder: Path, open_target: Callable[[], Target], full: bool, dr
     sys.exit(1 if failed else 0)
 
 
-def _load(paths: list[Path], open_target: Callable[[], Target], base_iri: str, jobs: int | None) -> NoReturn:
+def _load(
+    paths: list[Path],
+    open_target: Callable[[], Target],
+    base_iri: str,
+    jobs: int | None,
+    select: Selection | None = None,
+) -> NoReturn:
     """`kg load DATA`: replace the graphs of DATA in the store, then exit."""
     store = lazy.load
-    collected = store.collect(paths, IriScheme(base_iri), jobs=jobs)
+    collected = store.collect(paths, IriScheme(base_iri), jobs=jobs, select=select)
     for report in collected.reports:
         if report.count("failed"):
             click.echo(report.summary(None), err=True)
@@ -142,6 +158,7 @@ def _load(paths: list[Path], open_target: Callable[[], Target], base_iri: str, j
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
 @click.option("--full", is_flag=True, help="Export folder: replace every graph, not only the changed ones.")
 @click.option("--dry-run", is_flag=True, help="Export folder: say what a sync would send, send nothing.")
+@selection_options
 def command(
     data: tuple[Path, ...],
     store_dir: Path,
@@ -155,6 +172,9 @@ def command(
     jobs: int | None,
     full: bool,
     dry_run: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
 ) -> None:
     """Load curations into a store, replacing each curation's named graph.
 
@@ -181,8 +201,13 @@ def command(
       kg load outputs/curations.nq --endpoint http://localhost:7878/store
     """
     log_to_stderr()
+    select = selection(config_file, include, exclude)  # sources only: an export folder is as exported
     where = _Where(store_dir, endpoint, query_endpoint, user, password, timeout, retries)
     paths, exports = _paths(data, where, full, dry_run)
+    if exports and (include or exclude):
+        raise click.UsageError(
+            "--include/--exclude choose source files; an export folder is synced as exported"
+        )
     if exports:
         _sync_export(exports[0], where.open, full, dry_run)
-    _load(paths, where.open, base_iri, jobs)
+    _load(paths, where.open, base_iri, jobs, select)

@@ -13,7 +13,7 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import worded
-from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named
+from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named, selection, selection_options
 from kg.map.curation import IriScheme
 from kg.resources import examples_dir
 from kg.write.formats import atomic_writer
@@ -62,6 +62,7 @@ from kg.write.formats import atomic_writer
     help="SHACL engine: auto (kg's fast engine for every shape it evaluates exactly, pySHACL for "
     "the others, named in the report), fast (refuses shapes it cannot evaluate exactly), or pySHACL.",
 )
+@selection_options
 def command(
     data: tuple[Path, ...],
     fmt: str,
@@ -70,6 +71,9 @@ def command(
     shapes: Path | None,
     base_iri: str,
     engine: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
 ) -> None:
     """Validate RDF files or curation sources against the SHACL shapes.
 
@@ -85,11 +89,13 @@ def command(
       kg validate outputs/curations.nq --fail-on warning
     """
     threshold = lazy.model.severity_named(fail_on)
+    select = selection(config_file, include, exclude)
     report = lazy.validate.validate_inputs(
         list(data) or [examples_dir()],
         lazy.validate.load_shapes(shapes),
         iris=IriScheme(base_iri),
         engine=engine_named(engine),
+        select=select,
     )
     text = lazy.reports.render(report, fmt.lower(), threshold)
     if output is None:

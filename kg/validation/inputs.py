@@ -15,6 +15,7 @@ from kg.map.curation import IriScheme
 from kg.pipeline.export import build
 from kg.rdf.vocab import KG, RDF
 from kg.read.rdf import RDF_EXTENSIONS, InputData, InputError, read_rdf
+from kg.read.selection import Selection
 from kg.read.sources import SourceError
 from kg.validation.model import ValidationResult
 
@@ -23,8 +24,14 @@ _CURATION_LINE = re.compile(
 )
 
 
-def read_inputs(paths: list[Path], iris: IriScheme | None = None, jobs: int | None = None) -> InputData:
-    """RDF files and curation sources (exported in memory), as one union graph."""
+def read_inputs(
+    paths: list[Path],
+    iris: IriScheme | None = None,
+    jobs: int | None = None,
+    select: Selection | None = None,
+) -> InputData:
+    """RDF files and curation sources (exported in memory; `select`: --include/--exclude), as
+    one union graph."""
     rdf_files: list[Path] = []
     sources: list[Path] = []
     for path in paths:
@@ -37,7 +44,7 @@ def read_inputs(paths: list[Path], iris: IriScheme | None = None, jobs: int | No
     out = read_rdf(rdf_files)
     if sources:
         try:
-            exported = build(sources, iris or IriScheme(), jobs=jobs)
+            exported = build(sources, iris or IriScheme(), jobs=jobs, select=select)
         except SourceError as exc:
             raise InputError(str(exc)) from None
         out.ntriples += exported.ntriples().decode("utf-8")

@@ -91,3 +91,26 @@ def test_a_bad_config_names_the_file_and_key_and_exits_2(tmp_path: Path, text: s
     assert result.exit_code == 2
     assert f"{config}: " in result.stderr and message in result.stderr
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+@pytest.mark.parametrize("command", [["validate"], ["load", "--store", "STORE"]])
+def test_validate_and_load_read_the_same_selection(tmp_path: Path, command: list[str]) -> None:
+    write_tree(tmp_path / "src", {f"keep/{NAME}.md": curation(NAME), "bad/broken.md": "---\ntitle: [\n---\n"})
+    args = [a.replace("STORE", str(tmp_path / "store")) for a in command] + [str(tmp_path / "src")]
+    runner = CliRunner()
+    assert runner.invoke(main, args).exit_code == 1  # the broken file fails
+    config = tmp_path / "kg.toml"
+    config.write_text('exclude = "bad/**"\n', encoding="utf-8")
+    for selected in ([*args, "--exclude", "bad/**"], [*args, "--config", str(config)]):
+        result = runner.invoke(main, selected)
+        assert result.exit_code == 0, result.output
+
+
+def test_an_export_folder_is_not_filtered_on_load(tmp_path: Path) -> None:
+    write_tree(tmp_path / "src", {f"{NAME}.md": curation(NAME)})
+    runner = CliRunner()
+    assert runner.invoke(main, ["export", str(tmp_path / "src"), "-o", str(tmp_path / "out")]).exit_code == 0
+    store = str(tmp_path / "store")
+    result = runner.invoke(main, ["load", str(tmp_path / "out"), "--store", store, "--exclude", "x/**"])
+    assert result.exit_code == 2
+    assert "an export folder is synced as exported" in result.stderr
