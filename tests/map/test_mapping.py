@@ -144,3 +144,15 @@ def test_id_only_curation_gets_work_package_iri() -> None:
     assert result.curation is not None
     _, triples = curation_triples(result.curation, IriScheme(BASE))
     assert triples[0][0] == f"{BASE}work-package/77"
+
+
+def test_a_legacy_curation_graph_is_one_the_sync_owns() -> None:
+    """Sync drops and replaces only graphs under `curation_graph_prefixes`: a legacy curation's
+    graph must be one of them, or a removed legacy page would stay in the store for ever."""
+    text = "---\ntitle: T\nslug: 10-ransomware\nsource: Opsfolio-curations\n---\n"
+    result = parse_text(text, "x.md")
+    assert result.curation is not None and result.curation.legacy
+    iris = IriScheme(BASE)
+    graph, _ = curation_triples(result.curation, iris)
+    assert graph == f"{BASE}graph/legacy-curation/10-ransomware"
+    assert graph.startswith(iris.curation_graph_prefixes())
