@@ -97,6 +97,7 @@ class Curation:
     base_path: str | None = None
     body: str | None = None
     body_format: str | None = None  # "text/html" or "text/markdown"
+    legacy: bool = False  # a legacy curation (kg.read.legacy): named by its slug, no owlType
 
 
 @dataclass(slots=True)

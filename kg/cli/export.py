@@ -16,7 +16,7 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import CommandError, interrupted
-from kg.cli.options import asset_base_option, base_iri_option
+from kg.cli.options import asset_base_option, base_iri_option, selection, selection_options
 from kg.cli.progress import progress_bar
 from kg.errors import KgError
 from kg.map.curation import IriScheme
@@ -145,6 +145,7 @@ def _report_validation(report: ExportReport) -> int:
     show_default=True,
     help="Seconds to reach the scheduler and for a worker to be there.",
 )
+@selection_options
 def command(
     sources: tuple[Path, ...],
     out_dir: Path,
@@ -157,6 +158,9 @@ def command(
     scheduler_timeout: float,
     run_validation: bool,
     full: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
 ) -> None:
     """Export curations (files or folders of *.md) to RDF files in OUTPUT.
 
@@ -172,10 +176,12 @@ def command(
     Example:
       kg export ../shared/corpus/curations -o outputs/corpus --format turtle,nquads
       kg export ../shared/corpus/curations --validate   # same as kg validate on the sources
+      kg export site/content --exclude 'feeds/**' --exclude README.md
     """
     chosen = parse_formats(formats)
     if scheduler is not None and jobs is not None:
         raise click.UsageError("--jobs and --scheduler exclude each other: the cluster's workers do the work")
+    select = selection(config_file, include, exclude)
     paths = list(sources) or [examples_dir()]
     with progress_bar("exporting") as progress, _export_errors(out_dir):
         report = export(
@@ -188,6 +194,7 @@ def command(
             progress=progress,
             shapes=_packaged_shapes() if run_validation else (),
             full=full,
+            select=select,
         )
     click.echo(report.summary(out_dir), err=True)
     validated = _report_validation(report) if run_validation else 0

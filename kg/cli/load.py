@@ -16,10 +16,20 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import worded
-from kg.cli.options import base_iri_option, endpoint_url, given, log_to_stderr, remote_options, store_option
+from kg.cli.options import (
+    base_iri_option,
+    endpoint_url,
+    given,
+    log_to_stderr,
+    remote_options,
+    selection,
+    selection_options,
+    store_option,
+)
 from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
 from kg.pipeline.incremental import Manifest
+from kg.read.selection import Selection
 from kg.resources import examples_dir
 
 if TYPE_CHECKING:
@@ -115,10 +125,11 @@ def _load(
     base_iri: str,
     jobs: int | None,
     verbosity: Verbosity,
+    select: Selection | None = None,
 ) -> NoReturn:
     """`kg load DATA`: replace the graphs of DATA in the store, then exit."""
     store = lazy.load
-    collected = store.collect(paths, IriScheme(base_iri), jobs=jobs)
+    collected = store.collect(paths, IriScheme(base_iri), jobs=jobs, select=select)
     for report in collected.reports:
         if verbosity == "verbose":
             for row in report.files:
@@ -165,6 +176,7 @@ def _load(
 @click.option("--full", is_flag=True, help="Export folder: replace every graph, not only the changed ones.")
 @click.option("--dry-run", is_flag=True, help="Export folder: say what a sync would send, send nothing.")
 @verbosity_options
+@selection_options
 def command(
     data: tuple[Path, ...],
     store_dir: Path,
@@ -180,6 +192,9 @@ def command(
     dry_run: bool,
     quiet: bool,
     verbose: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
 ) -> None:
     """Load curations into a store, replacing each curation's named graph.
 
@@ -209,8 +224,13 @@ def command(
     """
     log_to_stderr()
     verbosity = verbosity_of(quiet, verbose)
+    select = selection(config_file, include, exclude)  # sources only: an export folder is as exported
     where = _Where(store_dir, endpoint, query_endpoint, user, password, timeout, retries)
     paths, exports = _paths(data, where, full, dry_run)
+    if exports and (include or exclude):
+        raise click.UsageError(
+            "--include/--exclude choose source files; an export folder is synced as exported"
+        )
     if exports:
         _sync_export(exports[0], where.open, full, dry_run, verbosity)
-    _load(paths, where.open, base_iri, jobs, verbosity)
+    _load(paths, where.open, base_iri, jobs, verbosity, select)

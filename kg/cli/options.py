@@ -19,6 +19,7 @@ from click.core import ParameterSource
 from kg.cli import lazy
 from kg.map.curation import IriScheme
 from kg.rdf.namespaces import DEFAULT_BASE_IRI
+from kg.read.selection import Selection, load_config
 
 if TYPE_CHECKING:
     from kg.shacl.engine import Engine
@@ -66,6 +67,45 @@ asset_base_option = click.option(
     callback=_check_base_iri,
     help="Base IRI for relative image/PDF hrefs. Default: BASE-IRI + 'asset/'.",
 )
+
+
+def selection_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--include/--exclude GLOB (repeatable) and --config FILE, shared by the commands that read
+    curation sources; `selection` turns them into one `Selection`."""
+    for option in reversed(
+        [
+            click.option(
+                "--include",
+                multiple=True,
+                metavar="GLOB",
+                help="Read only source files whose path (relative to the source folder) matches; "
+                "repeatable. '**' spans folders; a pattern without '/' matches the file name.",
+            ),
+            click.option(
+                "--exclude",
+                multiple=True,
+                metavar="GLOB",
+                help="Leave out source files whose relative path matches (reported skipped, with the "
+                "pattern); repeatable; exclude wins over include.",
+            ),
+            click.option(
+                "--config",
+                "config_file",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=None,
+                help="TOML file with include/exclude lists. Default: ./kg.toml, else [tool.kg] of "
+                "./pyproject.toml, when present.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def selection(config_file: Path | None, include: tuple[str, ...], exclude: tuple[str, ...]) -> Selection:
+    """The files to read: the config's patterns plus the command line's (ConfigError: exit 2)."""
+    return load_config(config_file).plus(include, exclude)
+
 
 store_option = click.option(
     "--store",

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kg.cli import lazy
 from kg.cli.errors import worded
-from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named
-from kg.cli.progress import progress_bar, verbosity_of, verbosity_options
+from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named, selection, selection_options
+from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
 from kg.resources import examples_dir
 from kg.write.formats import atomic_writer
+
+if TYPE_CHECKING:  # the validation modules are imported lazily (kg.cli.lazy)
+    from kg.validation.model import Severity, ValidationReport
 
 
 @click.command("validate")
@@ -73,6 +77,7 @@ from kg.write.formats import atomic_writer
     "the others, named in the report), fast (refuses shapes it cannot evaluate exactly), or pySHACL.",
 )
 @verbosity_options
+@selection_options
 def command(
     data: tuple[Path, ...],
     fmt: str,
@@ -84,6 +89,9 @@ def command(
     engine: str,
     quiet: bool,
     verbose: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_file: Path | None,
 ) -> None:
     """Validate RDF files or curation sources against the SHACL shapes.
 
@@ -105,6 +113,7 @@ def command(
     """
     threshold = lazy.model.severity_named(fail_on)
     verbosity = verbosity_of(quiet, verbose)
+    select = selection(config_file, include, exclude)
     shapes_graph = lazy.validate.load_shapes(shapes)
     with progress_bar("validating", verbosity) as progress:
         report = lazy.validate.validate_inputs(
@@ -113,10 +122,9 @@ def command(
             iris=IriScheme(base_iri),
             engine=engine_named(engine),
             progress=progress,
+            select=select,
         )
-    if verbosity == "verbose":
-        for line in lazy.reports.per_file(report, threshold):
-            click.echo(f"kg validate: {line}", err=True)
+    _say_per_file(report, threshold, verbosity)
     show = threshold if verbosity == "quiet" else "Info"
     text = lazy.reports.render(
         report, fmt.lower(), threshold, shapes=shapes_graph, path_base=path_base, show=show
@@ -125,8 +133,20 @@ def command(
     if output is None:
         click.echo(text, nl=False)
     else:
-        with worded(OSError, lambda exc: f"cannot write {output}: {exc}"), atomic_writer(output) as handle:
-            handle.write(text.encode("utf-8"))
+        _write(output, text)
         if verbosity != "quiet" or not conforms:
             click.echo(lazy.reports.summary(report, threshold) + f" -> {output}", err=True)
     sys.exit(0 if conforms else 1)
+
+
+def _say_per_file(report: ValidationReport, threshold: Severity, verbosity: Verbosity) -> None:
+    """--verbose: one line per source file on stderr."""
+    if verbosity == "verbose":
+        for line in lazy.reports.per_file(report, threshold):
+            click.echo(f"kg validate: {line}", err=True)
+
+
+def _write(output: Path, text: str) -> None:
+    """The report into `output`, replaced all at once."""
+    with worded(OSError, lambda exc: f"cannot write {output}: {exc}"), atomic_writer(output) as handle:
+        handle.write(text.encode("utf-8"))

@@ -25,6 +25,7 @@ RDF, RDFS, OWL = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["owl"]
 SKOS, PROV, SCHEMA = PREFIXES["skos"], PREFIXES["prov"], PREFIXES["schema"]
 A = RDF + "type"
 C_CURATION = KGTerms.Curation
+C_LEGACY = KGTerms.LegacyCuration
 C_OWL_TYPE = KGTerms.OwlTypeClass
 C_WP_TYPE = KGTerms.WorkPackageTypeClass
 C_COMMUNITY = KGTerms.Community
@@ -112,6 +113,9 @@ class IriScheme:
             raise ValueError(problem)
 
     def curation(self, c: Curation) -> str:
+        """`curation/{mdName}`, else `work-package/{id}`; a legacy curation `legacy-curation/{slug}`."""
+        if c.legacy and c.slug is not None:
+            return f"{self.base}legacy-curation/{segment(c.slug)}"
         if c.md_name is not None:
             return f"{self.base}curation/{segment(c.md_name)}"
         return f"{self.base}work-package/{c.work_package_id}"
@@ -132,8 +136,10 @@ class IriScheme:
         return f"{self.base}dataset"
 
     def curation_graph_prefixes(self) -> tuple[str, ...]:
-        """Where the graphs of `curation` IRIs are (both forms: by mdName, by work-package id)."""
-        return tuple(self.graph(f"{self.base}{kind}/") for kind in ("curation", "work-package"))
+        """Where the graphs of `curation` IRIs are (all forms: by mdName, by work-package id, and
+        legacy curations by slug)."""
+        kinds = ("curation", "work-package", "legacy-curation")
+        return tuple(self.graph(f"{self.base}{kind}/") for kind in kinds)
 
     def file_graph(self, file_name: str) -> str:
         """The graph that receives the triples of an RDF file that has no graph names of its own."""
@@ -240,8 +246,11 @@ _Add = Callable[[Triple], None]
 
 
 def _types(add: _Add, share: _Add, s: str, c: Curation, iris: IriScheme) -> None:
-    """kg:Curation, the minted owlType and work-package type classes, and a schema.org type."""
+    """kg:Curation (and kg:LegacyCuration), the minted owlType and work-package type classes,
+    and a schema.org type."""
     add((s, A, C_CURATION))
+    if c.legacy:
+        add((s, A, C_LEGACY))
     wp_schema = S_CREATIVE_WORK
     if c.owl_type:
         cls = iris.owl_type(c.owl_type)

@@ -35,6 +35,7 @@ from kg.pipeline.signals import Interrupted, interruptible
 from kg.pipeline.workers import process_all, renderer
 from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple
+from kg.read.selection import Selection
 from kg.read.sources import SourceFile
 from kg.write.formats import FORMATS, OutputStreams, ntriples_block, sort_triples
 
@@ -107,9 +108,11 @@ def build(
     jobs: Workers = None,
     shapes: Iterable[Path] = (),
     progress: Progress | None = None,
+    select: Selection | None = None,
 ) -> InMemoryExport:
     """Run the export pipeline in memory (for `kg validate` and `kg load` on sources);
-    `progress(done, total)` is called as files are done."""
+    `progress(done, total)` is called as files are done; `select` leaves files out
+    (--include/--exclude)."""
     started = time.perf_counter()
     graphs: list[CurationGraphData] = []
     own_nt: list[str] = []
@@ -121,7 +124,7 @@ def build(
         own_nt.append(outcome.blocks.get("ntriples", ""))
 
     job = _job(iris or IriScheme(), ("nquads", "ntriples"), shapes)
-    run = Run(sources, job, strict, progress)
+    run = Run(sources, job, strict, progress, select)
     report = run.take(produce(run.files, job, jobs), keep)
     report.seconds = time.perf_counter() - started
     return InMemoryExport(report, graphs, own_nt, run.shared)
@@ -137,6 +140,7 @@ def export(
     progress: Progress | None = None,
     shapes: Iterable[Path] = (),
     full: bool = False,
+    select: Selection | None = None,
 ) -> ExportReport:
     """Export `sources` to `out_dir` in `formats`; returns the report (also written as JSON).
 
@@ -144,14 +148,15 @@ def export(
     are complete, so a crash leaves the previous outputs as they were. The export is
     incremental (see `kg.pipeline.incremental`): files unchanged since the export already in `out_dir`
     are reused, unless `full`, or unless `shapes` are given: validating in the workers needs
-    every curation processed (the shapes do not change the outputs).
+    every curation processed (the shapes do not change the outputs). `select` leaves files out
+    (--include/--exclude): they are reported skipped, with the pattern.
     Raises `OutputError` (an OSError naming `out_dir`) when the outputs cannot be written.
     """
     started = time.perf_counter()
     iris = iris or IriScheme()
     job = _job(iris, [f for f in FORMATS if f in formats], shapes)
     parts = fingerprint({"base_iri": iris.base, "asset_base": iris.asset_base, "formats": job.formats})
-    report = _IntoFolder(sources, out_dir, job, parts, strict, jobs, progress).run(full)
+    report = _IntoFolder(sources, out_dir, job, parts, strict, jobs, progress, select).run(full)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -167,6 +172,7 @@ class _IntoFolder:
     strict: bool
     jobs: Workers
     progress: Progress | None
+    select: Selection | None = None
 
     def run(self, full: bool) -> ExportReport:
         """Export into the locked folder, reusing the previous export unless `full` (or validating).
@@ -204,7 +210,7 @@ class _IntoFolder:
             streams = OutputStreams(renderer(self.job.prefixes), handles)
             recorder = Recorder(handles, usable, str(self.out_dir))
             blocks = stack.enter_context(BlockWriter(handles, streams, usable))
-            run = Run(self.sources, self.job, self.strict, self.progress)
+            run = Run(self.sources, self.job, self.strict, self.progress, self.select)
             produce_all = partial(produce, job=self.job, jobs=self.jobs)
             items = reuse.outcomes(run.files, usable, produce_all, run.shared, counts)
             writer = _Writer(recorder, blocks)

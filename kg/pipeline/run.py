@@ -23,6 +23,7 @@ from kg.pipeline.outcome import FileOutcome, Job, result_row
 from kg.pipeline.report import ExportReport
 from kg.pipeline.workers import compiled_shapes
 from kg.rdf.terms import Triple
+from kg.read.selection import Selection
 from kg.read.sources import SourceFile, changed_since, discover, read_file
 
 if TYPE_CHECKING:
@@ -50,12 +51,17 @@ class Run:
     """
 
     def __init__(
-        self, sources: list[Path], job: Job, strict: bool = False, progress: Progress | None = None
+        self,
+        sources: list[Path],
+        job: Job,
+        strict: bool = False,
+        progress: Progress | None = None,
+        select: Selection | None = None,
     ) -> None:
         self.job = job
         self.strict = strict
         self.progress = progress
-        self.files = discover(sources)
+        self.files = discover(sources, select)
         self.report = ExportReport()
         self.shared: set[Triple] = set()
         self.own = 0  # own triples of the files taken (shared ones are counted once, at the end)

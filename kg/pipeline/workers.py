@@ -60,6 +60,8 @@ def renderer(prefixes: tuple[tuple[str, str], ...]) -> Renderer:
 
 def process(source: SourceFile, job: Job) -> FileOutcome:
     """Read, parse, map and render one file. Never raises: an error fails only this file."""
+    if source.excluded is not None:  # left out by --include/--exclude: listed, not read
+        return FileOutcome(ParseResult(source.relative, "skipped", reason=source.excluded))
     try:
         try:
             data, stamp = read_stamped(source)

@@ -30,6 +30,7 @@ class KGTerms:
     #     cog.outl(line)
     # ]]]
     Curation: Final = "https://w3id.org/medigy/kg#Curation"
+    LegacyCuration: Final = "https://w3id.org/medigy/kg#LegacyCuration"
     OwlTypeClass: Final = "https://w3id.org/medigy/kg#OwlTypeClass"
     WorkPackageTypeClass: Final = "https://w3id.org/medigy/kg#WorkPackageTypeClass"
     Community: Final = "https://w3id.org/medigy/kg#Community"

@@ -53,13 +53,20 @@ class KG(DefinedNamespace):
     #: A piece of external health-technology content selected and summarised by a Medigy curator.
     #: Every class minted from an owlType or a work-package type is a subclass.
     Curation: URIRef
+    #: A curation published before OpenProject, kept by the site from WordPress or Opsfolio (front-
+    #: matter source WordPress-curations, Opsfolio-curations): it has no mdName, work-package id or
+    #: owlType. Named by its slug (IRI legacy-curation/{slug}); its work-package type class is
+    #: minted from the site section it is listed in, its community from its breadcrumbs, its topics
+    #: from its WordPress categories.
+    LegacyCuration: URIRef
     #: Metaclass of the classes minted from a curation's owlType value (e.g. 'Medigy Communities');
     #: their rdfs:label is the owlType string exactly. Each such class is declared an owl:Class in
     #: the data (OWL 2 punning keeps this OWL 2 DL).
     OwlTypeClass: URIRef
     #: Metaclass of the classes minted from a curation's openProjectWorkPackageType (e.g. 'Curated
-    #: News'); their rdfs:label is that string exactly. Each such class is declared an owl:Class in
-    #: the data.
+    #: News'), or from the site section a legacy curation is listed in (e.g. 'Infographics', the
+    #: same kinds); their rdfs:label is that string exactly. Each such class is declared an
+    #: owl:Class in the data.
     WorkPackageTypeClass: URIRef
     #: A Medigy community of practice (e.g. 'Chronic Care Management (CCM)'); rdfs:label is its
     #: identifier string exactly.

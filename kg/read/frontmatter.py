@@ -2,36 +2,35 @@
 
 Rules (see docs/graph-model.md, "Bad input"):
 - not UTF-8, unclosed front matter, YAML that does not parse, front matter that is not a
-  mapping, or a curation without a title or an identity (`mdName` or `id`): *failed*;
-- no front matter at all, or front matter with none of the curation keys: *skipped*
-  (it is some other page, not a curation);
+  mapping, or a curation without a title or an identity (`mdName` or `id`; a legacy
+  curation's `slug`): *failed*;
+- no front matter at all, or a page that is not a curation by the rule of `kg.read.kinds`:
+  *skipped*, with the reason (it is some other page);
 - a present value of the wrong type or form: a per-field *warning*; the curation is exported
   without that field.
 
-The YAML is loaded by `kg.read.yaml_loader`, each value normalised by `kg.read.normalize`.
+The YAML is loaded by `kg.read.yaml_loader`, each value normalised by `kg.read.normalize`;
+legacy curations are completed by `kg.read.legacy`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
 from kg.model import Community, Curation, Media, ParseResult, Problem, Topic
+from kg.read import legacy as kg_legacy
 from kg.read import normalize as nz
+from kg.read.fields import Fields
+from kg.read.kinds import page_kind
 from kg.read.yaml_loader import MAX_DEPTH, line_and_column, load_yaml, too_deep
-
-#: Front-matter keys that mark a page as a curation; a page with none of them is skipped.
-CURATION_KEYS = ("mdName", "id", "owlType", "openProjectWorkPackageType")
 
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _END_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _TOML_FENCE = re.compile(r"\+\+\+[ \t]*(?:\n|$)")  # Hugo's other front matter formats: TOML and JSON
 _HTML_START = re.compile(r"\s*<[A-Za-z!/]")
-
-T = TypeVar("T")
 
 
 def decode(data: bytes) -> str:
@@ -102,68 +101,34 @@ def parse_text(text: str, path: str) -> ParseResult:
         return ParseResult(path, "skipped", reason="front matter is empty")
     if not isinstance(data, dict):
         return ParseResult(path, "failed", reason=f"front matter is not a mapping (got {nz.kind_of(data)})")
-    if not any(key in data for key in CURATION_KEYS):
-        return ParseResult(
-            path,
-            "skipped",
-            reason="not a curation: front matter has none of " + ", ".join(CURATION_KEYS),
-        )
-    return _to_curation(data, body, path)
-
-
-class _Fields:
-    """Collects per-field problems while normalising; a failed field becomes None."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def get(self, key: str, value: Any, fn: Callable[[Any], T], default: T) -> T:
-        try:
-            return fn(value)
-        except nz.FieldError as exc:
-            self.problems.append(
-                Problem(
-                    self.path,
-                    key,
-                    f"{exc}; field left out",
-                    nz.show(value),
-                    "warning",
-                )
-            )
-            return default
-
-    def mapping(self, data: dict[Any, Any], key: str) -> dict[Any, Any]:
-        value = data.get(key)
-        if value is None or value == "":
-            return {}
-        if isinstance(value, dict):
-            return value
-        self.problems.append(
-            Problem(
-                self.path,
-                key,
-                f"expected a mapping, got {nz.kind_of(value)}; field left out",
-                nz.show(value),
-                "warning",
-            )
-        )
-        return {}
+    kind, why_not = page_kind(data)
+    if kind == "other":
+        return ParseResult(path, "skipped", reason=why_not)
+    return _to_curation(data, body, path, legacy=kind == "legacy")
 
 
 #: (title, mdName, id) of a curation that has what it needs to be exported.
 _Identity = tuple[str, str | None, int | None]
 
 
-def _to_curation(data: dict[Any, Any], body: str, path: str) -> ParseResult:
-    f = _Fields(path)
+def _to_curation(data: dict[Any, Any], body: str, path: str, legacy: bool = False) -> ParseResult:
+    """The curation of a page `kg.read.kinds` calls one, or the failed result without identity."""
+    f = Fields(path)
+    if legacy:
+        named = kg_legacy.identity(f, data, path)
+        if isinstance(named, ParseResult):
+            return named
+        curation = _curation(f, data, body, named[0], None, None)
+        curation.slug = named[1]
+        kg_legacy.complete(f, data, curation)
+        return ParseResult(path, "exported", curation=curation, problems=f.problems)
     identity = _identity(f, data, path)
     if isinstance(identity, ParseResult):
         return identity
     return ParseResult(path, "exported", curation=_curation(f, data, body, *identity), problems=f.problems)
 
 
-def _identity(f: _Fields, data: dict[Any, Any], path: str) -> _Identity | ParseResult:
+def _identity(f: Fields, data: dict[Any, Any], path: str) -> _Identity | ParseResult:
     """(title, mdName, id), or the failed result when the title is unusable or one is missing."""
     try:
         title = nz.text(data.get("title"))
@@ -190,7 +155,7 @@ def _identity(f: _Fields, data: dict[Any, Any], path: str) -> _Identity | ParseR
 
 
 def _curation(
-    f: _Fields, data: dict[Any, Any], body: str, title: str, md_name: str | None, wp_id: int | None
+    f: Fields, data: dict[Any, Any], body: str, title: str, md_name: str | None, wp_id: int | None
 ) -> Curation:
     """The curation of front matter with an identity; the order of the fields is that of the
     problems in the report."""
@@ -242,7 +207,7 @@ def _curation(
 
 
 def _urls(
-    f: _Fields, link: dict[Any, Any], custom: dict[Any, Any]
+    f: Fields, link: dict[Any, Any], custom: dict[Any, Any]
 ) -> tuple[str | None, str | None, str | None, str | None]:
     """(schema:url, link.original, cleanUrl, sourceUrl): the article's URL is the first of
     link.href, cleanUrl, sourceUrl and link.original given; the others are kept where they
@@ -268,14 +233,14 @@ def _topics(pair: tuple[Any, Any]) -> list[Topic]:
     return nz.topics(*pair)
 
 
-def _first_temporal(f: _Fields, data: dict[Any, Any], keys: tuple[str, ...]) -> Any:
+def _first_temporal(f: Fields, data: dict[Any, Any], keys: tuple[str, ...]) -> Any:
     for key in keys:
         if data.get(key) not in (None, ""):
             return f.get(key, data[key], nz.temporal, None)
     return None
 
 
-def _community(f: _Fields, data: dict[Any, Any]) -> Community | None:
+def _community(f: Fields, data: dict[Any, Any]) -> Community | None:
     identifier = f.get("identifier", data.get("identifier"), nz.name, None)
     if identifier is None:
         return None
@@ -289,7 +254,12 @@ def _community(f: _Fields, data: dict[Any, Any]) -> Community | None:
     return Community(identifier, f.get("mastHead", data.get("mastHead"), nz.text, None), path)
 
 
-def _media(f: _Fields, data: dict[Any, Any], key: str) -> Media | None:
+def _media(f: Fields, data: dict[Any, Any], key: str) -> Media | None:
+    """An image or file: a mapping (`href`, `size`, `format`, `alt`), or a plain href string
+    (`featuredImage: /offering/5346.jpeg`, as offerings and legacy curations give it)."""
+    if isinstance(data.get(key), str):
+        href = f.get(key, data[key], nz.href, None)
+        return None if href is None else Media(href=href)
     raw = f.mapping(data, key)
     href = f.get(f"{key}.href", raw.get("href"), nz.href, None)
     if href is None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kg.errors import KgError
 from kg.model import ParseResult
 from kg.read.frontmatter import decode, parse_text
+from kg.read.selection import Selection
 
 #: Files larger than this are not parsed: no real curation is near it.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -31,6 +32,7 @@ class SourceFile:
     path: str | Path  # as found on disk (discover gives a str: 50k Paths took ~25 MB)
     relative: str  # POSIX, relative to the source root
     error: str | None = None  # why it cannot be read, when already known (a folder not listable)
+    excluded: str | None = None  # why --include/--exclude leave it out (it is reported skipped)
 
 
 class SourceError(KgError):
@@ -51,11 +53,12 @@ class ReadError(Exception):
     """One listed file could not be read; the message is the report's reason."""
 
 
-def discover(sources: list[Path]) -> list[SourceFile]:
+def discover(sources: list[Path], select: Selection | None = None) -> list[SourceFile]:
     """Every curation candidate under `sources`, each once, sorted by relative path.
 
     A folder inside the tree that cannot be listed is returned as an entry `folder/` that
-    fails with the reason, rather than silently missing from the report.
+    fails with the reason, rather than silently missing from the report. A file `select`
+    leaves out is listed all the same, with the reason in `excluded` (reported skipped).
     """
     found: dict[str, tuple[str, str | None]] = {}  # real path -> (path as found, error)
     roots: list[str] = []
@@ -74,7 +77,15 @@ def discover(sources: list[Path]) -> list[SourceFile]:
             raise SourceError(f"{source}: no such file or folder")
     root = os.path.commonpath(roots) if roots else os.getcwd()
     files = [_source(path, _relative(real, path, root), error) for real, (path, error) in found.items()]
+    if select is not None and select:
+        files = [_selected(f, select) for f in files]
     return sorted(files, key=lambda f: f.relative)
+
+
+def _selected(source: SourceFile, select: Selection) -> SourceFile:
+    """`source`, with the reason `select` leaves it out when it does."""
+    why = select.why_excluded(source.relative)
+    return source if why is None else replace(source, excluded=why)
 
 
 def _source(path: str, relative: str, error: str | None) -> SourceFile:
@@ -218,7 +229,10 @@ def parse_bytes(data: bytes, relative: str) -> ParseResult:
 
 
 def read_file(source: SourceFile) -> ParseResult:
-    """Read and parse one file; OS and decoding errors become a failed result."""
+    """Read and parse one file; OS and decoding errors become a failed result, and a file
+    left out by --include/--exclude is skipped unread."""
+    if source.excluded is not None:
+        return ParseResult(source.relative, "skipped", reason=source.excluded)
     try:
         data = read_bytes(source)
     except ReadError as exc:

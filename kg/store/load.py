@@ -30,11 +30,11 @@ from kg.errors import KgError
 from kg.map.curation import IriScheme
 from kg.pipeline.export import ExportReport, build
 from kg.read.rdf import RDF_EXTENSIONS
+from kg.read.selection import Selection
 from kg.store.http import Endpoint, RemoteError
 
 #: Where `kg load` and `kg query` keep the embedded store unless told otherwise.
 DEFAULT_STORE = Path(".kg-store")
-
 
 
 #: What writing one graph can raise: the store's or server's refusal, I/O, unparsable data.
@@ -103,13 +103,19 @@ def file_graph(path: Path, iris: IriScheme) -> str:
     return iris.file_graph(path.name)
 
 
-def collect(paths: list[Path], iris: IriScheme | None = None, jobs: int | None = None) -> Collected:
-    """Read sources and RDF files into graphs (see the module docstring)."""
+def collect(
+    paths: list[Path],
+    iris: IriScheme | None = None,
+    jobs: int | None = None,
+    select: Selection | None = None,
+) -> Collected:
+    """Read sources and RDF files into graphs (see the module docstring); `select` chooses
+    among the source files (--include/--exclude)."""
     iris = iris or IriScheme()
     out = Collected()
     sources = [p for p in paths if is_source(p)]
     if sources:
-        exported = build(sources, iris, jobs=jobs)
+        exported = build(sources, iris, jobs=jobs, select=select)
         out.reports.append(exported.report)
         for g in exported.graphs:
             _add_quads(out, g.nquads.encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, g.graph, g.path)

@@ -16,6 +16,7 @@ from kg.pipeline.export import build
 from kg.pipeline.run import Progress
 from kg.rdf.vocab import KG, RDF
 from kg.read.rdf import RDF_EXTENSIONS, InputData, InputError, read_rdf
+from kg.read.selection import Selection
 from kg.read.sources import SourceError
 from kg.validation.model import ValidationResult
 
@@ -46,14 +47,15 @@ def read_inputs(
     iris: IriScheme | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    select: Selection | None = None,
 ) -> InputData:
     """RDF files and curation sources (exported in memory, `progress(done, total)` called as
-    files are done), as one union graph."""
+    files are done; `select`: --include/--exclude), as one union graph."""
     rdf_files, sources = split_inputs(paths)
     out = read_rdf(rdf_files)
     if sources:
         try:
-            exported = build(sources, iris or IriScheme(), jobs=jobs, progress=progress)
+            exported = build(sources, iris or IriScheme(), jobs=jobs, progress=progress, select=select)
         except SourceError as exc:
             raise InputError(str(exc)) from None
         out.ntriples += exported.ntriples().decode("utf-8")

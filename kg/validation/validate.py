@@ -20,6 +20,7 @@ from kg.map.curation import IriScheme
 from kg.pipeline.run import Progress
 from kg.rdf.vocab import PREFIXES
 from kg.read.rdf import RDF_EXTENSIONS, InputError, read_rdf
+from kg.read.selection import Selection
 from kg.resources import resource_dir
 from kg.shacl.engine import Engine, ValidationError, quiet_literals
 from kg.shacl.reference import QueryCachingGraph, pyshacl_engine
@@ -71,9 +72,11 @@ def validate_inputs(
     iris: IriScheme | None = None,
     engine: Engine = pyshacl_engine,
     progress: Progress | None = None,
+    select: Selection | None = None,
 ) -> ValidationReport:
     """Validate RDF files and curation sources together (`kg validate DATA...`); `progress`
-    follows the export of the sources, file by file.
+    follows the export of the sources, file by file; `select` chooses among the source files
+    (--include/--exclude).
 
     Sources are exported in memory first; a file the exporter could not export at all is a
     Violation of its own (SHACL never sees it), and a per-field problem a Warning, both with
@@ -83,7 +86,7 @@ def validate_inputs(
     """
     iris = iris or IriScheme()
     try:
-        data = read_inputs(paths, iris, progress=progress)
+        data = read_inputs(paths, iris, progress=progress, select=select)
         graph = QueryCachingGraph.from_ntriples(data.ntriples)
     except InputError as exc:
         raise ValidationError(str(exc)) from None

@@ -139,7 +139,20 @@ def test_same_topic_in_two_curations_is_one_iri() -> None:
 
 
 def test_id_only_curation_gets_work_package_iri() -> None:
-    result = parse_text("---\ntitle: T\nid: 77\n---\n", "x.md")
+    # (an id alone marks no curation: kg.read.kinds; with a work-package type it is one)
+    result = parse_text("---\ntitle: T\nid: 77\nopenProjectWorkPackageType: Ideas\n---\n", "x.md")
     assert result.curation is not None
     _, triples = curation_triples(result.curation, IriScheme(BASE))
     assert triples[0][0] == f"{BASE}work-package/77"
+
+
+def test_a_legacy_curation_graph_is_one_the_sync_owns() -> None:
+    """Sync drops and replaces only graphs under `curation_graph_prefixes`: a legacy curation's
+    graph must be one of them, or a removed legacy page would stay in the store for ever."""
+    text = "---\ntitle: T\nslug: 10-ransomware\nsource: Opsfolio-curations\n---\n"
+    result = parse_text(text, "x.md")
+    assert result.curation is not None and result.curation.legacy
+    iris = IriScheme(BASE)
+    graph, _ = curation_triples(result.curation, iris)
+    assert graph == f"{BASE}graph/legacy-curation/10-ransomware"
+    assert graph.startswith(iris.curation_graph_prefixes())

@@ -79,6 +79,35 @@ def test_non_curations_and_broken_files(text: str, status: str, reason: str) -> 
     assert result.reason is not None and reason in result.reason
 
 
+@pytest.mark.parametrize("href", ["/offering/5346.jpeg", "https://example.org/a.png"])
+def test_featured_image_as_a_plain_string_is_an_image(href: str) -> None:
+    result = parse_text(f"---\ntitle: T\nmdName: x\nfeaturedImage: {href}\n---\n", "x.md")
+    assert result.curation is not None and not result.problems
+    assert result.curation.featured_image is not None and result.curation.featured_image.href == href
+
+
+def test_featured_image_string_that_is_no_web_url_is_a_field_warning() -> None:
+    result = parse_text("---\ntitle: T\nmdName: x\nfeaturedImage: 'javascript:alert(1)'\n---\n", "x.md")
+    assert result.curation is not None and result.curation.featured_image is None
+    assert [(p.field, p.severity) for p in result.problems] == [("featuredImage", "warning")]
+
+
+@pytest.mark.parametrize(
+    ("front", "status", "reason"),
+    [
+        ("title: T\nid: hhs_2\n", "skipped", "id 'hhs_2' alone marks no curation"),
+        ("title: T\nid: 5346\nsource: Attest\n", "skipped", "source 'Attest' is not one ending"),
+        ("title: T\nslug: s\nsource: WordPress-curations\n", "exported", None),
+        ("title: T\nsource: Opsfolio-curations\n", "failed", "missing slug"),
+        ("title: T\nid: 7\nsource: open-project-curations\n", "exported", None),
+    ],
+)
+def test_which_pages_are_curations(front: str, status: str, reason: str | None) -> None:
+    result = parse_text(f"---\n{front}---\n", "x.md")
+    assert result.status == status
+    assert reason is None or reason in (result.reason or "")
+
+
 def test_yaml_error_gives_the_file_line() -> None:
     text = "---\ntitle: ok\nmdName: x\nbad: [unclosed\nother: 1\n---\n"
     result = parse_text(text, "x.md")

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from kg.cli import main
 from tests.helpers.trees import SITE
 
-NOT_A_CURATION = "not a curation: front matter has none of mdName, id, owlType, openProjectWorkPackageType"
+NOT_A_CURATION = "not a curation: none of mdName, owlType, openProjectWorkPackageType and no curation source"
 
 EXPECTED = {
     "README.md": ("skipped", "no front matter (file does not start with '---')"),
@@ -41,7 +41,10 @@ EXPECTED = {
     "profiles/_index.md": ("skipped", NOT_A_CURATION),
     "profiles/jane-doe.md": ("skipped", NOT_A_CURATION),
     "topics/_index.md": ("skipped", NOT_A_CURATION),
-    "topics/klas-telehealth.md": ("skipped", NOT_A_CURATION),
+    "topics/klas-telehealth.md": (
+        "skipped",
+        NOT_A_CURATION + ": source 'KLAS' is not one ending in '-curations'",
+    ),
 }
 
 

@@ -15,6 +15,7 @@ import pytest
 from kg.pipeline.export import export
 from kg.rdf.terms import escape_lexical
 from kg.read.normalize import MAX_TERM_BYTES
+from kg.read.selection import Selection
 from kg.read.sources import SourceFile, discover, read_bytes, read_file
 from tests.conftest import EXAMPLES
 
@@ -80,8 +81,8 @@ def test_a_file_that_vanishes_after_listing_fails_with_that_reason(
     victim = sorted(src.glob("*.md"))[3]
     real_discover = discover
 
-    def discover_then_delete(sources: list[Path]) -> list[SourceFile]:
-        files = real_discover(sources)
+    def discover_then_delete(sources: list[Path], select: Selection | None = None) -> list[SourceFile]:
+        files = real_discover(sources, select)
         victim.unlink()  # gone between the listing and the read
         return files
 

@@ -114,7 +114,7 @@ class Previous:
         its size is (a file touched, copied or checked out again with the same bytes).
         """
         i = self.index.get(source.relative)
-        if i is None or self.files["sha256"][i] is None:
+        if i is None or source.excluded is not None or self.files["sha256"][i] is None:
             return None
         recorded = self.files["stamp"][i]
         if recorded is not None and source.error is None:
