@@ -34,7 +34,10 @@ from kg.pipeline.signals import Interrupted, interruptible
 from kg.pipeline.workers import process_all, renderer
 from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple
-from kg.write.formats import FORMATS, OutputStreams, ntriples_block, sort_triples
+from kg.write.ntriples import ntriples_block
+from kg.write.protocol import sort_triples
+from kg.write.registry import FORMATS
+from kg.write.streams import OutputStreams
 
 __all__ = [
     "FORMATS",
