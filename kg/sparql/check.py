@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
+from kg.errors import bounded
 from kg.sparql.binding import QueryError, lex
 
 #: Variables pre-bound in every SHACL-SPARQL query.
@@ -88,7 +89,6 @@ def check_shapes(shapes: Graph) -> None:
     found = []
     for text, pre_bound in _queries(shapes):
         for problem in problems(text, pre_bound):
-            first = " ".join(text.split())[:60]
-            found.append(f"{problem} in the query {first!r}")
+            found.append(f"{problem} in the query {bounded(' '.join(text.split()))}")
     if found:
         raise ValueError("; ".join(sorted(set(found))))

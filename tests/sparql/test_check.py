@@ -4,9 +4,10 @@ it is syntax, never inside a string, a comment, an IRI, a prefixed name or a lan
 from __future__ import annotations
 
 import pytest
+from rdflib import Graph
 
 from kg.sparql.binding import query_form, variables
-from kg.sparql.check import problems
+from kg.sparql.check import check_shapes, problems
 
 ALLOWED = {
     "in a string": 'SELECT $this WHERE { $this ex:p ?o FILTER(?o != "SERVICE <http://x/> {}") }',
@@ -59,3 +60,19 @@ def test_the_binding_scanner_reads_the_same_cases_alike() -> None:
     }
     assert variables("SELECT * { ?s ex:p 'x'@en, ?o. }") == {"s", "o"}
 
+
+def test_a_refused_query_is_named_by_its_start_and_end_in_bounded_text() -> None:
+    """A long query is named in one line, cut in the middle and marked so, not silently cut."""
+    shapes = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        '[] sh:select """SELECT $this WHERE {\n  $this ?p ?o .\n'
+        + "  ?o ?q ?r .\n" * 40
+        + '  SERVICE <http://x/> { } } # the end"""  .',
+        format="turtle",
+    )
+    with pytest.raises(ValueError, match="SERVICE") as caught:
+        check_shapes(shapes)
+    named = str(caught.value).split(" in the query ", 1)[1]
+    assert named.startswith("'SELECT $this WHERE { $this ?p ?o . ?o ?q ?r .")
+    assert named.endswith("} # the end'")
+    assert "..." in named and "\n" not in named and len(named) <= 100
