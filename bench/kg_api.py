@@ -1,6 +1,6 @@
 """The parts of kg the benchmark calls that are still being written (validate, store, query).
 
-kg's exporter internals (`kg.read.sources`, `kg.map.curation`, `kg.write.formats`, `kg.pipeline.export`) are imported
+kg's exporter internals (`kg.read.sources`, `kg.map.curation`, `kg.write`, `kg.pipeline.export`) are imported
 directly by `bench.kg_stages`: if they change, the runner fails at once. The modules of the
 SHACL and store issues may not exist yet in the tree being measured: each is optional (a
 missing module is reported as "not available"), but a module that exists without an entry

@@ -4,9 +4,9 @@ The stage-by-stage run calls what `kg.pipeline.workers.process` (the per-file wo
 processes) and `kg.pipeline.export.export` (the parent) call, in the same order, one stage at a time
 over a batch of files, batch after batch (`STAGE_BATCH`): discover -> read/parse
 (`kg.read.sources.read_file`) -> map (`kg.map.curation.curation_rdf`) -> sort + N-Triples lines ->
-render each format's blocks (`kg.write.formats.render_blocks`) -> N-Quads lines -> validate a
+render each format's blocks (`kg.write.streams.render_blocks`) -> N-Quads lines -> validate a
 curation (`kg.shacl.fast.validate_curation`) -> merge shared nodes -> stream each output
-(`kg.write.formats.OutputStreams`); at the end, validate shared nodes + SPARQL constraints
+(`kg.write.streams.OutputStreams`); at the end, validate shared nodes + SPARQL constraints
 (`SharedValidation.finish`) and finish the outputs. An internal API change makes these
 imports or calls fail: the runner stops, it never skips a stage silently.
 """
@@ -33,7 +33,10 @@ from kg.rdf.terms import Triple, nt_line
 from kg.rdf.vocab import PREFIXES, instance_prefixes, sparql_prefix_header
 from kg.read.sources import discover, read_file
 from kg.shacl.fast import SharedValidation, validate_curation
-from kg.write.formats import OutputStreams, Renderer, render_blocks, sort_triples
+from kg.write.ntriples import quads
+from kg.write.protocol import sort_triples
+from kg.write.registry import Writers
+from kg.write.streams import OutputStreams, render_blocks
 
 #: Output formats rendered per curation as blocks, in kg's order.
 BLOCK_FORMATS = ("turtle", "jsonld", "ntriples")
@@ -76,7 +79,7 @@ def stages(root: Path, out_dir: Path, shapes: list[Path]) -> Stages:
     st = Stages()
     iris = IriScheme()
     prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
-    renderer = Renderer(prefixes)
+    renderer = Writers(prefixes)
     out_dir.mkdir(parents=True, exist_ok=True)
     with st.stage("discover") as row:
         files = discover([root])
@@ -118,9 +121,7 @@ def stages(root: Path, out_dir: Path, shapes: list[Path]) -> Stages:
             with st.part("render N-Quads lines (per curation)"):
                 nquads = []
                 for rdf, nt in zip(rdfs, own_nts, strict=True):
-                    in_graph = f"<{rdf.graph}> .\n"
-                    lines = nt + [nt_line(t) for t in rdf.shared]
-                    nquads.append("".join(line[:-2] + in_graph for line in lines))
+                    nquads.append(quads(nt + [nt_line(t) for t in rdf.shared], rdf.graph))
             del own_nts
             if compiled is not None and checker is not None:
                 with st.part("validate: each curation (worker half)"):

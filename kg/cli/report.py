@@ -1,7 +1,7 @@
 """`kg report`: one self-contained HTML page about an export folder, a thin call into
 kg.publish.report (and kg.validation for its validation results).
 
-May touch: kg.publish.report and kg.validation (through kg.cli.lazy), kg.write.formats.
+May touch: kg.publish.report and kg.validation (through kg.cli.lazy), kg.write.files.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 from kg.cli import lazy
 from kg.cli.errors import worded
 from kg.cli.options import ENGINE_NAMES, engine_named
-from kg.write.formats import atomic_writer
+from kg.write.files import atomic_writer
 
 
 @click.command("report")

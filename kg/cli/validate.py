@@ -1,7 +1,7 @@
 """`kg validate`: RDF files or curation sources against the SHACL shapes, a thin call into
-kg.validation; the report written with kg.write.formats' atomic writer.
+kg.validation; the report written with kg.write.files' atomic writer.
 
-May touch: kg.validation (through kg.cli.lazy), kg.write.formats.
+May touch: kg.validation (through kg.cli.lazy), kg.write.files.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named, selectio
 from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
 from kg.resources import examples_dir
-from kg.write.formats import atomic_writer
+from kg.write.files import atomic_writer
 
 if TYPE_CHECKING:  # the validation modules are imported lazily (kg.cli.lazy)
     from kg.validation.model import Severity, ValidationReport

@@ -21,7 +21,7 @@ from pathlib import Path
 from kg.map.curation import IriScheme
 from kg.map.topics import TopicMatcher, check_sources
 from kg.model import Topic
-from kg.rdf.namespaces import PREFIXES, instance_prefixes
+from kg.rdf.namespaces import PREFIXES, Prefixes, instance_prefixes
 from kg.rdf.terms import Lit, Triple, nt_line
 from kg.read.taxonomy import (
     Reference,
@@ -33,7 +33,9 @@ from kg.read.taxonomy import (
     parse_taxonomy,
     read_taxonomy,
 )
-from kg.write.formats import Renderer, atomic_writer, sort_triples
+from kg.write.files import atomic_writer
+from kg.write.protocol import sort_triples
+from kg.write.turtle import TurtleWriter
 
 __all__ = [
     "SUFFIX_FORMATS",
@@ -258,10 +260,10 @@ def render(graph: TaxonomyGraph, fmt: str, base: str) -> Iterator[str]:
     elif fmt == "ntriples":
         yield from (nt_line(t) for t in graph.triples)
     elif fmt == "turtle":
-        renderer = Renderer({**PREFIXES, **instance_prefixes(base)})
+        writer = TurtleWriter(Prefixes({**PREFIXES, **instance_prefixes(base)}))
         yield f"# The topic taxonomy; kg loads it into <{graph.graph}> only from N-Quads.\n"
-        yield renderer.turtle_header()
-        yield renderer.turtle_block(graph.triples)
+        yield writer.header()
+        yield writer.block(graph.triples)
     else:
         raise ValueError(f"unknown format {fmt!r}")
 

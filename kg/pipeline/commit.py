@@ -24,7 +24,7 @@ from kg.errors import KgError
 from kg.pipeline.incremental.manifest import MANIFEST_NAME
 from kg.pipeline.report import REPORT_NAME
 from kg.pipeline.signals import check_stopped
-from kg.write.formats import FORMATS
+from kg.write.registry import FORMATS
 
 #: File descriptors no forked process may keep: the output folder's lock (see `output_folder`).
 _PARENT_ONLY_FDS: set[int] = set()
@@ -88,7 +88,7 @@ def output_folder(out_dir: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-#: Temporaries `StagedOutputs` and `kg.write.formats.atomic_writer` create: `.{name}.{random}.tmp`.
+#: Temporaries `StagedOutputs` and `kg.write.files.atomic_writer` create: `.{name}.{random}.tmp`.
 _STAGED = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
 

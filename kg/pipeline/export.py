@@ -37,7 +37,10 @@ from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple
 from kg.read.selection import Selection
 from kg.read.sources import SourceFile
-from kg.write.formats import FORMATS, OutputStreams, ntriples_block, sort_triples
+from kg.write.ntriples import ntriples_block
+from kg.write.protocol import sort_triples
+from kg.write.registry import FORMATS
+from kg.write.streams import OutputStreams
 
 #: Who does the per-file work: a number of local worker processes (None: all cores for large
 #: inputs, see `kg.pipeline.workers`) or a Dask cluster.

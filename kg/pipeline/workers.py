@@ -25,7 +25,10 @@ from kg.pipeline.outcome import FileOutcome, Job
 from kg.pipeline.signals import check_stopped, stop_signals_deferred, worker_started
 from kg.rdf.terms import nt_line
 from kg.read.sources import ReadError, SourceFile, parse_bytes, read_stamped
-from kg.write.formats import Renderer, render_blocks, sort_triples
+from kg.write.ntriples import quads
+from kg.write.protocol import sort_triples
+from kg.write.registry import Writers
+from kg.write.streams import render_blocks
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -53,9 +56,9 @@ def compiled_shapes(paths: tuple[str, ...]) -> CompiledShapes:
 
 
 @lru_cache(maxsize=4)
-def renderer(prefixes: tuple[tuple[str, str], ...]) -> Renderer:
-    """One `Renderer` per prefix map and process (its IRI caches last the process)."""
-    return Renderer(dict(prefixes))
+def renderer(prefixes: tuple[tuple[str, str], ...]) -> Writers:
+    """One set of writers per prefix map and process (their IRI caches last the process)."""
+    return Writers(dict(prefixes))
 
 
 def process(source: SourceFile, job: Job) -> FileOutcome:
@@ -77,10 +80,7 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
         own_nt = [nt_line(t) for t in own]  # encoded once, reused for N-Triples and N-Quads
         lines = own_nt + [nt_line(t) for t in rdf.shared]
         blocks = render_blocks(renderer(job.prefixes), own, job.formats, own_nt)
-        nquads = ""
-        if "nquads" in job.formats:
-            in_graph = f"<{rdf.graph}> .\n"  # an N-Triples line ends ".\n"; a quad adds its graph
-            nquads = "".join(line[:-2] + in_graph for line in lines)
+        nquads = quads(lines, rdf.graph) if "nquads" in job.formats else ""
         validation = None
         if job.shapes:
             from kg.shacl.fast import validate_curation

@@ -25,9 +25,10 @@ import pyoxigraph
 from kg.errors import KgError
 from kg.map.curation import IriScheme
 from kg.rdf.iri import segment
-from kg.rdf.namespaces import PREFIXES, KGTerms, instance_prefixes
+from kg.rdf.namespaces import PREFIXES, KGTerms, Prefixes, instance_prefixes
 from kg.rdf.terms import XSD_INTEGER, Lit, Triple
-from kg.write.formats import Renderer, sort_triples
+from kg.write.protocol import sort_triples
+from kg.write.turtle import TurtleWriter
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -125,14 +126,14 @@ def _distribution(dataset: str, name: str, path: Path) -> list[Triple]:
     ]
 
 
-def _partitions(dataset: str, stats: Statistics, renderer: Renderer) -> list[Triple]:
+def _partitions(dataset: str, stats: Statistics, prefixes: Prefixes) -> list[Triple]:
     """One class partition per class (its instances) and one property partition per property
     (its triples), each named by the term's compact form (`class/schema%3APerson`)."""
     out: list[Triple] = []
     kinds = (("class", stats.classes, "entities"), ("property", stats.properties, "triples"))
     for kind, counts, measure in kinds:
         for term, count in counts.items():
-            node = f"{dataset}/{kind}/{segment(renderer.json_iri(term))}"
+            node = f"{dataset}/{kind}/{segment(prefixes.compress(term))}"
             out += [
                 (dataset, f"{VOID}{kind}Partition", node),
                 (node, VOID + kind, term),
@@ -179,8 +180,9 @@ def describe(outputs: Mapping[str, Path], base_iri: str) -> str:
         (dataset, VOID + "properties", _count(len(stats.properties))),
         (dataset, VOID + "uriSpace", Lit(base_iri)),
     ]
-    renderer = Renderer({**DESCRIPTION_PREFIXES, **instance_prefixes(base_iri), "dataset": dataset + "/"})
-    triples += _partitions(dataset, stats, renderer) + _linkset(dataset, stats)
+    prefixes = Prefixes({**DESCRIPTION_PREFIXES, **instance_prefixes(base_iri), "dataset": dataset + "/"})
+    triples += _partitions(dataset, stats, prefixes) + _linkset(dataset, stats)
     for name in sorted(outputs):
         triples += _distribution(dataset, name, outputs[name])
-    return renderer.turtle_header() + renderer.turtle_block(sort_triples(triples))
+    writer = TurtleWriter(prefixes)
+    return writer.header() + writer.block(sort_triples(triples))

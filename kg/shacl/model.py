@@ -57,12 +57,6 @@ class Shape:
     #: per constraint, a value-node test (None: the constraint looks at all values at once)
     checks: list[Callable[[Object, Index], bool] | None] = field(default_factory=list)
 
-    @property
-    def has_targets(self) -> bool:
-        return bool(
-            self.target_classes or self.target_objects_of or self.target_subjects_of or self.target_nodes
-        )
-
 
 @dataclass(slots=True)
 class SparqlConstraint:

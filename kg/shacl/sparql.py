@@ -31,7 +31,7 @@ from kg.shacl.model import (
     walk,
 )
 from kg.shacl.terms import TRUE, node_text
-from kg.sparql.check import tokens
+from kg.sparql.binding import QueryError, lex
 
 _EMPTY = pyoxigraph.Store()  # parses (and runs, on nothing) each query once at compile time
 _SPARQL_COMPONENT = str(SH.SPARQLConstraintComponent)
@@ -125,8 +125,11 @@ def _set_based_problem(query: str) -> str | None:
     (nested groups, OPTIONAL, EXISTS, a $this only in a FILTER, other pre-bound variables) is
     left to the reference engine.
     """
-    toks = tokens(query)
-    words = [t[1].upper() if t[0] == "word" else t[1] for t in toks]
+    try:
+        toks = [(kind, text) for _, kind, text in lex(query)]
+    except QueryError as exc:
+        return f"that cannot be parsed: {exc}"
+    words = [text.upper() if kind == "word" else text for kind, text in toks]
     if words.count("SELECT") != 1:
         return "with a subquery"
     bad = sorted(_SET_BASED_FORBIDDEN.intersection(words))
@@ -169,12 +172,12 @@ def _set_based_problem(query: str) -> str | None:
 def _variable_predicate(query: str) -> bool:
     """Whether a triple pattern of a set-based query (`_set_based_problem` is None) has a
     variable predicate: then it reads every triple, not those of the predicates it names."""
-    toks = tokens(query)
+    toks = [(kind, text) for _, kind, text in lex(query)]
     start = next(i for i, t in enumerate(toks) if t[1] == "{")
     position = 0  # 0 subject, 1 predicate, 2 object
     depth = 0  # inside FILTER ( ... )
     in_filter = False
-    skip = False  # the datatype IRI or language tag after ^^ / @
+    skip = False  # the datatype after ^^
     for kind, text in toks[start + 1 :]:
         if in_filter:
             depth += {"(": 1, ")": -1}.get(text, 0)
@@ -184,10 +187,12 @@ def _variable_predicate(query: str) -> bool:
             in_filter = True
             continue
         if skip:
-            skip = text in ("^", "@")
+            skip = text == "^"
             continue
-        if text in ("^", "@"):
+        if text == "^":
             skip = True
+        elif kind == "langtag":  # part of the literal before it
+            continue
         elif text == ".":
             position = 0
         elif text == ";":

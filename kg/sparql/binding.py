@@ -10,8 +10,9 @@ on the embedded store, on files and on a remote endpoint, so all three give the 
 variables that the query projects.) Consequence for query authors: use a parameter in a
 triple pattern or in a FILTER of the top-level group, not only inside a nested group.
 
-The lexer (`syntax_tokens`) skips comments, strings, IRIs, variables, language tags and prefixed
-names, so that a keyword or a brace inside one of them is never taken for syntax. Pure text
+The lexer (`lex`) reads comments, strings, IRIs, variables, language tags and prefixed names
+whole, so that a keyword or a brace inside one of them is never taken for syntax; it is the one
+scanner of query text in kg (`kg.sparql.check` and `kg.shacl.sparql` read its tokens too). Pure text
 work: no store, no file, no network.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Union
+from typing import NamedTuple, Union
 
 import pyoxigraph
 
@@ -40,9 +41,6 @@ def expand_iri(text: str) -> str:
     return expand(text)
 
 
-_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
-_NAME = re.compile(r"[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_\-.\u00B7\u00C0-\uFFFF]*")
-_LANGTAG = re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*")
 _QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_OPERATIONS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 
@@ -56,28 +54,26 @@ def query_form(query: str) -> str | None:
 
 
 def syntax_tokens(query: str) -> Iterator[tuple[int, str]]:
-    """(offset, token) for braces, parentheses and bare keywords; skips comments, strings,
-    IRIs, variables, language tags and prefixed names, which may contain any of those."""
-    i, n = 0, len(query)
-    while i < n:
-        ch = query[i]
-        if (after := _skip_inert(query, i)) is not None:
-            i = after
-        elif ch in "?$":
-            m = _NAME.match(query, i + 1)
-            i = m.end() if m else i + 1
-        elif ch == "@" and (m := _LANGTAG.match(query, i)):  # `"chat"@en`: not a keyword
-            i = m.end()
-        elif ch in "{}()":
-            yield i, ch
-            i += 1
-        elif m := _NAME.match(query, i):
-            prefixed = query.startswith(":", m.end()) or (i > 0 and query[i - 1] == ":")
-            if not prefixed:
-                yield i, m.group().upper()
-            i = m.end()
-        else:
-            i += 1
+    """(offset, token) for braces, parentheses and bare keywords (upper-cased): what `lex`
+    finds outside comments, strings, IRIs, variables, language tags and prefixed names."""
+    for token in lex(query):
+        if token.kind == "word":
+            yield token.offset, token.text.upper()
+        elif token.kind == "punct" and token.text in "{}()":
+            yield token.offset, token.text
+
+
+class Token(NamedTuple):
+    """One token of a query: where it starts, its kind and its text as written.
+
+    Kinds: `word` (a bare name: a keyword, a function, `a`), `pname` (a prefixed name or a
+    blank node label, `ex:p`, `:x`, `_:b`), `var` (`?x`, `$x`), `iri` (`<...>`), `string`,
+    `langtag` (`@en`), `number`, `punct` (any other single character).
+    """
+
+    offset: int
+    kind: str
+    text: str
 
 
 #: SPARQL 1.1's VARNAME (grammar rule 166): what may follow `?` or `$`.
@@ -86,6 +82,56 @@ _PN_CHARS_U = (
     "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
 )
 _VARNAME = re.compile(f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*")
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_LANGTAG = re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*")
+# PNAME_NS / PNAME_LN / BLANK_NODE_LABEL, loosely (any letter past U+00C0): a name may hold
+# dots but not end with one (`ex:a.` is `ex:a` then the `.` ending a triple).
+_PN = r"[\w\-\u00b7\u00c0-\uffff]"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PNAME = re.compile(
+    rf"(?:[A-Za-z_\u00c0-\uffff](?:(?:{_PN}|\.)*{_PN})?)?:"
+    rf"(?:(?:{_PN}|:|{_PLX})(?:(?:{_PN}|[:.]|{_PLX})*(?:{_PN}|:|{_PLX}))?)?"
+)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"\d+\.\d*[eE][+-]?\d+|\.?\d+[eE][+-]?\d+|\d*\.\d+|\d+")
+
+
+def lex(query: str) -> Iterator[Token]:
+    """The tokens of `query`, comments and white space left out. One scanner for every reader
+    of query text (binding, the SHACL-SPARQL check, the fast engine's constraint analysis), so
+    they agree on what is syntax. Raises QueryError for a string that is not closed."""
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == "#":
+            end = query.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        kind, end = _token_at(query, i, ch)
+        yield Token(i, kind, query[i:end])
+        i = end
+
+
+def _token_at(query: str, i: int, ch: str) -> tuple[str, int]:
+    """(kind, end) of the token starting at `i` (not a comment, not white space)."""
+    if ch in "\"'":
+        return "string", _skip_string(query, i)
+    if ch == "<" and (m := _IRIREF.match(query, i)):
+        return "iri", m.end()
+    if ch in "?$" and (m := _VARNAME.match(query, i + 1)):
+        return "var", m.end()
+    if ch == "@" and (m := _LANGTAG.match(query, i)):  # `"chat"@en`: not a keyword
+        return "langtag", m.end()
+    if m := _PNAME.match(query, i):
+        return "pname", m.end()
+    if m := _WORD.match(query, i):
+        return "word", m.end()
+    if (ch.isdigit() or ch == ".") and (m := _NUMBER.match(query, i)):
+        return "number", m.end()
+    return "punct", i + 1
 
 
 def check_variable_name(name: str) -> None:
@@ -103,32 +149,7 @@ def check_variable_name(name: str) -> None:
 def variables(query: str) -> set[str]:
     """The names of the variables (`?x`, `$x`) the query text uses, outside comments, strings
     and IRIs (where `?x` is not a variable)."""
-    found: set[str] = set()
-    i, n = 0, len(query)
-    while i < n:
-        ch = query[i]
-        if (after := _skip_inert(query, i)) is not None:
-            i = after
-        elif ch in "?$" and (m := _VARNAME.match(query, i + 1)):
-            found.add(m.group())
-            i = m.end()
-        else:
-            i += 1
-    return found
-
-
-def _skip_inert(query: str, i: int) -> int | None:
-    """Where a comment, string or IRI starting at `i` ends (text in which braces, keywords and
-    `?x` mean nothing), or None when none starts there. Shared by both scanners above."""
-    ch = query[i]
-    if ch == "#":
-        end = query.find("\n", i)
-        return len(query) if end < 0 else end + 1
-    if ch in "\"'":
-        return _skip_string(query, i)
-    if ch == "<" and (m := _IRIREF.match(query, i)):
-        return m.end()
-    return None
+    return {token.text[1:] for token in lex(query) if token.kind == "var"}
 
 
 def _skip_string(query: str, start: int) -> int:

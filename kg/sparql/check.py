@@ -8,44 +8,20 @@ validating local data never fetches anything. Every engine (fast, pySHACL, auto)
 shapes graphs (exit 2) instead of running them: pySHACL would die on an AssertionError or,
 for `SERVICE`, send a request.
 
-The check reads the query's tokens with comments, strings and IRIs taken out, so a keyword
-inside a string (`"values"`) is not a keyword.
+The check reads the query's tokens (`kg.sparql.binding.lex`, the one scanner of query text),
+so a keyword inside a string, comment, IRI, prefixed name or language tag (`"values"`,
+`ex:SERVICE`, `"x"@service`) is not a keyword.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[A-Za-z0-9_\-.]*)?|:[A-Za-z0-9_\-.]*)
-  | (?P<punct>\S)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-def tokens(query: str) -> list[tuple[str, str]]:
-    """(kind, text) of each token; comments dropped."""
-    out = []
-    for match in _TOKEN.finditer(query):
-        kind = match.lastgroup or "punct"
-        if kind != "comment":
-            out.append((kind, match.group()))
-    return out
-
-
-def _upper(tok: tuple[str, str]) -> str:
-    return tok[1].upper() if tok[0] == "word" else tok[1]
-
+from kg.errors import bounded
+from kg.sparql.binding import QueryError, lex
 
 #: Variables pre-bound in every SHACL-SPARQL query.
 PRE_BOUND = frozenset({"this", "shapesGraph", "currentShape"})
@@ -53,8 +29,11 @@ PRE_BOUND = frozenset({"this", "shapesGraph", "currentShape"})
 
 def problems(query: str, pre_bound: frozenset[str] = PRE_BOUND) -> list[str]:
     """Why SHACL (or kg, for network access) refuses `query`; empty when it is allowed."""
-    toks = tokens(query)
-    words = [_upper(t) for t in toks]
+    try:
+        toks = list(lex(query))
+    except QueryError as exc:  # no engine could parse it either
+        return [f"{exc} (it cannot be parsed)"]
+    words = [t.text.upper() if t.kind == "word" else t.text for t in toks]
     found = []
     if "SERVICE" in words:
         found.append("SERVICE (a federated query would send requests over the network)")
@@ -64,13 +43,14 @@ def problems(query: str, pre_bound: frozenset[str] = PRE_BOUND) -> list[str]:
         if keyword in words:
             found.append(f"{keyword} (not allowed in SHACL-SPARQL)")
     for i, word in enumerate(words[:-1]):
-        if word == "AS" and toks[i + 1][0] == "var" and toks[i + 1][1][1:] in pre_bound:
-            found.append(f"AS {toks[i + 1][1]} (binds a pre-bound variable)")
+        after = toks[i + 1]
+        if word == "AS" and after.kind == "var" and after.text[1:] in pre_bound:
+            found.append(f"AS {after.text} (binds a pre-bound variable)")
     selects = [i for i, w in enumerate(words) if w == "SELECT"]
     for i in selects[1:]:  # subqueries must return the pre-bound variables they may see
         projected = set()
         star = False
-        for kind, text in toks[i + 1 :]:
+        for _, kind, text in toks[i + 1 :]:
             if text == "{" or (kind == "word" and text.upper() == "WHERE"):
                 break
             if kind == "var":
@@ -109,7 +89,6 @@ def check_shapes(shapes: Graph) -> None:
     found = []
     for text, pre_bound in _queries(shapes):
         for problem in problems(text, pre_bound):
-            first = " ".join(text.split())[:60]
-            found.append(f"{problem} in the query {first!r}")
+            found.append(f"{problem} in the query {bounded(' '.join(text.split()))}")
     if found:
         raise ValueError("; ".join(sorted(set(found))))

@@ -27,6 +27,7 @@ from typing import Protocol
 
 import pyoxigraph
 
+from kg.errors import bounded
 from kg.map.curation import IriScheme
 from kg.rdf.vocab import KG
 
@@ -102,7 +103,7 @@ class State:
             ):
                 state.digests[s.value] = value
             else:
-                raise DamagedState(f"a triple kg does not write there: {_shorten(str(t))}")
+                raise DamagedState(f"a triple kg does not write there: {bounded(str(t))}")
         if not typed:
             raise DamagedState(f"it does not say {me} a {_SYNC_STATE}")
         return state
@@ -113,10 +114,6 @@ def _string(term: object) -> str | None:
     if isinstance(term, pyoxigraph.Literal) and term.datatype == _XSD_STRING and not term.language:
         return term.value
     return None
-
-
-def _shorten(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def read_state(target: GraphStore, iris: IriScheme) -> tuple[State | None, str | None]:

@@ -79,7 +79,7 @@ def test_2_an_internal_error_is_fatal_not_a_file_failure(
     def bug(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("kg.write.formats.OutputStreams.finish", bug)
+    monkeypatch.setattr("kg.write.streams.OutputStreams.finish", bug)
     code, stderr = run(str(EXAMPLES), "-o", str(out), "--full")
     assert code == 2 and "kg export: internal error: RuntimeError: a bug; nothing was replaced" in stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -89,7 +89,7 @@ def test_2_when_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def interrupt(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kg.write.formats.OutputStreams.finish", interrupt)
+    monkeypatch.setattr("kg.write.streams.OutputStreams.finish", interrupt)
     code, stderr = run(str(EXAMPLES), "-o", str(tmp_path))
     assert code == 2 and "kg export: interrupted; nothing was replaced" in stderr
     assert [p.name for p in tmp_path.iterdir()] == []

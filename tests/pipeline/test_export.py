@@ -83,7 +83,7 @@ def test_failed_write_leaves_previous_outputs_untouched(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("kg.write.formats.OutputStreams.finish", boom)
+    monkeypatch.setattr("kg.write.streams.OutputStreams.finish", boom)
     with pytest.raises(OSError):
         export([EXAMPLES], out)
     after = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -167,17 +167,21 @@ def test_report_bytes_are_what_json_dumps_writes(tmp_path: Path) -> None:
 def test_per_process_caches_are_bounded_whatever_the_corpus() -> None:
     """The IRI caches of a worker hold recurring values, not one entry per curation ever seen."""
     from kg.rdf import iri
-    from kg.write.formats import RENDER_CACHE, Renderer
+    from kg.rdf.namespaces import Prefixes
+    from kg.write.jsonld import JsonLdWriter
+    from kg.write.protocol import RENDER_CACHE
+    from kg.write.turtle import TurtleWriter
 
     for i in range(iri.SEGMENT_CACHE + 500):
         iri.segment(f"unique name {i}")
     assert iri.segment.cache_info().currsize == iri.SEGMENT_CACHE
-    renderer = Renderer({"ex": "https://example.org/"})
+    prefixes = Prefixes({"ex": "https://example.org/"})
+    turtle, jsonld = TurtleWriter(prefixes), JsonLdWriter(prefixes)
     for i in range(RENDER_CACHE + 500):
-        renderer.ttl_iri(f"https://example.org/c{i}")
-        renderer.json_iri(f"https://example.org/c{i}")
-    assert renderer.ttl_iri.cache_info().currsize == RENDER_CACHE  # type: ignore[attr-defined]
-    assert renderer.json_iri.cache_info().currsize == RENDER_CACHE  # type: ignore[attr-defined]
+        turtle.block([(f"https://example.org/c{i}", "https://example.org/p", "https://example.org/o")])
+        jsonld.block([(f"https://example.org/c{i}", "https://example.org/p", "https://example.org/o")])
+    assert turtle.iri.cache_info().currsize == RENDER_CACHE  # type: ignore[attr-defined]
+    assert jsonld.iri.cache_info().currsize == RENDER_CACHE  # type: ignore[attr-defined]
 
 
 def test_chunks_sent_to_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

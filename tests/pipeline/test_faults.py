@@ -200,7 +200,7 @@ def test_an_io_error_in_a_background_write_fails_the_export(
     """
     from kg.pipeline import commit
     from kg.pipeline.incremental import blocks
-    from kg.write.formats import OutputStreams
+    from kg.write.streams import OutputStreams
 
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)

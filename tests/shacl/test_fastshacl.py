@@ -439,3 +439,18 @@ def test_pyshacl_known_bugs() -> None:
     assert actual(pyshacl_engine(data, shapes)) == (True, ())
     conforms, results = actual(auto_engine(data, shapes))
     assert not conforms and len(results) == 1
+
+
+def test_a_sparql_constraint_that_cannot_be_read_is_unsupported_not_a_crash() -> None:
+    """A string left open in sh:select: the fast engine declines the shape (the auto engine
+    then hands it to pySHACL, which says what is wrong) instead of failing with a lexer error."""
+    from kg.shacl.compile import compile_shapes
+    from kg.shacl.model import UnsupportedShape
+
+    shapes = Graph().parse(
+        data=_TTL + "ex:S a sh:NodeShape ; sh:targetNode ex:a ;"
+        " sh:sparql [ sh:select \"SELECT $this WHERE { $this ex:p 'open }\" ] .",
+        format="turtle",
+    )
+    with pytest.raises(UnsupportedShape, match="unterminated string"):
+        compile_shapes(shapes)

@@ -6,18 +6,22 @@ import pyoxigraph
 import pytest
 from rdflib import Graph
 
+from kg.rdf.namespaces import Prefixes
 from kg.rdf.terms import XSD_DATETIME, XSD_INTEGER, Lit
-from kg.write.formats import Renderer, sort_triples
+from kg.write.jsonld import JsonLdWriter
+from kg.write.protocol import sort_triples
+from kg.write.turtle import TurtleWriter
 
 NS = "https://example.org/id/"
-RENDERER = Renderer({"ex": NS, "schema": "https://schema.org/"})
+PREFIXES = Prefixes({"ex": NS, "schema": "https://schema.org/"})
+TURTLE, JSONLD = TurtleWriter(PREFIXES), JsonLdWriter(PREFIXES)
 LOCALS = ["-a", ".a", "a.", "a~b", "a/b/c", "a%20b", "%zz", "a:b", "a b", "é", "_", "a..b", "0", "a#b"]
 
 
 @pytest.mark.parametrize("local", LOCALS)
 def test_turtle_iri_rendering_round_trips(local: str) -> None:
     iri = NS + local.replace(" ", "%20").replace("é", "%C3%A9").replace("%zz", "%25zz")
-    text = RENDERER.turtle_header() + RENDERER.turtle_block([(iri, iri, iri)])
+    text = TURTLE.header() + TURTLE.block([(iri, iri, iri)])
     [triple] = list(pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.TURTLE))
     assert triple.subject.value == iri
     [(s, _, _)] = list(Graph().parse(data=text, format="turtle"))
@@ -35,7 +39,7 @@ def test_turtle_literals_and_grouping() -> None:
             (NS + "b", "https://schema.org/name", Lit("x", language="en")),
         ]
     )
-    text = RENDERER.turtle_header() + RENDERER.turtle_block(triples)
+    text = TURTLE.header() + TURTLE.block(triples)
     assert "ex:a a ex:T ;" in text and '"007"^^' in text and ", 12 ." in text
     parsed = {str(t) for t in pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.TURTLE)}
     expected = {
@@ -54,6 +58,6 @@ def _term(o: str | Lit) -> pyoxigraph.NamedNode | pyoxigraph.Literal:
 
 
 def test_jsonld_never_compacts_into_an_absolute_looking_iri() -> None:
-    assert RENDERER.json_iri(NS + "//x") == NS + "//x"
-    assert RENDERER.json_iri(NS + "x") == "ex:x"
-    assert RENDERER.json_iri("https://other.org/x") == "https://other.org/x"
+    assert JSONLD.iri(NS + "//x") == NS + "//x"
+    assert JSONLD.iri(NS + "x") == "ex:x"
+    assert JSONLD.iri("https://other.org/x") == "https://other.org/x"

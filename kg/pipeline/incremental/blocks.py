@@ -16,7 +16,8 @@ from typing import IO, Any
 from kg.pipeline.incremental.manifest import ManifestError
 from kg.pipeline.incremental.previous import Previous
 from kg.pipeline.outcome import FileOutcome
-from kg.write.formats import JSONLD_SEPARATOR, OutputStreams
+from kg.write.jsonld import JSONLD_SEPARATOR
+from kg.write.streams import OutputStreams
 
 #: An I/O thread's job: a copy (old fd, new fd, old offset, length, new offset), a write
 #: (fd, bytes, offset), or None: stop.
