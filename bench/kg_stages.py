@@ -274,8 +274,11 @@ def query_params(text: str) -> list[tuple[str, str, str]]:
 def queries_dir() -> Path | None:
     import kg
 
-    folder = Path(kg.__file__).resolve().parent / "queries"
-    return folder if folder.is_dir() and any(folder.glob("*.rq")) else None
+    package = Path(kg.__file__).resolve().parent
+    for folder in (package / "sparql" / "queries", package / "queries"):  # since the restructure; before
+        if folder.is_dir() and any(folder.glob("*.rq")):
+            return folder
+    return None
 
 
 def _values(store: Any, needed: list[tuple[str, str, str]]) -> dict[str, Any]:
