@@ -11,7 +11,7 @@ from __future__ import annotations
 # so `kg export` starts without them (tests/test_cli.py).
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,9 +50,15 @@ class Run:
     """
 
     def __init__(
-        self, sources: list[Path], job: Job, strict: bool = False, progress: Progress | None = None
+        self,
+        sources: list[Path],
+        job: Job,
+        strict: bool = False,
+        progress: Progress | None = None,
+        union: Collection[Triple] = (),
     ) -> None:
         self.job = job
+        self.union = union  # triples of graphs beside the curations' (the taxonomy's), for the totals
         self.strict = strict
         self.progress = progress
         self.files = discover(sources)
@@ -134,14 +140,16 @@ class Run:
         files, report = self.files, self.report
         if self.done != len(files):
             raise RuntimeError(f"{self.done} outcomes for {len(files)} files")
-        report.triples = self.own + len(self.shared)
+        union = self.shared.union(self.union) if self.union else self.shared
+        report.triples = self.own + len(union)
+        report.quads += len(self.union)
         # a reused file is exported as it was when listed (its stamp then matched the manifest's);
         # edited since, its new stamp makes the next run process it
         stamps = self.stamps
         read_as = (tuple(stamps[i : i + 4]) for i in range(0, len(stamps), 4))
         report.changed_during_run = changed_since([files[i] for i in self.read_at], read_as)  # type: ignore[arg-type]
         if self.checker is not None:
-            report.validation = self.checker.finish(self.shared)
+            report.validation = self.checker.finish(union)
             report.graph_files = dict(self.files_of_graph)
             duplicated = [paths for paths in self.files_of_graph.values() if len(paths) > 1]
             if duplicated:
