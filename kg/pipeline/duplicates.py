@@ -1,0 +1,115 @@
+"""One curation published in two files is one curation: the first file (in the export's order,
+the lexicographically first relative path) gives everything the curation says; every later
+file with the same identity (mdName, else work-package id: the same curation IRI and graph)
+adds only its provenance to that graph (`prov:wasDerivedFrom` and `kg:sourcePath`), and a
+warning naming both files when what the two say differs. See docs/export.md, "A curation
+published twice".
+
+Files are taken in order, so the first file of a graph is always taken before the others;
+`Duplicates` remembers the first file of every graph and turns a later one's outcome into a
+*second source*: its blocks hold its provenance only, it shares no node, is not validated on
+its own, and is never reused by the next export (its row has no sha256), because what it
+becomes depends on the other file. A file the next export would reuse (its bytes unchanged)
+but that is now a second source (an earlier file took its identity) cannot be turned into one
+from its copied blocks: `Duplicates` raises `ManifestError`, and the export starts again in
+full. Reads the first file again only to compare it with a later one when its outcome was
+reused; writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kg.map.curation import provenance_triples
+from kg.model import Problem
+from kg.pipeline.incremental.digests import graph_digest
+from kg.pipeline.incremental.manifest import ManifestError
+from kg.pipeline.outcome import FileOutcome, Job
+from kg.pipeline.workers import process, renderer
+from kg.rdf.terms import nt_line
+from kg.read.sources import SourceFile
+from kg.write.formats import render_blocks, sort_triples
+
+
+def _now_second(path: str, first: str) -> str:
+    """Why an export that would reuse `path` starts again in full (see the module's docstring)."""
+    return f"{path} is now a second source of the curation {first} publishes"
+
+
+class Duplicates:
+    """The first file of every curation graph taken so far, and what later files become."""
+
+    def __init__(self, files: list[SourceFile], job: Job) -> None:
+        self.files = files
+        self.job = job
+        self.first: dict[str, tuple[int, str]] = {}  # graph -> (index in files, content digest or "")
+
+    def take(self, outcome: FileOutcome, index: int) -> FileOutcome:
+        """`outcome` of `files[index]`, as it is when first of its graph, else as a second source."""
+        graph = outcome.graph
+        if graph is None:
+            return outcome
+        first = self.first.get(graph)
+        if first is None:
+            self.first[graph] = (index, outcome.content)
+            return outcome
+        if outcome.reused is not None:
+            raise ManifestError(_now_second(outcome.result.path, self._path(first[0])))
+        return self._second(outcome, first)
+
+    def take_reused(self, graphs: list[str | None], start: int) -> None:
+        """Note the graphs of reused files `start`, `start + 1`, ...; `ManifestError` if one of
+        them is now a second source (its copied blocks would be the whole curation)."""
+        for offset, graph in enumerate(graphs):
+            if graph is None:
+                continue
+            if graph in self.first:
+                path = self.files[start + offset].relative
+                raise ManifestError(_now_second(path, self._path(self.first[graph][0])))
+            self.first[graph] = (start + offset, "")
+
+    def _path(self, index: int) -> str:
+        return self.files[index].relative
+
+    def _content(self, index: int) -> str:
+        """The content digest of `files[index]`'s curation (processed again when it was reused)."""
+        return process(self.files[index], self.job).content
+
+    def _second(self, outcome: FileOutcome, first: tuple[int, str]) -> FileOutcome:
+        """`outcome` as the second source of a curation whose first file is `files[first[0]]`."""
+        index, content = first
+        graph, result, job = outcome.graph, outcome.result, self.job
+        assert graph is not None
+        winner = self._path(index)
+        own = sort_triples(provenance_triples(graph, result.path, job.iris))
+        lines = [nt_line(t) for t in own]
+        nquads = "".join(line[:-2] + f"<{graph}> .\n" for line in lines) if "nquads" in job.formats else ""
+        problems = list(result.problems)
+        if outcome.content != (content or self._content(index)):
+            problems.append(
+                Problem(
+                    result.path,
+                    None,
+                    f"the same curation (same mdName, or id) as {winner}, but what they say differs: "
+                    f"{winner}'s front matter and body are exported (the first path wins), this "
+                    "file is only a second source",
+                    winner,
+                    "warning",
+                )
+            )
+        reason = (
+            f"a second source of the curation {winner} publishes too (same mdName, or id): "
+            "only its provenance is added"
+        )
+        return replace(
+            outcome,
+            result=replace(result, reason=reason, problems=problems),
+            nquads=nquads,
+            blocks=render_blocks(renderer(job.prefixes), own, job.formats, lines),
+            own=len(own),
+            shared=[],
+            validation=None,
+            sha256=None,  # never reused: what it becomes depends on another file
+            digest=graph_digest(graph, lines),
+            quads=len(lines),
+        )
