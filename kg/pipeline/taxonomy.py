@@ -19,7 +19,7 @@ from pathlib import Path
 
 from kg.errors import KgError
 from kg.map.curation import IriScheme
-from kg.map.taxonomy import TaxonomyGraph, taxonomy_rdf
+from kg.map.taxonomy import TaxonomyGraph, render, taxonomy_rdf
 from kg.map.topics import TopicMatcher
 from kg.pipeline.incremental.digests import graph_digest
 from kg.rdf.terms import nt_line
@@ -40,8 +40,7 @@ class ExportTaxonomy:
 
     def nquads(self) -> str:
         """The graph as N-Quads, in its named graph (`{base}graph/taxonomy`)."""
-        in_graph = f"<{self.graph.graph}> .\n"
-        return "".join(line[:-2] + in_graph for line in self.lines())
+        return "".join(render(self.graph, "nquads", ""))  # (the base is Turtle's only)
 
     def digest(self) -> str:
         """The graph's digest, as a curation graph's (`graph_digest`), for the change record."""
