@@ -2,18 +2,19 @@
 the lexicographically first relative path) gives everything the curation says; every later
 file with the same identity (mdName, else work-package id: the same curation IRI and graph)
 adds only its provenance to that graph (`prov:wasDerivedFrom` and `kg:sourcePath`), and a
-warning naming both files when what the two say differs. See docs/export.md, "A curation
+warning naming both files when what the two say differs (their front matter and body as kg
+reads them: keys kg does not read do not count). See docs/export.md, "A curation
 published twice".
 
 Files are taken in order, so the first file of a graph is always taken before the others;
 `Duplicates` remembers the first file of every graph and turns a later one's outcome into a
 *second source*: its blocks hold its provenance only, it shares no node, is not validated on
 its own, and is never reused by the next export (its row has no sha256), because what it
-becomes depends on the other file. A file the next export would reuse (its bytes unchanged)
+becomes depends on the other file. Both files are read again to compare them (rare: only
+files of a curation published twice are). A file the next export would reuse (its bytes unchanged)
 but that is now a second source (an earlier file took its identity) cannot be turned into one
 from its copied blocks: `Duplicates` raises `ManifestError`, and the export starts again in
-full. Reads the first file again only to compare it with a later one when its outcome was
-reused; writes nothing.
+full. Reads those files again; writes nothing.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kg.map.curation import provenance_triples
-from kg.model import Problem
+from kg.model import Curation, Problem
 from kg.pipeline.incremental.digests import graph_digest
 from kg.pipeline.incremental.manifest import ManifestError
 from kg.pipeline.outcome import FileOutcome, Job
-from kg.pipeline.workers import process, renderer
+from kg.pipeline.workers import renderer
 from kg.rdf.terms import nt_line
-from kg.read.sources import SourceFile
+from kg.read.sources import SourceFile, read_file
 from kg.write.formats import render_blocks, sort_triples
 
 
@@ -42,7 +43,7 @@ class Duplicates:
     def __init__(self, files: list[SourceFile], job: Job) -> None:
         self.files = files
         self.job = job
-        self.first: dict[str, tuple[int, str]] = {}  # graph -> (index in files, content digest or "")
+        self.first: dict[str, int] = {}  # graph -> index in files of the first file that made it
 
     def take(self, outcome: FileOutcome, index: int) -> FileOutcome:
         """`outcome` of `files[index]`, as it is when first of its graph, else as a second source."""
@@ -51,11 +52,11 @@ class Duplicates:
             return outcome
         first = self.first.get(graph)
         if first is None:
-            self.first[graph] = (index, outcome.content)
+            self.first[graph] = index
             return outcome
         if outcome.reused is not None:
-            raise ManifestError(_now_second(outcome.result.path, self._path(first[0])))
-        return self._second(outcome, first)
+            raise ManifestError(_now_second(outcome.result.path, self._path(first)))
+        return self._second(outcome, first, index)
 
     def take_reused(self, graphs: list[str | None], start: int) -> None:
         """Note the graphs of reused files `start`, `start + 1`, ...; `ManifestError` if one of
@@ -65,27 +66,30 @@ class Duplicates:
                 continue
             if graph in self.first:
                 path = self.files[start + offset].relative
-                raise ManifestError(_now_second(path, self._path(self.first[graph][0])))
-            self.first[graph] = (start + offset, "")
+                raise ManifestError(_now_second(path, self._path(self.first[graph])))
+            self.first[graph] = start + offset
 
     def _path(self, index: int) -> str:
         return self.files[index].relative
 
-    def _content(self, index: int) -> str:
-        """The content digest of `files[index]`'s curation (processed again when it was reused)."""
-        return process(self.files[index], self.job).content
+    def _says(self, index: int) -> Curation | None:
+        """What `files[index]` says, as kg reads it, wherever it lies (its path left out).
 
-    def _second(self, outcome: FileOutcome, first: tuple[int, str]) -> FileOutcome:
-        """`outcome` as the second source of a curation whose first file is `files[first[0]]`."""
-        index, content = first
+        Read again here, not in a worker: only files of a curation published twice are, so no
+        export pays for comparing files that have no twin."""
+        curation = read_file(self.files[index]).curation
+        return None if curation is None else replace(curation, source_path="")
+
+    def _second(self, outcome: FileOutcome, first: int, index: int) -> FileOutcome:
+        """`outcome` of `files[index]` as a second source of the curation of `files[first]`."""
         graph, result, job = outcome.graph, outcome.result, self.job
         assert graph is not None
-        winner = self._path(index)
+        winner = self._path(first)
         own = sort_triples(provenance_triples(graph, result.path, job.iris))
         lines = [nt_line(t) for t in own]
         nquads = "".join(line[:-2] + f"<{graph}> .\n" for line in lines) if "nquads" in job.formats else ""
         problems = list(result.problems)
-        if outcome.content != (content or self._content(index)):
+        if self._says(first) != self._says(index):
             problems.append(
                 Problem(
                     result.path,

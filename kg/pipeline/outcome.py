@@ -45,7 +45,6 @@ class FileOutcome:
     validation: LocalOutcome | None = None  # the worker's half of validation, when asked
     sha256: str | None = None  # of the bytes parsed; None when the file could not be read
     digest: str = ""  # of the curation's graph (see kg.pipeline.incremental.digests.graph_digest)
-    content: str = ""  # the same, less its provenance: equal for two files saying the same (not when reused)
     quads: int = 0  # quads in the curation's named graph (own + shared triples)
     reused: int | None = None  # reused: its row in the previous manifest; its blocks are copied
     stamp: Stamp = None  # the file's stamp (size, times, inode) when it was read

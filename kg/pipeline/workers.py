@@ -18,7 +18,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from kg.map.curation import curation_rdf, provenance_triples
+from kg.map.curation import curation_rdf
 from kg.map.topics import link_topics
 from kg.model import ParseResult
 from kg.pipeline.incremental.digests import graph_digest
@@ -81,7 +81,6 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
         own = sort_triples(dict.fromkeys(rdf.own))
         own_nt = [nt_line(t) for t in own]  # encoded once, reused for N-Triples and N-Quads
         lines = own_nt + [nt_line(t) for t in rdf.shared]
-        provenance = {nt_line(t) for t in provenance_triples(rdf.graph, result.path, job.iris)}
         blocks = render_blocks(renderer(job.prefixes), own, job.formats, own_nt)
         nquads = ""
         if "nquads" in job.formats:
@@ -103,7 +102,6 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
             validation,
             sha256=sha256,
             digest=graph_digest(rdf.graph, lines),
-            content=graph_digest(rdf.graph, [line for line in lines if line not in provenance]),
             quads=len(lines),
             stamp=stamp,
         )
