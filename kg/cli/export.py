@@ -22,6 +22,7 @@ from kg.errors import KgError
 from kg.map.curation import IriScheme
 from kg.pipeline.export import FORMATS, Cluster, ExportReport, StrictError, export
 from kg.read.sources import SourceError
+from kg.read.taxonomy import TaxonomyError
 from kg.resources import examples_dir
 
 FORMAT_ALIASES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "nq": "nquads"}
@@ -64,6 +65,8 @@ def _export_errors(out_dir: Path) -> Iterator[None]:
         raise click.UsageError(str(exc)) from None
     except StrictError as exc:
         raise CommandError(f"--strict: {exc}") from exc
+    except TaxonomyError as exc:
+        raise CommandError(f"--taxonomy: {exc}; nothing was replaced") from exc
     except OSError as exc:
         raise CommandError(f"cannot write outputs: {exc}") from exc
     except KgError:  # worded already (a cluster that cannot be reached, ...): exit by its code
@@ -125,6 +128,13 @@ def _report_validation(report: ExportReport) -> int:
     help="Process every file again instead of reusing those unchanged since the last export in OUTPUT.",
 )
 @click.option(
+    "--taxonomy",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The site's topic taxonomy (category-whole-data.json): also write it as a SKOS graph "
+    "(its own named graph in curations.nq), link topics to its concepts, warn about topics not in it.",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -161,6 +171,7 @@ def command(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config_file: Path | None,
+    taxonomy: Path | None,
 ) -> None:
     """Export curations (files or folders of *.md) to RDF files in OUTPUT.
 
@@ -168,6 +179,10 @@ def command(
     curations.jsonld, curations.nt, curations.nq (one named graph per curation) and
     report.json (every input file with its status). Exit 0: all exported; 1: some failed
     (the rest are still written); 2: usage or fatal error.
+
+    With --taxonomy FILE, the taxonomy's SKOS graph is written too, each topic links to its
+    concept (a topic differing only in case or spacing links to the taxonomy's, with a warning),
+    and a topic or source not in it is a warning (docs/taxonomy.md).
 
     Incremental: OUTPUT keeps a manifest (.kg-manifest.json) of the last export; files
     unchanged since are not processed again (the outputs are the same bytes as a full export).
@@ -195,6 +210,7 @@ def command(
             shapes=_packaged_shapes() if run_validation else (),
             full=full,
             select=select,
+            taxonomy=taxonomy,
         )
     click.echo(report.summary(out_dir), err=True)
     validated = _report_validation(report) if run_validation else 0

@@ -237,9 +237,14 @@ def curation_rdf(c: Curation, iris: IriScheme) -> CurationRDF:
     _media(add, s, K_PDF, s + "/featured-pdf", S_MEDIA, c.featured_pdf, iris)
     _site(add, s, c)
     add((g, A, C_GRAPH))
-    add((g, PROV_DERIVED, iris.source_file(c.source_path)))
-    add((g, K_SOURCE_PATH, Lit(c.source_path)))
+    own += provenance_triples(g, c.source_path, iris)
     return CurationRDF(g, s, own, list(dict.fromkeys(shared)))
+
+
+def provenance_triples(graph: str, path: str, iris: IriScheme) -> list[Triple]:
+    """The graph's record of one source file it was made from (a curation published in two
+    files has both: see `kg.pipeline.duplicates`)."""
+    return [(graph, PROV_DERIVED, iris.source_file(path)), (graph, K_SOURCE_PATH, Lit(path))]
 
 
 _Add = Callable[[Triple], None]

@@ -3,23 +3,29 @@
 `TopicMatcher` classifies a curation's topic: exact, equal only when case and spacing are
 ignored (with the canonical spelling and its concept's IRI), unknown in a known source, an
 unknown source (with the nearest source as a suggestion), or without a source. `check_sources`
-does it for every curation under some source folders (`kg taxonomy FILE --check SOURCES`).
+does it for every curation under some source folders (`kg taxonomy FILE --check SOURCES`);
+`link_topics` does it for one curation of an export (`kg export --taxonomy FILE`): the topics
+it links to, each a taxonomy concept where one matches, and a warning naming the front-matter
+key (`communityTopics[2]`) of every topic that is not an exact match.
 Reads curation files through `kg.read.sources`; writes nothing. See docs/taxonomy.md.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from kg.map.curation import IriScheme
-from kg.model import Topic
+from kg.model import Problem, Topic
+from kg.read.frontmatter import decode, split_front_matter
 from kg.read.normalize import topic as parse_topic
 from kg.read.sources import discover, read_file
 from kg.read.taxonomy import Taxonomy, normalised
+from kg.read.yaml_loader import load_yaml
 
 MatchKind = Literal["exact", "case-space", "unknown-topic", "unknown-source", "no-source"]
 
@@ -185,3 +191,63 @@ def check_sources(matcher: TopicMatcher, sources: list[Path]) -> TopicCheck:
     for paths in check.files.values():
         paths.sort()
     return check
+
+
+#: Where a curation's topics are written, in the order `kg.read.normalize.topics` reads them.
+TOPIC_KEYS = ("communityTopics", "openProjectCustomFields.medigyTopics")
+
+
+def link_topics(
+    topics: list[Topic], matcher: TopicMatcher, path: str, data: bytes
+) -> tuple[list[Topic], list[Problem]]:
+    """The topics one curation links to when the export has a taxonomy, and a warning for each
+    topic that is not an exact match.
+
+    An exact match stays as it is; one that differs only in case or spacing becomes the
+    taxonomy's own topic (so the curation links to its concept, and describes it with the
+    taxonomy's label); any other is kept as given. Each warning names `path` and the key the
+    topic was written under (`communityTopics[2]`), found by reading `data` (the file's bytes)
+    again, only when there is something to say. Topics that become one are given once.
+    """
+    linked: dict[Topic, None] = {}
+    problems: list[Problem] = []
+    keys: dict[Topic, str] | None = None
+    for given in topics:
+        match = matcher.match(given)
+        message = match.message()
+        if message is not None:
+            keys = topic_keys(data) if keys is None else keys
+            field_name = keys.get(given, "communityTopics")
+            problems.append(Problem(path, field_name, message, _topic_text(given), "warning"))
+        linked[match.canonical if match.kind == "case-space" and match.canonical else given] = None
+    return list(linked), problems
+
+
+def topic_keys(data: bytes) -> dict[Topic, str]:
+    """Each topic of a file's front matter -> the first key it is written under, with its index
+    (`communityTopics[2]`, `openProjectCustomFields.medigyTopics[0]`); empty when unreadable."""
+    try:
+        split = split_front_matter(decode(data))
+        front: Any = load_yaml(split[0]) if split is not None else None
+    except Exception:  # the file parsed once already; a second failure only loses the index
+        return {}
+    if not isinstance(front, dict):
+        return {}
+    keys: dict[Topic, str] = {}
+    custom = front.get("openProjectCustomFields")
+    medigy = custom.get("medigyTopics") if isinstance(custom, dict) else None
+    if isinstance(medigy, str):
+        try:
+            medigy = json.loads(medigy)
+        except ValueError:
+            medigy = None
+    legacy = "categories" if "categories" in front else "Categories"  # a legacy page's topics
+    written = (front.get("communityTopics"), medigy, front.get(legacy))
+    for key, items in zip((*TOPIC_KEYS, legacy), written, strict=True):
+        if isinstance(items, str):  # one topic written as a string, not a list
+            items, key = [items], key + "[]"
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            t = parse_topic(str(item)) if isinstance(item, (str, int)) else None
+            if t is not None:
+                keys.setdefault(t, key.removesuffix("[]") if key.endswith("[]") else f"{key}[{i}]")
+    return keys

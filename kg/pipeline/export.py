@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from kg.map.curation import IriScheme
 from kg.pipeline.cluster import Cluster, process_on_cluster
@@ -32,6 +32,7 @@ from kg.pipeline.outcome import FileOutcome, Job
 from kg.pipeline.report import REPORT_NAME, ExportReport
 from kg.pipeline.run import Progress, Run, StrictError
 from kg.pipeline.signals import Interrupted, interruptible
+from kg.pipeline.taxonomy import ExportTaxonomy, load_taxonomy
 from kg.pipeline.workers import process_all, renderer
 from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple
@@ -98,10 +99,17 @@ def produce(files: list[SourceFile], job: Job, jobs: Workers = None) -> Iterator
     return process_all(files, job, jobs)
 
 
-def _job(iris: IriScheme, formats: Iterable[str], shapes: Iterable[Path] = ()) -> Job:
-    """The job of every worker: the IRI scheme, `formats`, the prefixes of both, the shapes."""
+def _job(
+    iris: IriScheme,
+    formats: Iterable[str],
+    shapes: Iterable[Path] = (),
+    taxonomy: ExportTaxonomy | None = None,
+) -> Job:
+    """The job of every worker: the IRI scheme, `formats`, the prefixes of both, the shapes,
+    the taxonomy to match topics against."""
     prefixes = {**PREFIXES, **instance_prefixes(iris.base)}
-    return Job(iris, tuple(formats), tuple(prefixes.items()), tuple(str(p) for p in shapes))
+    matched = taxonomy.for_workers() if taxonomy is not None else None
+    return Job(iris, tuple(formats), tuple(prefixes.items()), tuple(str(p) for p in shapes), matched)
 
 
 def build(
@@ -144,6 +152,7 @@ def export(
     shapes: Iterable[Path] = (),
     full: bool = False,
     select: Selection | None = None,
+    taxonomy: Path | None = None,
 ) -> ExportReport:
     """Export `sources` to `out_dir` in `formats`; returns the report (also written as JSON).
 
@@ -153,13 +162,25 @@ def export(
     are reused, unless `full`, or unless `shapes` are given: validating in the workers needs
     every curation processed (the shapes do not change the outputs). `select` leaves files out
     (--include/--exclude): they are reported skipped, with the pattern.
-    Raises `OutputError` (an OSError naming `out_dir`) when the outputs cannot be written.
+    With a `taxonomy` (the site's JSON), its SKOS graph is written too and every curation's
+    topics are matched against it (`kg.pipeline.taxonomy`); the sha256 of its bytes is one of
+    the settings, so another taxonomy means a full export.
+    Raises `OutputError` (an OSError naming `out_dir`) when the outputs cannot be written, and
+    `kg.read.taxonomy.TaxonomyError` when the taxonomy cannot be read (nothing is written).
     """
     started = time.perf_counter()
     iris = iris or IriScheme()
-    job = _job(iris, [f for f in FORMATS if f in formats], shapes)
-    parts = fingerprint({"base_iri": iris.base, "asset_base": iris.asset_base, "formats": job.formats})
-    report = _IntoFolder(sources, out_dir, job, parts, strict, jobs, progress, select).run(full)
+    tax = load_taxonomy(taxonomy, iris) if taxonomy is not None else None
+    job = _job(iris, [f for f in FORMATS if f in formats], shapes, tax)
+    settings: dict[str, object] = {
+        "base_iri": iris.base,
+        "asset_base": iris.asset_base,
+        "formats": job.formats,
+    }
+    if tax is not None:  # (absent without one: an export without a taxonomy keeps its manifest)
+        settings["taxonomy"] = tax.sha256
+    parts = fingerprint(settings)
+    report = _IntoFolder(sources, out_dir, job, parts, strict, jobs, progress, select, tax).run(full)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -176,6 +197,7 @@ class _IntoFolder:
     jobs: Workers
     progress: Progress | None
     select: Selection | None = None
+    taxonomy: ExportTaxonomy | None = None
 
     def run(self, full: bool) -> ExportReport:
         """Export into the locked folder, reusing the previous export unless `full` (or validating).
@@ -213,23 +235,42 @@ class _IntoFolder:
             streams = OutputStreams(renderer(self.job.prefixes), handles)
             recorder = Recorder(handles, usable, str(self.out_dir))
             blocks = stack.enter_context(BlockWriter(handles, streams, usable))
-            run = Run(self.sources, self.job, self.strict, self.progress, self.select)
+            tax = self.taxonomy
+            union = tax.graph.triples if tax is not None else ()
+            run = Run(self.sources, self.job, self.strict, self.progress, self.select, union)
             produce_all = partial(produce, job=self.job, jobs=self.jobs)
             items = reuse.outcomes(run.files, usable, produce_all, run.shared, counts)
             writer = _Writer(recorder, blocks)
             report = run.take(items, writer.write, writer.copy)
             report.outputs = [FORMATS[f] for f in self.job.formats] + [REPORT_NAME]
+            if tax is not None:
+                report.taxonomy = tax.summary()
+                recorder.graphs[tax.graph.graph] = tax.digest()
             # the report and most of the manifest are written while the I/O threads finish the blocks
             report.write(staged.open(REPORT_NAME))
             manifest = staged.open(MANIFEST_NAME)
             recorder.write_manifest(manifest, self.parts, previous, why_full)
             blocks.wait()
-            streams.finish(run.shared)
+            extra = _write_taxonomy(tax, handles)
+            streams.finish(run.shared.union(union))
             for handle in handles.values():
                 handle.flush()
-            recorder.finish_manifest(manifest, {FORMATS[n]: h for n, h in handles.items()})
+            recorder.finish_manifest(manifest, {FORMATS[n]: h for n, h in handles.items()}, extra)
         report.reuse, report.why_full = counts, why_full
         return report
+
+
+def _write_taxonomy(tax: ExportTaxonomy | None, handles: dict[str, IO[bytes]]) -> dict[str, Any]:
+    """Append the taxonomy's named graph to `curations.nq` (after every curation's block); returns
+    the manifest's `graph_blocks`, where it lies (the other formats get its triples with the
+    shared nodes: they hold the union graph)."""
+    if tax is None or "nquads" not in handles:
+        return {}
+    handle = handles["nquads"]
+    data = tax.nquads().encode("utf-8")
+    at = handle.tell()
+    handle.write(data)
+    return {"graph_blocks": {tax.graph.graph: [at, len(data)]}}
 
 
 @dataclass(frozen=True, slots=True)

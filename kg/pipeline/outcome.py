@@ -29,6 +29,7 @@ class Job:
     formats: tuple[str, ...]
     prefixes: tuple[tuple[str, str], ...]
     shapes: tuple[str, ...] = ()  # SHACL files to validate against in the workers (fast engine)
+    taxonomy: tuple[str, str] | None = None  # (path, sha256) of the taxonomy topics are matched to
 
 
 @dataclass(slots=True)

@@ -37,6 +37,7 @@ class ExportReport:
     reuse: Reuse | None = None  # set by an export into a folder
     why_full: str | None = None  # why an export did not reuse the previous one
     manifest_damage: str | None = None  # what is wrong with the previous manifest, ignored (a warning)
+    taxonomy: dict[str, Any] | None = None  # `kg.pipeline.taxonomy.ExportTaxonomy.summary`, if given
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f["status"] == status)
@@ -46,8 +47,9 @@ class ExportReport:
         return sum(len(f.get("problems", [])) for f in self.files)  # type: ignore[misc,arg-type]
 
     def exit_code(self) -> int:
-        """0 when every file exported or was skipped as not a curation, 1 when any failed."""
-        return 1 if self.count("failed") else 0
+        """0 when every file exported or was skipped as not a curation, 1 when any failed (or a
+        record of the taxonomy could not be used)."""
+        return 1 if self.count("failed") or (self.taxonomy and self.taxonomy["errors"]) else 0
 
     def to_json(self) -> dict[str, object]:
         """Deterministic content: no timings, so the file is byte-identical across runs."""
@@ -62,8 +64,10 @@ class ExportReport:
                 "triples": self.triples,
                 "quads": self.quads,
             },
-            "files": self.files,
         }
+        if self.taxonomy is not None:
+            data["taxonomy"] = self.taxonomy
+        data["files"] = self.files
         if self.changed_during_run:
             data["changed_during_run"] = self.changed_during_run
         return data
@@ -110,6 +114,13 @@ class ExportReport:
         failed = self.count("failed")
         if failed > shown:
             lines.append(f"  ... and {failed - shown} more failures (see {REPORT_NAME})")
+        if self.taxonomy is not None:
+            tax = self.taxonomy
+            lines.append(
+                f"taxonomy {tax['path']}: {tax['concepts']} concepts in {tax['schemes']} schemes, "
+                f"{tax['triples']} triples; {len(tax['problems'])} problems ({tax['errors']} errors,"
+                f" see {REPORT_NAME})"
+            )
         if self.manifest_damage is not None and out_dir is not None:
             what = self.manifest_damage.removeprefix(MANIFEST_NAME + " ")
             lines.append(f"  WARNING: {out_dir / MANIFEST_NAME} {what}: ignored, every file exported again")

@@ -11,13 +11,14 @@ from __future__ import annotations
 # so `kg export` starts without them (tests/test_cli.py).
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.errors import KgError
-from kg.map.curation import curation_rdf
+from kg.map.curation import curation_rdf, provenance_triples
 from kg.model import ParseResult, Problem
+from kg.pipeline.duplicates import Duplicates
 from kg.pipeline.incremental.reuse import ReusedRun
 from kg.pipeline.outcome import FileOutcome, Job, result_row
 from kg.pipeline.report import ExportReport
@@ -57,8 +58,10 @@ class Run:
         strict: bool = False,
         progress: Progress | None = None,
         select: Selection | None = None,
+        union: Collection[Triple] = (),
     ) -> None:
         self.job = job
+        self.union = union  # triples of graphs beside the curations' (the taxonomy's), for the totals
         self.strict = strict
         self.progress = progress
         self.files = discover(sources, select)
@@ -71,6 +74,7 @@ class Run:
         self.read_at, self.stamps = array("q"), array("q")
         self.checker: SharedValidation | None = None
         self.files_of_graph: dict[str, list[str]] = defaultdict(list)
+        self.duplicates = Duplicates(self.files, job)  # one curation published in several files
         if job.shapes:
             from kg.shacl.fast import SharedValidation
 
@@ -108,6 +112,8 @@ class Run:
         result = outcome.result
         if result.path == source.relative:
             result.path = source.relative  # one string per file for the report and manifest, not two
+        outcome = self.duplicates.take(outcome, self.done)
+        result = outcome.result
         if self.strict:
             _stop_at_a_problem(result)
         self.report.files.append(result_row(result))
@@ -126,6 +132,8 @@ class Run:
         self._advance(1)
 
     def _take_run(self, run: ReusedRun) -> None:
+        graphs = run.previous.files["graph"]
+        self.duplicates.take_reused([graphs[row] for row in run.rows], self.done)
         self.report.files.extend(run.report_rows())
         own, quads = run.totals()
         self.own += own
@@ -140,14 +148,16 @@ class Run:
         files, report = self.files, self.report
         if self.done != len(files):
             raise RuntimeError(f"{self.done} outcomes for {len(files)} files")
-        report.triples = self.own + len(self.shared)
+        union = self.shared.union(self.union) if self.union else self.shared
+        report.triples = self.own + len(union)
+        report.quads += len(self.union)
         # a reused file is exported as it was when listed (its stamp then matched the manifest's);
         # edited since, its new stamp makes the next run process it
         stamps = self.stamps
         read_as = (tuple(stamps[i : i + 4]) for i in range(0, len(stamps), 4))
         report.changed_during_run = changed_since([files[i] for i in self.read_at], read_as)  # type: ignore[arg-type]
         if self.checker is not None:
-            report.validation = self.checker.finish(self.shared)
+            report.validation = self.checker.finish(union)
             report.graph_files = dict(self.files_of_graph)
             duplicated = [paths for paths in self.files_of_graph.values() if len(paths) > 1]
             if duplicated:
@@ -174,8 +184,9 @@ def _close(items: Iterable[object]) -> None:
 def _revalidate_duplicates(
     results: list[Result], duplicated: list[list[str]], files: list[SourceFile], job: Job
 ) -> list[Result]:
-    """Curations whose identity appears in several files merge in the union graph: validate
-    their own nodes again on the merged triples, as a whole-graph validator would see them."""
+    """A curation published in several files is the first file's plus the others' provenance
+    (`kg.pipeline.duplicates`): validate its own nodes again on those merged triples, as a
+    whole-graph validator sees them (the first file alone was validated without the others)."""
     from kg.shacl.fast import validate_curation
 
     by_path = {f.relative: f for f in files}
@@ -183,12 +194,13 @@ def _revalidate_duplicates(
     for paths in duplicated:
         own: list[Triple] = []
         shared: list[Triple] = []
-        for path in paths:
-            curation = read_file(by_path[path]).curation
-            if curation is not None:
-                rdf = curation_rdf(curation, job.iris)
-                own += rdf.own
-                shared += rdf.shared
+        curation = read_file(by_path[paths[0]]).curation
+        if curation is not None:
+            rdf = curation_rdf(curation, job.iris)
+            own += rdf.own
+            shared += rdf.shared
+            for path in paths[1:]:
+                own += provenance_triples(rdf.graph, path, job.iris)
         subjects = {t[0] for t in own}
         merged = validate_curation(compiled, own, shared, subjects).results
         results = [

@@ -19,10 +19,12 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from kg.map.curation import curation_rdf
+from kg.map.topics import link_topics
 from kg.model import ParseResult
 from kg.pipeline.incremental.digests import graph_digest
 from kg.pipeline.outcome import FileOutcome, Job
 from kg.pipeline.signals import check_stopped, stop_signals_deferred, worker_started
+from kg.pipeline.taxonomy import taxonomy_matcher
 from kg.rdf.terms import nt_line
 from kg.read.sources import ReadError, SourceFile, parse_bytes, read_stamped
 from kg.write.ntriples import quads
@@ -74,6 +76,11 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
         result = parse_bytes(data, source.relative)
         if result.curation is None:
             return FileOutcome(result, sha256=sha256, stamp=stamp)
+        if job.taxonomy is not None:
+            curation = result.curation
+            matcher = taxonomy_matcher(*job.taxonomy, job.iris)
+            curation.topics, linked = link_topics(curation.topics, matcher, result.path, data)
+            result.problems += linked
         rdf = curation_rdf(result.curation, job.iris)
         result.curation = None  # not needed by the parent; saves pickling the body
         own = sort_triples(dict.fromkeys(rdf.own))

@@ -96,16 +96,20 @@ class _RecordError(Exception):
 
 def read_taxonomy(path: Path) -> Taxonomy:
     """Read the taxonomy JSON at `path`: every usable record, and a problem for every flaw."""
+    return parse_taxonomy(taxonomy_bytes(path), str(path))
+
+
+def taxonomy_bytes(path: Path) -> bytes:
+    """The bytes of the taxonomy file at `path`; `TaxonomyError` when it cannot be read."""
     name = str(path)
     try:
         if not path.is_file():
             raise TaxonomyError(f"{name}: not a file" if path.exists() else f"{name}: no such file")
         if path.stat().st_size > MAX_TAXONOMY_BYTES:
             raise TaxonomyError(f"{name}: larger than {MAX_TAXONOMY_BYTES // 2**20} MB, not a taxonomy")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise TaxonomyError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    return parse_taxonomy(data, name)
 
 
 def parse_taxonomy(data: bytes, name: str) -> Taxonomy:

@@ -57,7 +57,7 @@ from kg.store import load as plain
 from kg.store.http import Endpoint, RemoteError
 from kg.store.load import WRITE_ERRORS, LoadError, replace_graph
 from kg.store.remote_graphs import list_graphs, query_url_for
-from kg.store.syncstate import PENDING, GraphStore, State, read_state, write_state
+from kg.store.syncstate import PENDING, GraphStore, State, owned_graphs, read_state, write_state
 
 #: Graphs per bulk load when the embedded store lacks them.
 BULK_BATCH = 1000
@@ -240,7 +240,7 @@ def sync(
     state, distrusted = read_state(target, iris)
     if distrusted is not None:
         log.warning("%s: %s; every graph of the export is sent again", target.where, distrusted)
-    owned = iris.curation_graph_prefixes()
+    owned = owned_graphs(iris)
     held = {g for g in target.graphs(iris.graph_namespace()) if g.startswith(owned)}
     todo = plan(manifest, state, held, full)
     todo.distrusted = distrusted

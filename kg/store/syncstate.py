@@ -116,6 +116,12 @@ def _string(term: object) -> str | None:
     return None
 
 
+def owned_graphs(iris: IriScheme) -> tuple[str, ...]:
+    """The graphs a sync keeps equal to an export's, by prefix: the curation graphs and the
+    taxonomy graph an export written with `--taxonomy` holds (`{base}graph/taxonomy`)."""
+    return (*iris.curation_graph_prefixes(), iris.taxonomy_graph())
+
+
 def read_state(target: GraphStore, iris: IriScheme) -> tuple[State | None, str | None]:
     """The store's sync state if it can be trusted, else None and (if there was one) why not.
 
@@ -127,7 +133,7 @@ def read_state(target: GraphStore, iris: IriScheme) -> tuple[State | None, str |
     if triples is None:
         return None, None
     try:
-        state = State.from_triples(triples, me, iris.curation_graph_prefixes())
+        state = State.from_triples(triples, me, owned_graphs(iris))
     except DamagedState as exc:
         return None, f"the sync state in graph {me} is damaged ({exc}), so it is ignored"
     check = iris.sync_check_graph()

@@ -133,6 +133,8 @@ class Manifest:
             for graph, where in zip(files["graph"], files["nquads"], strict=True):
                 if graph is not None and where is not None:
                     ranges.setdefault(graph, []).append(where)
+            for graph, where in self.data.get("graph_blocks", {}).items():  # the taxonomy's
+                ranges.setdefault(graph, []).append(where)
             self._ranges = ranges
         return self._ranges
 

@@ -196,9 +196,14 @@ class Recorder:
         }
 
     @staticmethod
-    def finish_manifest(handle: IO[bytes], outputs: Mapping[str, IO[bytes]]) -> None:
+    def finish_manifest(
+        handle: IO[bytes], outputs: Mapping[str, IO[bytes]], extra: Mapping[str, Any] | None = None
+    ) -> None:
         """End the manifest `write_manifest` began: `outputs` maps each output file's name to its
-        complete, flushed handle, whose size and modification time the manifest records."""
+        complete, flushed handle, whose size and modification time the manifest records;
+        `extra` keys (`graph_blocks`: graphs of `curations.nq` that belong to no file) go before."""
+        for key, value in (extra or {}).items():
+            handle.write(f',\n "{key}": '.encode() + compact_json(value).encode("utf-8"))
         stats = {name: output_stat(os.fstat(out.fileno())) for name, out in outputs.items()}
         handle.write(b',\n "outputs": ' + compact_json(stats).encode("utf-8") + b"\n}\n")
 

@@ -85,6 +85,9 @@ def check_manifest(manifest: dict[str, Any]) -> str | None:
             return _wrong(f"changes.{key}", value, "a list of strings")
     if type(changes.get("from")) not in (str, _NONE):
         return _wrong("changes.from", changes.get("from"), "a string or null")
+    blocks = manifest.get("graph_blocks", {})
+    if type(blocks) is not dict or not all(_ints(where, 2) for where in blocks.values()):
+        return _wrong("graph_blocks", blocks, "an object of [offset, length]")
     for name, info in manifest["outputs"].items():
         if type(info) is not dict or not all(type(info.get(k)) is int for k in ("size", "mtime_ns")):
             return _wrong(f"outputs[{json.dumps(name)}]", info, "an object with size and mtime_ns")
