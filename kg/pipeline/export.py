@@ -6,8 +6,12 @@ Reading, parsing and mapping run per file (in a process pool for large inputs:
 from run to run. One bad file never stops the others: every failure becomes a `failed` row in
 the report (`kg.pipeline.run`). An export into a folder reuses what is unchanged since the
 previous one (`kg.pipeline.incremental`) and replaces the outputs all at once or not at all
-(`kg.pipeline.commit`). Also the names callers of the export use, in `__all__`.
+(`kg.pipeline.commit`), the dataset description `void.ttl` among them (`kg.publish.void`,
+computed from the staged files). Also the names callers of the export use, in `__all__`.
 """
+
+# lazy: kg.publish.void (pyoxigraph, ~60 ms to import) only once the outputs are staged, so
+# `kg export --help` starts without it (tests/test_cli.py).
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from kg.pipeline.report import REPORT_NAME, ExportReport
 from kg.pipeline.run import Progress, Run, StrictError
 from kg.pipeline.signals import Interrupted, interruptible
 from kg.pipeline.workers import process_all, renderer
+from kg.publish import DESCRIPTION_NAME
 from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple
 from kg.write.formats import FORMATS, OutputStreams, ntriples_block, sort_triples
@@ -192,7 +197,7 @@ class _IntoFolder:
             items = reuse.outcomes(run.files, usable, produce, run.shared, counts)
             writer = _Writer(recorder, blocks)
             report = run.take(items, writer.write, writer.copy)
-            report.outputs = [FORMATS[f] for f in self.job.formats] + [REPORT_NAME]
+            report.outputs = [FORMATS[f] for f in self.job.formats] + [DESCRIPTION_NAME, REPORT_NAME]
             # the report and most of the manifest are written while the I/O threads finish the blocks
             report.write(staged.open(REPORT_NAME))
             manifest = staged.open(MANIFEST_NAME)
@@ -202,8 +207,18 @@ class _IntoFolder:
             for handle in handles.values():
                 handle.flush()
             recorder.finish_manifest(manifest, {FORMATS[n]: h for n, h in handles.items()})
+            _describe(staged, self.job.iris.base)
         report.reuse, report.why_full = counts, why_full
         return report
+
+
+def _describe(staged: StagedOutputs, base_iri: str) -> None:
+    """Stage `void.ttl`: the description of the outputs staged so far (the manifest aside), read
+    back from their temporary files, so its sizes and checksums are those of the files committed."""
+    from kg.publish.void import describe
+
+    outputs = {name: path for name, path in staged.written().items() if name != MANIFEST_NAME}
+    staged.open(DESCRIPTION_NAME).write(describe(outputs, base_iri).encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
