@@ -15,7 +15,7 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import worded
-from kg.cli.options import endpoint_url, given, log_to_stderr, remote_options, store_option
+from kg.cli.options import given, log_to_stderr, read_target_options, remote_options
 from kg.write.formats import atomic_writer
 
 if TYPE_CHECKING:
@@ -83,20 +83,7 @@ def _emit(results: Results, fmt: str, output: Path | None, limit: int | None) ->
     show_default=True,
     help="table for people; csv, tsv, json: W3C SPARQL results formats.",
 )
-@store_option
-@click.option(
-    "--data",
-    "data",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Query these RDF files or curation sources instead of a store (repeat).",
-)
-@click.option(
-    "--endpoint",
-    default=None,
-    callback=endpoint_url,
-    help="Query a remote store: its SPARQL 1.1 Protocol query URL.",
-)
+@read_target_options("Query")
 @click.option("--sparql", default=None, help="Run this SPARQL text instead of a named query.")
 @click.option(
     "-o",

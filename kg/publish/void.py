@@ -79,6 +79,7 @@ class Statistics:
     subjects: int = 0  # distinct
     objects: int = 0  # distinct
     properties: Counter[str] = field(default_factory=Counter)  # property -> triples
+    property_objects: Counter[str] = field(default_factory=Counter)  # property -> distinct objects
     classes: Counter[str] = field(default_factory=Counter)  # class -> instances (rdf:type triples)
     links: int = 0  # kg:topic triples
 
@@ -95,6 +96,7 @@ def statistics(path: Path, fmt: pyoxigraph.RdfFormat) -> Statistics:
     subjects: set[str] = set()
     objects: set[bytes] = set()
     predicates: list[str] = []
+    pairs: set[tuple[str, bytes]] = set()
     typed: list[str] = []
     seen: set[bytes] | None = set() if fmt in _PER_GRAPH else None
     try:
@@ -107,15 +109,19 @@ def statistics(path: Path, fmt: pyoxigraph.RdfFormat) -> Statistics:
                 seen.add(key)
             predicate, obj = triple.predicate.value, triple.object
             subjects.add(str(triple.subject))
-            objects.add(_digest(obj))
+            key = _digest(obj)
+            objects.add(key)
+            pairs.add((predicate, key))
             predicates.append(predicate)
             if predicate == RDF_TYPE and isinstance(obj, pyoxigraph.NamedNode):
                 typed.append(obj.value)
     except (OSError, SyntaxError, ValueError) as exc:
         raise DescriptionError(f"{path}: cannot be read to describe it: {exc}") from exc
     properties = Counter(predicates)
+    distinct = Counter(p for p, _ in pairs)
+    classes = Counter(typed)
     return Statistics(
-        len(predicates), len(subjects), len(objects), properties, Counter(typed), properties[KGTerms.topic]
+        len(predicates), len(subjects), len(objects), properties, distinct, classes, properties[KGTerms.topic]
     )
 
 
@@ -128,6 +134,7 @@ def _ntriples_statistics(path: Path) -> Statistics:
     subjects: set[bytes] = set()
     objects: set[bytes] = set()
     predicates: list[bytes] = []
+    pairs: set[tuple[bytes, bytes]] = set()
     typed: list[bytes] = []
     type_iri = f"<{RDF_TYPE}>".encode()
     try:
@@ -136,6 +143,7 @@ def _ntriples_statistics(path: Path) -> Statistics:
                 subject, predicate, obj = line.split(b" ", 2)
                 subjects.add(subject)
                 objects.add(obj)
+                pairs.add((predicate, obj))
                 predicates.append(predicate)
                 if predicate == type_iri and obj.startswith(b"<"):
                     typed.append(obj)
@@ -147,8 +155,9 @@ def _ntriples_statistics(path: Path) -> Statistics:
 
     properties = Counter({iri(p): n for p, n in Counter(predicates).items()})
     classes = Counter({iri(c): n for c, n in Counter(typed).items()})
+    distinct = Counter({iri(p): n for p, n in Counter(p for p, _ in pairs).items()})
     return Statistics(
-        len(predicates), len(subjects), len(objects), properties, classes, properties[KGTerms.topic]
+        len(predicates), len(subjects), len(objects), properties, distinct, classes, properties[KGTerms.topic]
     )
 
 
@@ -182,7 +191,8 @@ def _distribution(dataset: str, name: str, path: Path, sha256: str) -> list[Trip
 
 def _partitions(dataset: str, stats: Statistics, renderer: Renderer) -> list[Triple]:
     """One class partition per class (its instances) and one property partition per property
-    (its triples), each named by the term's compact form (`class/schema%3APerson`)."""
+    (its triples and distinct objects: the topics, brands, communities the curations link to),
+    each named by the term's compact form (`class/schema%3APerson`)."""
     out: list[Triple] = []
     kinds = (("class", stats.classes, "entities"), ("property", stats.properties, "triples"))
     for kind, counts, measure in kinds:
@@ -193,6 +203,8 @@ def _partitions(dataset: str, stats: Statistics, renderer: Renderer) -> list[Tri
                 (node, VOID + kind, term),
                 (node, VOID + measure, _count(count)),
             ]
+            if kind == "property":
+                out.append((node, VOID + "distinctObjects", _count(stats.property_objects[term])))
     return out
 
 

@@ -208,7 +208,7 @@ GAP = 2
 MIN_COLUMN = 2
 
 
-def _compact(iri: str) -> str:
+def compact(iri: str) -> str:
     """kg's prefixes for people (a namespace IRI alone shows as `prefix:`)."""
     split = DEFAULT_PREFIXES.split(iri, empty_local=True)
     return iri if split is None else f"{split[0]}:{split[1]}"
@@ -250,7 +250,7 @@ def _cell(term: object) -> str:
     if term is None:
         return ""
     if isinstance(term, pyoxigraph.NamedNode):
-        text = _compact(term.value)
+        text = compact(term.value)
     elif isinstance(term, pyoxigraph.Literal):
         text = term.value
     else:

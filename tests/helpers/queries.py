@@ -88,5 +88,8 @@ CASES: list[tuple[str, dict[str, object], Callable[..., list[dict[str, object]]]
     ("topic-equivalents", {"topic": "no such topic"}, lambda f: [], ()),
     ("source-counts", {}, tx.source_counts, (TAXONOMY,)),
     ("equivalence-group-counts", {}, tx.equivalence_group_counts, (TAXONOMY,)),
+    ("dataset-totals", {}, E.dataset_totals, ()),
+    ("class-counts", {}, E.class_counts, ()),
+    ("property-counts", {}, E.property_counts, ()),
 ]
 

@@ -71,18 +71,19 @@ def test_counts_equal_the_outputs(exported: Path, description: Path) -> None:
     }
     assert described == expected_classes and described[PREFIXES["kg"] + "CurationGraph"] == 16
     expected_props = {
-        row["p"].value: int(row["n"].value)
-        for row in data.query("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")
+        row["p"].value: (int(row["n"].value), int(row["o"].value))
+        for row in data.query("SELECT ?p (COUNT(*) AS ?n) (COUNT(DISTINCT ?o) AS ?o) {?s ?p ?o} GROUP BY ?p")
     }
     described = {
-        row["p"].value: int(row["n"].value)
+        row["p"].value: (int(row["n"].value), int(row["o"].value))
         for row in void.query(
-            PREFIX_HEADER + "SELECT ?p ?n { ?d void:propertyPartition [ void:property ?p; void:triples ?n ] }"
+            PREFIX_HEADER + "SELECT ?p ?n ?o { ?d void:propertyPartition "
+            "[ void:property ?p ; void:triples ?n ; void:distinctObjects ?o ] }"
         )
     }
     assert described == expected_props
     links = _value(void, "SELECT ?n { ?l a void:Linkset ; void:linkPredicate kg:topic ; void:triples ?n }")
-    assert links == str(expected_props[PREFIXES["kg"] + "topic"])
+    assert links == str(expected_props[PREFIXES["kg"] + "topic"][0])
 
 
 def test_distributions_match_the_files(exported: Path, description: Path) -> None:
@@ -124,7 +125,13 @@ def _counts(text: str) -> dict[str, object]:
     store = pyoxigraph.Store()
     store.load(text.encode(), format=pyoxigraph.RdfFormat.TURTLE)
     query = PREFIX_HEADER + "SELECT ?p ?n { ?d a dcat:Dataset ; ?p ?n FILTER(isLiteral(?n)) }"
-    return {row["p"].value: row["n"].value for row in store.query(query)}
+    counts: dict[str, object] = {row["p"].value: row["n"].value for row in store.query(query)}
+    partitions = PREFIX_HEADER + (
+        "SELECT ?t ?p ?n { ?d void:classPartition|void:propertyPartition ?x ."
+        " ?x void:class|void:property ?t ; ?p ?n FILTER(isLiteral(?n)) }"
+    )
+    counts.update({f'{row["t"].value} {row["p"].value}': row["n"].value for row in store.query(partitions)})
+    return counts
 
 
 def test_any_one_rdf_output_gives_the_same_counts(exported: Path) -> None:
@@ -134,6 +141,7 @@ def test_any_one_rdf_output_gives_the_same_counts(exported: Path) -> None:
     for name in ("curations.ttl", "curations.nq", "curations.jsonld"):
         assert _counts(describe({name: exported / name}, DEFAULT_BASE_IRI)) == union, name
     assert union[VOID + "triples"] == "882"
+    assert union[f'{PREFIXES["kg"]}topic {VOID}distinctObjects'] == "33"  # the partitions compared too
     with pytest.raises(DescriptionError, match=r"needs one of curations\.nt, .*curations\.jsonld"):
         describe({"report.json": exported / "report.json"}, DEFAULT_BASE_IRI)
 
