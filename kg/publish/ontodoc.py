@@ -48,9 +48,16 @@ def _local(iri: str) -> str:
     return _compact(iri).split(":", 1)[-1]
 
 
+def _label(iri: str) -> str:
+    """An arrow's label: a kg: property by its local name (Mermaid reads a `:` in a label as the
+    start of another), any other by its prefix and name joined by `_`."""
+    return iri[len(KG_NS) :] if iri.startswith(KG_NS) else _node(iri)
+
+
 def classes_diagram(path: Path | None = None) -> str:
     """A Mermaid class diagram of the ontology: each class with its datatype properties (name and
-    range), each object property an arrow from its domain to its range; sorted, so stable."""
+    range), each object property an arrow from its domain to its range (`_label`); sorted, so
+    stable."""
     graph = Graph().parse(path or ontology_path(), format="turtle")
     attributes: dict[str, list[str]] = {}
     arrows: list[str] = []
@@ -62,7 +69,7 @@ def classes_diagram(path: Path | None = None) -> str:
         for domain in graph.objects(prop, RDFS.domain):
             targets = [str(t) for t in graph.objects(prop, RDFS.range)]
             for target in targets:
-                arrows.append(f"  {_node(str(domain))} --> {_node(target)} : {_compact(str(prop))}")
+                arrows.append(f"  {_node(str(domain))} --> {_node(target)} : {_label(str(prop))}")
                 attributes.setdefault(target, [])
             members = attributes.setdefault(str(domain), [])
             if not targets:  # a link to any IRI (a web page, a file)
