@@ -16,6 +16,7 @@ from kg.pipeline.export import export
 from kg.publish import stats
 from tests.conftest import EXAMPLES
 from tests.helpers.queries import TAXONOMY
+from tests.helpers.servers import Server
 
 
 def _stats(*args: str) -> dict[str, object]:
@@ -85,3 +86,32 @@ def test_an_empty_store_has_zeros() -> None:
         "triples": 0, "curations": 0, "topics": 0, "brands": 0, "communities": 0,
         "classes": [], "properties": [],
     }  # fmt: skip
+
+
+@pytest.mark.server
+def test_an_endpoint_gives_the_numbers_of_the_export(tmp_path: Path, oxigraph_server: Server) -> None:
+    """On a real Oxigraph server, loaded by a sync of the export (its default graph is not the
+    union: the queries name their graphs), and `kg query --limit` cuts its answer."""
+    out = tmp_path / "out"
+    export([EXAMPLES], out)
+    runner = CliRunner()
+    synced = runner.invoke(main, ["load", str(out), "--endpoint", oxigraph_server.store_url])
+    assert synced.exit_code == 0, synced.output
+    assert _stats("--endpoint", oxigraph_server.query_url) == _stats(str(out))
+    limited = runner.invoke(
+        main, ["query", "class-counts", "--endpoint", oxigraph_server.query_url, "--limit", "3", "-f", "csv"]
+    )
+    assert limited.exit_code == 0, limited.output
+    assert len(limited.stdout.splitlines()) == 4 and "the first 3: --limit" in limited.stderr
+
+
+def test_a_sync_of_an_export_folder_does_not_load_its_description(tmp_path: Path) -> None:
+    """void.ttl describes the files; `kg load OUT` sends only the curation graphs."""
+    out, store = tmp_path / "out", tmp_path / "store"
+    export([EXAMPLES], out)
+    assert CliRunner().invoke(main, ["load", str(out), "--store", str(store)]).exit_code == 0
+    described = CliRunner().invoke(
+        main, ["query", "--store", str(store), "--sparql",
+               "ASK { GRAPH ?g { ?d a <http://rdfs.org/ns/void#Dataset> } }"],
+    )  # fmt: skip
+    assert described.exit_code == 0 and described.stdout.strip() == "false"
