@@ -20,8 +20,11 @@ committed with the other outputs, describing them as they are committed.
 from __future__ import annotations
 
 import hashlib
+import mmap
+import os
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,11 +169,23 @@ def _count(value: int) -> Lit:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    """The file's SHA-256, in one call over its mapped pages: hashlib holds no GIL meanwhile, so
+    a thread hashing the outputs runs beside the statistics instead of queueing for the GIL
+    once per chunk read (1 MB chunks made the two together slower than one after the other)."""
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        if os.fstat(handle.fileno()).st_size == 0:
+            return hashlib.sha256().hexdigest()
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as pages:
+            return hashlib.sha256(pages).hexdigest()
+
+
+def _checksums(outputs: Mapping[str, Path]) -> Future[dict[str, str]]:
+    """Each output's SHA-256, computed in a thread (see `_sha256`)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-sha256")
+    try:
+        return pool.submit(lambda: {name: _sha256(path) for name, path in sorted(outputs.items())})
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _distribution(dataset: str, name: str, path: Path, sha256: str) -> list[Triple]:
@@ -231,7 +246,9 @@ def describe(outputs: Mapping[str, Path], base_iri: str) -> str:
     if source is None:
         wanted = ", ".join(n for n, _ in STATISTICS_SOURCES)
         raise DescriptionError(f"a dataset description needs one of {wanted} among the outputs")
+    checksums = _checksums(outputs)
     stats = statistics(*source)
+    sums = checksums.result()
     dataset = IriScheme(base_iri).dataset()
     triples: list[Triple] = [
         (dataset, RDF_TYPE, VOID + "Dataset"),
@@ -249,5 +266,5 @@ def describe(outputs: Mapping[str, Path], base_iri: str) -> str:
     renderer = Renderer({**DESCRIPTION_PREFIXES, **instance_prefixes(base_iri), "dataset": dataset + "/"})
     triples += _partitions(dataset, stats, renderer) + _linkset(dataset, stats)
     for name in sorted(outputs):
-        triples += _distribution(dataset, name, outputs[name], _sha256(outputs[name]))
+        triples += _distribution(dataset, name, outputs[name], sums[name])
     return renderer.turtle_header() + renderer.turtle_block(sort_triples(triples))
