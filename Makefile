@@ -48,11 +48,13 @@ lock:
 	  --output-file $(LOCK) pyproject.toml requirements/build.in
 	rm -rf .venv-lock
 
-## Regenerate what is generated from the code and the ontology: in docs/, the CLI reference and the
-## query table; in kg/, the vocabulary (vocab.py, namespaces.py). tests/test_docs.py checks them.
+## Regenerate what is generated from the code and the ontology: in docs/, the CLI reference, the
+## query table and the graph-model diagrams, and the ontology's HTML page (pyLODE); in kg/, the
+## vocabulary (vocab.py, namespaces.py). tests/test_docs.py and tests/publish/test_ontodoc.py check them.
 GENERATED := docs/*.md kg/rdf/vocab.py kg/rdf/namespaces.py
 docs: $(STAMP)
 	$(BIN)/cog -r $(GENERATED)
+	$(BIN)/python -m kg.publish.ontodoc docs/ontology/index.html
 
 ## Take the docs' screenshots again (docs/img/: the report page, kg serve's query page) in
 ## Debian's chromium, driven by Playwright.

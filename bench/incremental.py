@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "curations"
-OUTPUTS = ["curations.ttl", "curations.jsonld", "curations.nt", "curations.nq", "report.json"]
+OUTPUTS = ["curations.ttl", "curations.jsonld", "curations.nt", "curations.nq", "report.json", "void.ttl"]
 
 
 def build_tree(corpus: Path, dest: Path, count: int) -> list[Path]:

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 from kg.errors import KgError
 from kg.version import __version__
 
-__all__ = ["KgError", "__version__", "build", "export", "load", "query", "sync", "validate"]
+__all__ = ["KgError", "__version__", "build", "export", "load", "query", "stats", "sync", "validate"]
 
 if TYPE_CHECKING:
-    from kg.api import build, export, load, query, sync, validate
+    from kg.api import build, export, load, query, stats, sync, validate
 
 
 def __getattr__(name: str) -> Any:  # lazy: the API's imports cost ~0.3 s, kg export needs none
-    if name in {"build", "export", "load", "query", "sync", "validate"}:
+    if name in {"build", "export", "load", "query", "stats", "sync", "validate"}:
         from kg import api
 
         return getattr(api, name)

@@ -7,6 +7,7 @@
     kg.load(["outputs/curations.nq"], store=".kg-store")   # graphs replaced, never appended
     kg.sync("outputs", store=".kg-store")                  # the store made equal to the export
     rows = kg.query("topic-counts", ".kg-store")           # a list of dicts: pandas.DataFrame(rows)
+    kg.stats("outputs").curations                          # triples, curations, classes... (void.ttl)
 
 Every function raises `kg.KgError` (a subclass naming the stage) for anything kg refuses, with a
 message naming the file, field, option or endpoint. Parameters of `kg.query` are bound as RDF
@@ -25,6 +26,8 @@ import pyoxigraph
 from kg.map.curation import IriScheme
 from kg.pipeline.export import FORMATS, Cluster, ExportReport
 from kg.pipeline.export import export as _export_files
+from kg.publish import stats as _stats
+from kg.publish.stats import GraphStats
 from kg.rdf.namespaces import DEFAULT_BASE_IRI
 from kg.store import sync as _sync
 from kg.store.http import Endpoint
@@ -147,6 +150,15 @@ def query(
     is_named = text in library() or text.endswith(".rq") or isinstance(name_or_sparql, os.PathLike)
     named = resolve(text) if is_named else adhoc(text)
     return execute(named, target, params).rows()  # type: ignore[arg-type]
+
+
+def stats(target: PathLike | Iterable[PathLike] | pyoxigraph.Store | Endpoint) -> GraphStats:
+    """Triples, curations, distinct topics, brands and communities, classes and properties with
+    their counts, as `kg stats`: of an export folder from its `void.ttl`, else counted by library
+    queries on the curation graphs of `target` (as `kg.query` takes it). `.to_json()` for a dict."""
+    if isinstance(target, (str, os.PathLike)) and _stats.is_export_folder(Path(target)):
+        return _stats.of_export(Path(target))
+    return _stats.of_store(target)  # type: ignore[arg-type]
 
 
 def _shape_files() -> list[Path]:

@@ -35,6 +35,8 @@ def test_a_session_through_the_public_api(tmp_path: Path) -> None:
     synced = kg.sync(out, store=tmp_path / "synced")
     assert kg.query("topic-counts", tmp_path / "synced") == rows
     assert synced is not None
+    assert kg.stats(out).to_json() == kg.stats(tmp_path / "synced").to_json()
+    assert kg.stats(out).curations == 16
 
 
 def test_parameters_are_bound_not_pasted(tmp_path: Path) -> None:
@@ -51,7 +53,7 @@ def test_errors_are_kg_errors(tmp_path: Path) -> None:
 
 
 def test_the_api_is_small_and_documented() -> None:
-    public = ["KgError", "__version__", "build", "export", "load", "query", "sync", "validate"]
+    public = ["KgError", "__version__", "build", "export", "load", "query", "stats", "sync", "validate"]
     assert sorted(kg.__all__) == public
     for name in kg.__all__:
         if name != "__version__":

@@ -22,6 +22,7 @@ from kg.cli import main
 from kg.map.curation import IriScheme, curation_triples
 from kg.pipeline.export import FORMATS, REPORT_NAME, export
 from kg.pipeline.incremental import MANIFEST_NAME
+from kg.publish import DESCRIPTION_NAME
 from kg.rdf.vocab import DEFAULT_BASE_IRI
 from kg.read.sources import parse_bytes
 from kg.sparql.binding import QueryError
@@ -75,6 +76,8 @@ def test_export_validate_load_and_query_run_without_network(no_network: list[str
         socket.create_connection(("127.0.0.1", 9))
 
 
+#: What an export writes into its folder.
+EXPORT_FILES = sorted([*FORMATS.values(), DESCRIPTION_NAME, REPORT_NAME, MANIFEST_NAME])
 HOSTILE_NAMES = [
     "../../../../outside",
     "../../escaped.ttl",
@@ -108,7 +111,7 @@ def test_hostile_names_cannot_write_outside_the_output_folder(tmp_path: Path) ->
     export([src], out)  # and again, incremental
     after = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if out not in p.parents)
     assert after == sorted([*before, "work/out"])  # nothing appeared anywhere else
-    assert sorted(p.name for p in out.iterdir()) == sorted([*FORMATS.values(), REPORT_NAME, MANIFEST_NAME])
+    assert sorted(p.name for p in out.iterdir()) == EXPORT_FILES
     for triple in pyoxigraph.parse(
         (out / "curations.nt").read_bytes(), format=pyoxigraph.RdfFormat.N_TRIPLES
     ):
@@ -135,7 +138,7 @@ def test_a_symlinked_output_file_is_replaced_not_followed(tmp_path: Path) -> Non
 def test_output_folder_with_hostile_name_is_used_as_given(tmp_path: Path) -> None:
     out = tmp_path / "a b" / "..x" / "é 😀"
     export([EXAMPLES], out)
-    assert sorted(p.name for p in out.iterdir()) == sorted([*FORMATS.values(), REPORT_NAME, MANIFEST_NAME])
+    assert sorted(p.name for p in out.iterdir()) == EXPORT_FILES
     shutil.rmtree(tmp_path / "a b")
 
 

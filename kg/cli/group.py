@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from kg.cli import export, load, query, report, serve, taxonomy, validate
+from kg.cli import export, load, query, report, serve, stats, taxonomy, validate
 from kg.cli.errors import Commands
 from kg.pipeline.export import interruptible
 from kg.version import __version__
@@ -22,5 +22,5 @@ def main() -> None:
     click.get_current_context().with_resource(interruptible())
 
 
-for _module in (export, validate, load, query, serve, report, taxonomy):
+for _module in (export, validate, load, query, stats, serve, report, taxonomy):
     main.add_command(_module.command)

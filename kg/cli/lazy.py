@@ -31,6 +31,7 @@ MODULES = {
     "reports": "kg.validation.reports",
     "results": "kg.sparql.results",
     "serve": "kg.store.serve",
+    "stats": "kg.publish.stats",
     "sync": "kg.store.sync",
     "taxonomy": "kg.map.taxonomy",
     "validate": "kg.validation.validate",
@@ -38,12 +39,12 @@ MODULES = {
 
 __all__ = [
     "binding", "engine", "fast", "http", "library", "load", "model", "provenance", "query", "reference",
-    "report", "reports", "results", "serve", "sync", "taxonomy", "validate",
+    "report", "reports", "results", "serve", "stats", "sync", "taxonomy", "validate",
 ]
 
 if TYPE_CHECKING:
     from kg.map import taxonomy
-    from kg.publish import report
+    from kg.publish import report, stats
     from kg.shacl import engine, fast, reference
     from kg.sparql import binding, library, query, results
     from kg.store import http, load, serve, sync

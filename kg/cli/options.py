@@ -118,6 +118,29 @@ store_option = click.option(
 )
 
 
+def read_target_options(verb: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--store, --data and --endpoint: what a reading command (kg query, kg stats) reads; `verb`
+    begins their help ("Query", "Count")."""
+
+    def add(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option(
+            "--endpoint",
+            default=None,
+            callback=endpoint_url,
+            help=f"{verb} a remote store: its SPARQL 1.1 Protocol query URL.",
+        )(command)
+        command = click.option(
+            "--data",
+            "data",
+            multiple=True,
+            type=click.Path(exists=True, path_type=Path),
+            help=f"{verb} these RDF files or curation sources instead of a store (repeat).",
+        )(command)
+        return store_option(command)
+
+    return add
+
+
 def remote_options(command: Callable[..., None]) -> Callable[..., None]:
     """--user/--password/--timeout/--retries, shared by the commands that talk to an endpoint."""
     for option in reversed(

@@ -1,18 +1,22 @@
 """`kg query`: a library query, a query file or SPARQL text against the embedded store, files
 or an endpoint, a thin call into kg.sparql.query.
 
-May touch: kg.sparql.query and kg.store (through kg.cli.lazy).
+May touch: kg.sparql.query and kg.store (through kg.cli.lazy), kg.write.files (the atomic writer).
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from kg.cli import lazy
-from kg.cli.options import endpoint_url, given, log_to_stderr, remote_options, store_option
+from kg.cli.errors import worded
+from kg.cli.options import given, log_to_stderr, read_target_options, remote_options
+from kg.write.files import atomic_writer
 
 if TYPE_CHECKING:
     from kg.sparql.query import Target
@@ -30,17 +34,39 @@ def _values(params: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-def _print(results: Results, fmt: str) -> None:
+def _rendered(results: Results, fmt: str, width: int | None) -> bytes:
+    """The answer as `fmt`, the bytes of the W3C format (graph results: N-Triples whatever
+    `fmt`); a table no wider than `width` columns when given."""
     if results.kind == "graph":
-        click.echo(results.data.decode("utf-8"), nl=False)
-    elif fmt == "table":
-        click.echo(lazy.results.format_table(results))
-        if results.kind == "solutions":
-            count = len(results.terms())
-            click.echo(f"({count} row{'s' if count != 1 else ''})", err=True)
-    else:
-        out = results.serialize(fmt)
-        click.echo(out, nl=not out.endswith(b"\n"))
+        return results.data
+    if fmt == "table":
+        return (lazy.results.format_table(results, width) + "\n").encode("utf-8")
+    return results.serialize(fmt)
+
+
+def _rows(results: Results, limit: int | None) -> str:
+    """`(N rows)`, and whether --limit may have cut them."""
+    count = len(results.terms()) if results.kind == "solutions" else len(results.data.splitlines())
+    noun = ("row" if results.kind == "solutions" else "triple") + ("s" if count != 1 else "")
+    cut = f", the first {limit}: --limit" if limit is not None and count == limit else ""
+    return f"({count} {noun}{cut})"
+
+
+def _emit(results: Results, fmt: str, output: Path | None, limit: int | None) -> None:
+    """Print the answer (a table fitted to the terminal when stdout is one), or write it to
+    `output` atomically (a table there at its full width)."""
+    counted = results.kind != "boolean"
+    if output is not None:
+        data = _rendered(results, fmt, None)
+        with worded(OSError, lambda exc: f"cannot write {output}: {exc}"), atomic_writer(output) as handle:
+            handle.write(data)
+        click.echo(f"kg query: {_rows(results, limit) if counted else 'answer'} -> {output}", err=True)
+        return
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    out = _rendered(results, fmt, width)
+    click.echo(out, nl=not out.endswith(b"\n"))
+    if counted and (fmt == "table" or limit is not None):
+        click.echo(_rows(results, limit), err=True)
 
 
 @click.command("query")
@@ -57,21 +83,22 @@ def _print(results: Results, fmt: str) -> None:
     show_default=True,
     help="table for people; csv, tsv, json: W3C SPARQL results formats.",
 )
-@store_option
-@click.option(
-    "--data",
-    "data",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Query these RDF files or curation sources instead of a store (repeat).",
-)
-@click.option(
-    "--endpoint",
-    default=None,
-    callback=endpoint_url,
-    help="Query a remote store: its SPARQL 1.1 Protocol query URL.",
-)
+@read_target_options("Query")
 @click.option("--sparql", default=None, help="Run this SPARQL text instead of a named query.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the results to this file (replaced atomically) instead of printing them.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="At most N rows (triples of a CONSTRUCT): reading stops there; the query text is not changed.",
+)
 @click.option("--list", "list_queries", is_flag=True, help="List the query library and exit.")
 @click.option(
     "--show", is_flag=True, help="Print the query as it would be sent (parameters bound), do not run it."
@@ -85,6 +112,8 @@ def command(
     data: tuple[Path, ...],
     endpoint: str | None,
     sparql: str | None,
+    output: Path | None,
+    limit: int | None,
     list_queries: bool,
     show: bool,
     user: str | None,
@@ -96,14 +125,17 @@ def command(
 
     Reads the embedded store (--store) unless --data or --endpoint is given. Parameters are
     bound as typed RDF terms, never pasted into the query text. Queries are read-only:
-    SPARQL updates are refused. Exit 0: answered; 2: error.
+    SPARQL updates are refused. On a terminal the table fits its width (long cells cut with
+    …); -o writes the results to a file, csv, tsv and json as the W3C formats say. Exit 0:
+    answered; 2: error.
 
     \b
     Example:
       kg query --list
-      kg query topic-counts
+      kg query topic-counts --limit 10
       kg query curations-by-topic --param topic=Telehealth --format csv
       kg query search -p text="symptom checker" --data outputs/curations.nq
+      kg query brand-counts --format csv -o brands.csv
       kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }'
       kg query brand-counts --endpoint http://localhost:7878/query
     """
@@ -130,4 +162,4 @@ def command(
         target = list(data)
     else:
         target = lazy.load.open_store(store_dir, read_only=True)
-    _print(lazy.query.execute(named, target, values), fmt)
+    _emit(lazy.query.execute(named, target, values, limit), fmt, output, limit)

@@ -24,6 +24,7 @@ from kg.errors import KgError
 from kg.pipeline.incremental.manifest import MANIFEST_NAME
 from kg.pipeline.report import REPORT_NAME
 from kg.pipeline.signals import check_stopped
+from kg.publish import DESCRIPTION_NAME
 from kg.write.registry import FORMATS
 
 #: File descriptors no forked process may keep: the output folder's lock (see `output_folder`).
@@ -94,7 +95,7 @@ _STAGED = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
     """Delete temporaries of kg's own outputs that a killed export left behind (under the lock)."""
-    ours = {*FORMATS.values(), REPORT_NAME, MANIFEST_NAME}
+    ours = {*FORMATS.values(), REPORT_NAME, MANIFEST_NAME, DESCRIPTION_NAME}
     for name in os.listdir(out_dir):
         match = _STAGED.match(name)
         if match and match.group("name") in ours:
@@ -151,6 +152,15 @@ class StagedOutputs:
         handle = os.fdopen(fd, "wb")
         self._staged.append((target, tmp, handle))
         return handle
+
+    def written(self) -> dict[str, Path]:
+        """The outputs staged so far, flushed: final name -> the temporary file that holds it.
+
+        For what is computed from the outputs as they will be committed (the dataset
+        description, `void.ttl`, gives each file's size and checksum): read them from here."""
+        for _, _, handle in self._staged:
+            handle.flush()
+        return {target.name: Path(tmp) for target, tmp, _ in self._staged}
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._stop.set()

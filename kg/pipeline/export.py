@@ -6,8 +6,12 @@ Reading, parsing and mapping run per file (in a process pool for large inputs:
 from run to run. One bad file never stops the others: every failure becomes a `failed` row in
 the report (`kg.pipeline.run`). An export into a folder reuses what is unchanged since the
 previous one (`kg.pipeline.incremental`) and replaces the outputs all at once or not at all
-(`kg.pipeline.commit`). Also the names callers of the export use, in `__all__`.
+(`kg.pipeline.commit`), the dataset description `void.ttl` among them (`kg.publish.void`,
+computed from the staged files). Also the names callers of the export use, in `__all__`.
 """
+
+# lazy: kg.publish.void (pyoxigraph, ~60 ms to import) only once the outputs are staged, so
+# `kg export --help` starts without it (tests/test_cli.py).
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from kg.pipeline.run import Progress, Run, StrictError
 from kg.pipeline.signals import Interrupted, interruptible
 from kg.pipeline.taxonomy import ExportTaxonomy, load_taxonomy
 from kg.pipeline.workers import process_all, renderer
+from kg.publish import DESCRIPTION_NAME
 from kg.rdf.namespaces import PREFIXES, instance_prefixes
 from kg.rdf.terms import Triple
 from kg.read.selection import Selection
@@ -242,7 +247,7 @@ class _IntoFolder:
             items = reuse.outcomes(run.files, usable, produce_all, run.shared, counts)
             writer = _Writer(recorder, blocks)
             report = run.take(items, writer.write, writer.copy)
-            report.outputs = [FORMATS[f] for f in self.job.formats] + [REPORT_NAME]
+            report.outputs = [FORMATS[f] for f in self.job.formats] + [DESCRIPTION_NAME, REPORT_NAME]
             if tax is not None:
                 report.taxonomy = tax.summary()
                 recorder.graphs[tax.graph.graph] = tax.digest()
@@ -256,6 +261,7 @@ class _IntoFolder:
             for handle in handles.values():
                 handle.flush()
             recorder.finish_manifest(manifest, {FORMATS[n]: h for n, h in handles.items()}, extra)
+            _describe(staged, self.job.iris.base)
         report.reuse, report.why_full = counts, why_full
         return report
 
@@ -271,6 +277,15 @@ def _write_taxonomy(tax: ExportTaxonomy | None, handles: dict[str, IO[bytes]]) -
     at = handle.tell()
     handle.write(data)
     return {"graph_blocks": {tax.graph.graph: [at, len(data)]}}
+
+
+def _describe(staged: StagedOutputs, base_iri: str) -> None:
+    """Stage `void.ttl`: the description of the outputs staged so far (the manifest aside), read
+    back from their temporary files, so its sizes and checksums are those of the files committed."""
+    from kg.publish.void import describe
+
+    outputs = {name: path for name, path in staged.written().items() if name != MANIFEST_NAME}
+    staged.open(DESCRIPTION_NAME).write(describe(outputs, base_iri).encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)

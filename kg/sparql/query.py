@@ -10,6 +10,7 @@ remote service (`SERVICE`) is refused.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -21,35 +22,50 @@ import pyoxigraph
 
 from kg.sparql.binding import UPDATE_OPERATIONS, QueryError, Table, Term, bind, query_form, syntax_tokens
 from kg.sparql.library import NamedQuery, adhoc, lookup, resolve
-from kg.sparql.results import JSON_RESULTS, ResultKind, Results
+from kg.sparql.results import JSON_RESULTS, ResultKind, Results, first_solutions
 from kg.store.http import Endpoint
 from kg.store.load import is_store_dir, memory_store, open_store
 
 Target = Union[pyoxigraph.Store, Endpoint, str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]]  # noqa: UP007
 
 
-def execute(query: NamedQuery | str, target: Target, params: Mapping[str, object] | None = None) -> Results:
+def execute(
+    query: NamedQuery | str,
+    target: Target,
+    params: Mapping[str, object] | None = None,
+    limit: int | None = None,
+) -> Results:
     """Bind `params` into `query` and run it on `target`: a pyoxigraph `Store`, the folder of
     an embedded store (`kg load --store DIR`), an `Endpoint` or an http(s) URL (SPARQL 1.1
     Protocol), or RDF files / curation sources (a path or a list of paths, loaded into an
-    in-memory store as `kg load` would)."""
+    in-memory store as `kg load` would).
+
+    `limit`: at most that many rows (triples of a CONSTRUCT), by reading no further than them,
+    never by editing the query text (`Results.first`): a local store stops evaluating there; an
+    endpoint still computes and sends the whole answer (put a LIMIT in the query to spare it)."""
+    if limit is not None and limit < 0:
+        raise QueryError(f"a limit of rows cannot be negative ({limit})")
     named = query if isinstance(query, NamedQuery) else adhoc(query)
     bindings = named.bindings(params or {})
     if query_form(bind(named.text(), bindings)) in UPDATE_OPERATIONS:
         raise QueryError("this is a SPARQL update; kg query is read-only (use kg load to change a store)")
     send = _sender(target)
     tables = [t for t in (_lookup_table(lookup(name), bindings, send) for name in named.lookups) if t]
-    return send(bind(named.text(), bindings, tables))
+    return send(bind(named.text(), bindings, tables), limit)
 
 
-def _sender(target: Target) -> Callable[[str], Results]:
+#: Runs bound query text on a target, with a limit of rows or None.
+Sender = Callable[[str, "int | None"], Results]
+
+
+def _sender(target: Target) -> Sender:
     """A function that runs bound query text on `target` (a store or file target is opened once)."""
     if isinstance(target, Endpoint):
         endpoint = target
-        return lambda text: _remote(endpoint, text)
+        return lambda text, limit: _remote(endpoint, text, limit)
     if isinstance(target, str) and target.startswith(("http://", "https://")):
         endpoint = Endpoint.from_env(target)
-        return lambda text: _remote(endpoint, text)
+        return lambda text, limit: _remote(endpoint, text, limit)
     if isinstance(target, (str, os.PathLike)) and is_store_dir(Path(target)):
         target = open_store(Path(target), read_only=True)
     if not isinstance(target, pyoxigraph.Store):
@@ -63,11 +79,11 @@ def _sender(target: Target) -> Callable[[str], Results]:
                 "(16 MiB in N-Triples, N-Quads and Turtle; 8 MiB for a JSON-LD string), or memory ran out"
             ) from None
     store = target
-    return lambda text: _local(store, text)
+    return lambda text, limit: _local(store, text, limit)
 
 
 def _lookup_table(
-    named: NamedQuery, bindings: Mapping[str, Term], send: Callable[[str], Results]
+    named: NamedQuery, bindings: Mapping[str, Term], send: Sender
 ) -> Table | None:
     """The rows of a lookup as a VALUES table of its columns; None (do not narrow) when a row
     holds a term VALUES cannot carry (a blank node or a quoted triple)."""
@@ -79,7 +95,7 @@ def _lookup_table(
             own[param.name] = param.term(param.default)
         elif param.required:
             raise QueryError(f"lookup {named.name} needs parameter {param.name}, which is not bound")
-    rows = send(bind(named.text(), own)).terms()
+    rows = send(bind(named.text(), own), None).terms()
     table: list[tuple[Term | None, ...]] = []
     for row in rows:
         cells = tuple(row.get(c) for c in named.columns)
@@ -107,7 +123,7 @@ def union_default_graph(text: str) -> bool:
     return not any(token == "FROM" for _, token in syntax_tokens(text))
 
 
-def _local(store: pyoxigraph.Store, text: str) -> Results:
+def _local(store: pyoxigraph.Store, text: str, limit: int | None = None) -> Results:
     """Run bound query text on a local store (embedded or in memory): never over the network."""
     if uses_service(text):
         raise QueryError(
@@ -121,9 +137,16 @@ def _local(store: pyoxigraph.Store, text: str) -> Results:
         raise QueryError(f"SPARQL syntax error: {exc}") from None
     except (OSError, RuntimeError) as exc:  # the store cannot be read, an evaluation error
         raise QueryError(f"the query failed: {exc}") from None
-    if isinstance(answer, pyoxigraph.QueryTriples):
-        return Results("graph", answer.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES) or b"")
-    data = answer.serialize(format=pyoxigraph.QueryResultsFormat.JSON) or b""
+    try:
+        if isinstance(answer, pyoxigraph.QueryTriples):
+            if limit is None:
+                return Results("graph", answer.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES) or b"")
+            return Results("graph", "".join(f"{t} .\n" for t in itertools.islice(answer, limit)).encode())
+        if isinstance(answer, pyoxigraph.QuerySolutions) and limit is not None:
+            return Results("solutions", first_solutions(answer, limit))
+        data = answer.serialize(format=pyoxigraph.QueryResultsFormat.JSON) or b""
+    except (OSError, RuntimeError) as exc:  # an evaluation error met while reading the answer
+        raise QueryError(f"the query failed: {exc}") from None
     return Results("boolean" if isinstance(answer, pyoxigraph.QueryBoolean) else "solutions", data)
 
 
@@ -185,7 +208,12 @@ def _has_service(tree: object) -> bool:
     return False
 
 
-def _remote(endpoint: Endpoint, text: str) -> Results:
+def _remote(endpoint: Endpoint, text: str, limit: int | None = None) -> Results:
+    answer = _remote_answer(endpoint, text)
+    return answer if limit is None else answer.first(limit)
+
+
+def _remote_answer(endpoint: Endpoint, text: str) -> Results:
     content_type, data = endpoint.query(text, union_default_graph=union_default_graph(text))
     if content_type.startswith(JSON_RESULTS) or content_type.startswith("application/json"):
         try:

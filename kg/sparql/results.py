@@ -7,7 +7,11 @@ pyoxigraph: rows, the table and the CSV/TSV/JSON outputs come from that one repr
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -70,6 +74,50 @@ class Results:
             "xml": pyoxigraph.QueryResultsFormat.XML,
         }
         return self.parsed().serialize(format=formats[fmt]) or b""
+
+    def first(self, limit: int) -> Results:
+        """The answer cut to its first `limit` rows (graph results: triples); a boolean as it is.
+
+        Reads the answer row by row and stops at `limit` (see `first_solutions`)."""
+        if self.kind == "graph":
+            lines = self.data.splitlines(keepends=True)
+            return Results("graph", b"".join(lines[:limit])) if len(lines) > limit else self
+        parsed = self.parsed()
+        if isinstance(parsed, pyoxigraph.QueryBoolean):
+            return self
+        return Results("solutions", first_solutions(parsed, limit))
+
+
+def first_solutions(solutions: pyoxigraph.QuerySolutions, limit: int) -> bytes:
+    """The first `limit` solutions as SPARQL JSON results, reading no further: on a local store
+    the rest is never evaluated (Oxigraph evaluates as it is read), so `kg query --limit` on a
+    large graph stops early. The query text is not touched (no LIMIT pasted into it)."""
+    names = [v.value for v in solutions.variables]
+    bindings = [
+        {name: term_json(term) for name, term in zip(names, solution, strict=True) if term is not None}
+        for solution in itertools.islice(solutions, limit)
+    ]
+    answer = {"head": {"vars": names}, "results": {"bindings": bindings}}
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def term_json(term: object) -> dict[str, object]:
+    """An RDF term as a SPARQL 1.1 JSON results binding (RDF 1.2 triple terms included)."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, pyoxigraph.Literal):
+        out: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD + "string":
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, pyoxigraph.Triple):
+        parts = ("subject", "predicate", "object")
+        return {"type": "triple", "value": {k: term_json(getattr(term, k)) for k in parts}}
+    raise QueryError(f"a result holds a term kg cannot write: {term!r}")
 
 
 _INTEGER_TYPES = {
@@ -154,29 +202,83 @@ def python_value(term: object) -> object:
 # --- showing results to people ---------------------------------------------------------------
 
 CELL_WIDTH = 100
+#: Spaces between two columns of a table.
+GAP = 2
+#: The narrowest a column is made to fit a terminal (a cell then shows a character and `…`).
+MIN_COLUMN = 2
 
 
-def _compact(iri: str) -> str:
+def compact(iri: str) -> str:
     """kg's prefixes for people (a namespace IRI alone shows as `prefix:`)."""
     split = DEFAULT_PREFIXES.split(iri, empty_local=True)
     return iri if split is None else f"{split[0]}:{split[1]}"
+
+
+def _char_width(char: str) -> int:
+    """Columns a character takes on a terminal: 2 for wide East Asian ones, 0 for combining
+    marks and controls, else 1."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Cc", "Cf", "Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes on a terminal (not its length: `漢` takes two, `é` as e + ◌́ one)."""
+    return sum(_char_width(c) for c in text)
+
+
+def cut(text: str, width: int) -> str:
+    """`text` in at most `width` columns: cut, ending with `…`, when it is wider."""
+    if display_width(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        w = _char_width(char)
+        if used + w > width - 1:
+            break
+        out.append(char)
+        used += w
+    return "".join(out) + "…"
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * (width - display_width(text))
+    return space + text if right else text + space
 
 
 def _cell(term: object) -> str:
     if term is None:
         return ""
     if isinstance(term, pyoxigraph.NamedNode):
-        text = _compact(term.value)
+        text = compact(term.value)
     elif isinstance(term, pyoxigraph.Literal):
         text = term.value
     else:
         text = str(term)
-    text = " ".join(text.split())
-    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+    return cut(" ".join(text.split()), CELL_WIDTH)
 
 
-def format_table(results: Results) -> str:
-    """A plain-text table for people: IRIs shortened with kg's prefixes, long cells cut."""
+def fit_widths(widths: list[int], total: int) -> list[int]:
+    """Column widths that fit in `total` columns with `GAP` between them: the widest columns
+    are narrowed first, each to no less than `MIN_COLUMN` (or its own width); when even that
+    does not fit, as they are (the caller cuts the lines)."""
+    room = total - GAP * (len(widths) - 1)
+    fitted = list(widths)
+    while (excess := sum(fitted) - room) > 0:
+        widest = max(range(len(fitted)), key=lambda i: (fitted[i], -i))
+        floor = min(MIN_COLUMN, widths[widest])
+        if fitted[widest] <= floor:
+            break
+        second = max((w for i, w in enumerate(fitted) if i != widest), default=0)
+        fitted[widest] = max(floor, fitted[widest] - max(1, min(excess, fitted[widest] - second)))
+    return fitted
+
+
+def format_table(results: Results, width: int | None = None) -> str:
+    """A plain-text table for people: IRIs shortened with kg's prefixes, long cells cut.
+
+    With `width` (a terminal's columns), no line is wider: the widest columns are narrowed
+    and their cells cut with `…` (a table of more columns than fit has its lines cut too)."""
     if results.kind == "boolean":
         return "true" if results.boolean() else "false"
     columns = results.variables()
@@ -190,12 +292,17 @@ def format_table(results: Results) -> str:
         )
         for c in columns
     ]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    widths = [max([display_width(c), *(display_width(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    if width is not None:
+        widths = fit_widths(widths, width)
 
-    def line(values: list[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
-        return "  ".join(parts).rstrip()
+    def line(values: Iterable[str]) -> str:
+        parts = [
+            _pad(cut(v, w), w, num) for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        text = (" " * GAP).join(parts).rstrip()
+        return text if width is None else cut(text, width)
 
-    out = [line(columns), "  ".join("-" * w for w in widths)]
+    out = [line(columns), line("-" * w for w in widths)]
     out += [line(r) for r in cells]
     return "\n".join(out)

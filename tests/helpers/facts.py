@@ -47,6 +47,7 @@ class Facts:
     image: bool = False
     article: bool = False
     topics: set[tuple[str, str, str]] = field(default_factory=set)  # (iri, scheme, label)
+    graph: frozenset[tuple[object, object, object]] = frozenset()  # the triples of its graph (rdflib terms)
 
 
 def curation_facts(nquads: bytes) -> list[Facts]:
@@ -84,6 +85,7 @@ def curation_facts(nquads: bytes) -> list[Facts]:
                 community=one(URIRef(community), str(RDFS.label)) if community else None,
                 image=one(c, SCHEMA + "image") is not None,
                 article=article is not None,
+                graph=frozenset(graph.triples((None, None, None))),
             )
             for t in graph.objects(c, URIRef(KG + "topic")):
                 label = one(t, str(SKOS.prefLabel))
@@ -242,3 +244,33 @@ def quality_gaps(facts: list[Facts]) -> list[dict[str, object]]:
         if gaps:
             rows.append({"curation": f.iri, "title": f.title, "source": f.source, "missing": ", ".join(gaps)})
     return sorted(rows, key=lambda r: (str(r["source"]), str(r["curation"])))
+
+
+def _union(facts: list[Facts]) -> set[tuple[object, object, object]]:
+    """The distinct triples of the curation graphs (shared nodes are in every graph using them)."""
+    return set().union(*(f.graph for f in facts))
+
+
+def dataset_totals(facts: list[Facts]) -> list[dict[str, object]]:
+    return [
+        {
+            "triples": len(_union(facts)),
+            "curations": len({f.iri for f in facts}),
+            "topics": len({t[0] for f in facts for t in f.topics}),
+            "brands": len({f.brand_iri for f in facts if f.brand_iri}),
+            "communities": len({f.community for f in facts if f.community}),
+        }
+    ]
+
+
+def class_counts(facts: list[Facts]) -> list[dict[str, object]]:
+    counts: Counter[tuple[str, ...]] = Counter((str(o),) for s, p, o in _union(facts) if p == RDF.type)
+    return [dict(zip(("class", "instances"), r, strict=True)) for r in _most_first(counts)]
+
+
+def property_counts(facts: list[Facts]) -> list[dict[str, object]]:
+    union = _union(facts)
+    triples = Counter(str(p) for _, p, _ in union)
+    objects = {p: len({o for _, q, o in union if str(q) == p}) for p in triples}
+    rows = [{"property": p, "triples": n, "objects": objects[p]} for p, n in triples.items()]
+    return sorted(rows, key=lambda r: (-int(str(r["triples"])), r["property"]))

@@ -114,4 +114,7 @@ CASES: list[tuple[str, dict[str, object], Callable[..., list[dict[str, object]]]
     ),
     ("curations-about", {"topic": "no such topic"}, lambda f: [], ()),
     ("equivalence-group-counts", {}, tx.equivalence_group_counts, (TAXONOMY,)),
+    ("dataset-totals", {}, E.dataset_totals, ()),
+    ("class-counts", {}, E.class_counts, ()),
+    ("property-counts", {}, E.property_counts, ()),
 ]

@@ -15,6 +15,7 @@ from kg.cli import main
 from kg.map.curation import IriScheme
 from kg.pipeline.export import FORMATS, export
 from kg.pipeline.outcome import FileOutcome, Job
+from kg.publish import DESCRIPTION_NAME
 from kg.read.sources import SourceFile
 from tests.conftest import EXAMPLES, ROOT
 
@@ -56,7 +57,7 @@ def test_outputs_are_byte_identical_across_runs(tmp_path: Path) -> None:
     src = _tree_with_bad_files(tmp_path)
     export([src], tmp_path / "a")
     export([src], tmp_path / "b", jobs=1)
-    for name in [*FORMATS.values(), "report.json"]:
+    for name in [*FORMATS.values(), DESCRIPTION_NAME, "report.json"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
@@ -118,6 +119,7 @@ def test_format_selection_writes_only_those_files(tmp_path: Path) -> None:
         "curations.nq",
         "curations.ttl",
         "report.json",
+        "void.ttl",  # the dataset description, of these two formats
     ]
 
 

@@ -25,10 +25,11 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.pipeline.export import FORMATS, REPORT_NAME, export
 from kg.pipeline.incremental import MANIFEST_NAME, recorder
+from kg.publish import DESCRIPTION_NAME
 from tests.conftest import EXAMPLES, ROOT, oxigraph_triples
 from tests.helpers.trees import make_tree
 
-OUTPUTS = sorted([*FORMATS.values(), REPORT_NAME])
+OUTPUTS = sorted([*FORMATS.values(), DESCRIPTION_NAME, REPORT_NAME])
 RDF_FORMATS = {
     "curations.ttl": pyoxigraph.RdfFormat.TURTLE,
     "curations.jsonld": pyoxigraph.RdfFormat.JSON_LD,
@@ -409,12 +410,12 @@ def test_an_immutable_output_replaces_no_output(tmp_path: Path, immutable: list[
     assert _everything(out) == before
 
 
-@pytest.mark.parametrize("failing", range(1, 7))
+@pytest.mark.parametrize("failing", range(1, 8))
 @pytest.mark.parametrize("previous", [True, False], ids=["previous outputs", "first export"])
 def test_a_rename_failing_midway_puts_back_those_already_renamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int, previous: bool
 ) -> None:
-    """The same for any of the six renames (four formats, manifest, report), simulated."""
+    """The same for any of the seven renames (four formats, manifest, void.ttl, report), simulated."""
     src, out = _two_exports(tmp_path)
     if not previous:
         shutil.rmtree(out)

@@ -14,6 +14,7 @@ import pytest
 from rdflib import Graph
 
 from kg.pipeline.export import FORMATS, REPORT_NAME, export
+from kg.publish import DESCRIPTION_NAME
 from tests.conftest import EXAMPLES, GOLDEN, ROOT, assert_same_graph
 
 UPDATE = os.environ.get("KG_UPDATE_GOLDEN") == "1"
@@ -32,9 +33,9 @@ def test_committed_outputs_are_the_export_of_the_examples(tmp_path: Path) -> Non
     export([EXAMPLES], tmp_path)
     committed = ROOT / "outputs"
     if UPDATE:
-        for name in [*FORMATS.values(), REPORT_NAME]:
+        for name in [*FORMATS.values(), DESCRIPTION_NAME, REPORT_NAME]:
             shutil.copy(tmp_path / name, committed / name)
-    for name in [*FORMATS.values(), REPORT_NAME]:
+    for name in [*FORMATS.values(), DESCRIPTION_NAME, REPORT_NAME]:
         fresh, old = tmp_path / name, committed / name
         if not old.exists() or fresh.read_bytes() != old.read_bytes():
             if name == "curations.ttl" and old.exists():

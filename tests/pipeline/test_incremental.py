@@ -26,11 +26,12 @@ from kg.pipeline import incremental
 from kg.pipeline.export import FORMATS, REPORT_NAME, ExportReport, StrictError, export
 from kg.pipeline.incremental import MANIFEST_NAME, Manifest, blocks, columns, digests, recorder
 from kg.pipeline.incremental import previous as previous_export
+from kg.publish import DESCRIPTION_NAME
 from kg.validation.validate import shape_files
 from tests.conftest import EXAMPLES, ROOT
 from tests.helpers.trees import curation, write_tree
 
-OUTPUTS = [*FORMATS.values(), REPORT_NAME]
+OUTPUTS = [*FORMATS.values(), DESCRIPTION_NAME, REPORT_NAME]
 GRAPH = "https://w3id.org/medigy/kg/id/graph/curation/"
 
 

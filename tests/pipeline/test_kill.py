@@ -27,10 +27,11 @@ from pathlib import Path
 import pytest
 
 from kg.pipeline.export import FORMATS, REPORT_NAME, export
+from kg.publish import DESCRIPTION_NAME
 from tests.conftest import ROOT
 from tests.helpers.trees import make_tree
 
-OUTPUTS = sorted([*FORMATS.values(), REPORT_NAME])
+OUTPUTS = sorted([*FORMATS.values(), DESCRIPTION_NAME, REPORT_NAME])
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 #: Seconds a worker may take to die after its parent (Linux kills it with the parent).
 GONE_WITHIN = 10.0

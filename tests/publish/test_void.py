@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.pipeline.export import export
+from kg.publish import DESCRIPTION_NAME
 from kg.publish.void import DescriptionError, describe
 from kg.rdf.namespaces import DEFAULT_BASE_IRI, PREFIXES
 from tests.conftest import EXAMPLES, ROOT
@@ -70,18 +71,19 @@ def test_counts_equal_the_outputs(exported: Path, description: Path) -> None:
     }
     assert described == expected_classes and described[PREFIXES["kg"] + "CurationGraph"] == 16
     expected_props = {
-        row["p"].value: int(row["n"].value)
-        for row in data.query("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")
+        row["p"].value: (int(row["n"].value), int(row["o"].value))
+        for row in data.query("SELECT ?p (COUNT(*) AS ?n) (COUNT(DISTINCT ?o) AS ?o) {?s ?p ?o} GROUP BY ?p")
     }
     described = {
-        row["p"].value: int(row["n"].value)
+        row["p"].value: (int(row["n"].value), int(row["o"].value))
         for row in void.query(
-            PREFIX_HEADER + "SELECT ?p ?n { ?d void:propertyPartition [ void:property ?p; void:triples ?n ] }"
+            PREFIX_HEADER + "SELECT ?p ?n ?o { ?d void:propertyPartition "
+            "[ void:property ?p ; void:triples ?n ; void:distinctObjects ?o ] }"
         )
     }
     assert described == expected_props
     links = _value(void, "SELECT ?n { ?l a void:Linkset ; void:linkPredicate kg:topic ; void:triples ?n }")
-    assert links == str(expected_props[PREFIXES["kg"] + "topic"])
+    assert links == str(expected_props[PREFIXES["kg"] + "topic"][0])
 
 
 def test_distributions_match_the_files(exported: Path, description: Path) -> None:
@@ -119,8 +121,47 @@ def test_conforms_to_its_shapes_and_a_damaged_one_does_not(
     assert bad.exit_code == 1, bad.output
 
 
-def test_needs_a_union_graph_output(exported: Path) -> None:
-    only_ttl = describe({"curations.ttl": exported / "curations.ttl"}, DEFAULT_BASE_IRI)
-    assert "void:triples" in only_ttl
-    with pytest.raises(DescriptionError, match=r"curations\.nt or curations\.ttl"):
-        describe({"curations.nq": exported / "curations.nq"}, DEFAULT_BASE_IRI)
+def _counts(text: str) -> dict[str, object]:
+    store = pyoxigraph.Store()
+    store.load(text.encode(), format=pyoxigraph.RdfFormat.TURTLE)
+    query = PREFIX_HEADER + "SELECT ?p ?n { ?d a dcat:Dataset ; ?p ?n FILTER(isLiteral(?n)) }"
+    counts: dict[str, object] = {row["p"].value: row["n"].value for row in store.query(query)}
+    partitions = PREFIX_HEADER + (
+        "SELECT ?t ?p ?n { ?d void:classPartition|void:propertyPartition ?x ."
+        " ?x void:class|void:property ?t ; ?p ?n FILTER(isLiteral(?n)) }"
+    )
+    counts.update({f'{row["t"].value} {row["p"].value}': row["n"].value for row in store.query(partitions)})
+    return counts
+
+
+def test_any_one_rdf_output_gives_the_same_counts(exported: Path) -> None:
+    """An export of one format is described too: from N-Quads or JSON-LD (one graph per curation,
+    shared triples in several) each distinct triple counts once, as in the union graph."""
+    union = _counts(describe({"curations.nt": exported / "curations.nt"}, DEFAULT_BASE_IRI))
+    for name in ("curations.ttl", "curations.nq", "curations.jsonld"):
+        assert _counts(describe({name: exported / name}, DEFAULT_BASE_IRI)) == union, name
+    assert union[VOID + "triples"] == "882"
+    assert union[f'{PREFIXES["kg"]}topic {VOID}distinctObjects'] == "33"  # the partitions compared too
+    with pytest.raises(DescriptionError, match=r"needs one of curations\.nt, .*curations\.jsonld"):
+        describe({"report.json": exported / "report.json"}, DEFAULT_BASE_IRI)
+
+
+def test_every_export_writes_the_description_of_its_committed_files(exported: Path, tmp_path: Path) -> None:
+    """void.ttl is what `describe` gives of the files as they are in the folder (so its sizes and
+    checksums are theirs), for every export, of all formats or of some."""
+    written = (exported / DESCRIPTION_NAME).read_text(encoding="utf-8")
+    assert written == describe({n: exported / n for n in NAMES}, DEFAULT_BASE_IRI)
+    some = tmp_path / "some"
+    export([EXAMPLES], some, ["nquads"])
+    names = ("curations.nq", "report.json")
+    visible = sorted(p.name for p in some.iterdir() if not p.name.startswith("."))
+    assert visible == sorted([*names, DESCRIPTION_NAME])
+    assert (some / DESCRIPTION_NAME).read_text() == describe({n: some / n for n in names}, DEFAULT_BASE_IRI)
+    assert _counts((some / DESCRIPTION_NAME).read_text()) == _counts(written)
+
+
+def test_the_committed_description_describes_the_committed_outputs() -> None:
+    """outputs/void.ttl (`make example`) describes outputs/ as committed."""
+    committed = ROOT / "outputs"
+    expected = describe({n: committed / n for n in NAMES}, DEFAULT_BASE_IRI)
+    assert (committed / DESCRIPTION_NAME).read_text(encoding="utf-8") == expected
