@@ -20,8 +20,6 @@ committed with the other outputs, describing them as they are committed.
 from __future__ import annotations
 
 import hashlib
-import mmap
-import os
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -92,16 +90,61 @@ def _digest(term: object) -> bytes:
     return hashlib.blake2b(str(term).encode(), digest_size=12).digest()
 
 
+#: Longest term the statistics keep as it is; a longer one (an article body, a description: they
+#: run to kilobytes) is kept as a 16-byte digest behind a NUL, which no N-Triples term starts with.
+#: Holding every distinct object whole cost ~200 MB of peak memory at 10k curations.
+_SHORT_TERM = 48
+
+
+def _key(term: bytes) -> bytes:
+    """`term` as the distinct-object sets hold it (see `_SHORT_TERM`)."""
+    return term if len(term) <= _SHORT_TERM else b"\0" + hashlib.blake2b(term, digest_size=16).digest()
+
+
+@dataclass
+class _Tally:
+    """What `statistics` counts while it reads: bounded by the distinct subjects, objects and
+    (property, object) pairs (terms kept short by `_key`), not by the triples."""
+
+    subjects: set[bytes] = field(default_factory=set)
+    objects: set[bytes] = field(default_factory=set)
+    property_objects: dict[bytes, set[bytes]] = field(default_factory=dict)  # -> object keys
+    properties: Counter[bytes] = field(default_factory=Counter)  # property -> triples
+    classes: Counter[bytes] = field(default_factory=Counter)
+
+    def add(self, subject: bytes, predicate: bytes, obj: bytes, is_type: bool) -> None:
+        self.subjects.add(subject)
+        key = _key(obj)
+        self.objects.add(key)
+        per = self.property_objects.get(predicate)
+        if per is None:
+            per = self.property_objects[predicate] = set()
+        per.add(key)
+        self.properties[predicate] += 1
+        if is_type:
+            self.classes[obj] += 1
+
+    def statistics(self) -> Statistics:
+        """The counts, with properties and classes named by their IRIs."""
+        properties = Counter({_iri(p): n for p, n in self.properties.items()})
+        distinct = Counter({_iri(p): len(keys) for p, keys in self.property_objects.items()})
+        classes = Counter({_iri(c): n for c, n in self.classes.items()})
+        triples, links = sum(properties.values()), properties[KGTerms.topic]
+        subjects, objects = len(self.subjects), len(self.objects)
+        return Statistics(triples, subjects, objects, properties, distinct, classes, links)
+
+
+def _iri(term: bytes) -> str:
+    """The IRI of an N-Triples `<...>` term (followed by anything)."""
+    return term[1 : term.index(b">")].decode("utf-8")
+
+
 def statistics(path: Path, fmt: pyoxigraph.RdfFormat) -> Statistics:
     """Read `path` once and count what VoID describes (of a quads format, the distinct triples
     of the union of its graphs)."""
     if fmt == pyoxigraph.RdfFormat.N_TRIPLES:
         return _ntriples_statistics(path)
-    subjects: set[str] = set()
-    objects: set[bytes] = set()
-    predicates: list[str] = []
-    pairs: set[tuple[str, bytes]] = set()
-    typed: list[str] = []
+    tally = _Tally()
     seen: set[bytes] | None = set() if fmt in _PER_GRAPH else None
     try:
         for item in pyoxigraph.parse(path=str(path), format=fmt):
@@ -111,22 +154,13 @@ def statistics(path: Path, fmt: pyoxigraph.RdfFormat) -> Statistics:
                 if key in seen:
                     continue
                 seen.add(key)
-            predicate, obj = triple.predicate.value, triple.object
-            subjects.add(str(triple.subject))
-            key = _digest(obj)
-            objects.add(key)
-            pairs.add((predicate, key))
-            predicates.append(predicate)
-            if predicate == RDF_TYPE and isinstance(obj, pyoxigraph.NamedNode):
-                typed.append(obj.value)
+            obj = triple.object
+            is_type = triple.predicate.value == RDF_TYPE and isinstance(obj, pyoxigraph.NamedNode)
+            subject, predicate = str(triple.subject).encode(), str(triple.predicate).encode()
+            tally.add(subject, predicate, str(obj).encode(), is_type)
     except (OSError, SyntaxError, ValueError) as exc:
         raise DescriptionError(f"{path}: cannot be read to describe it: {exc}") from exc
-    properties = Counter(predicates)
-    distinct = Counter(p for p, _ in pairs)
-    classes = Counter(typed)
-    return Statistics(
-        len(predicates), len(subjects), len(objects), properties, distinct, classes, properties[KGTerms.topic]
-    )
+    return tally.statistics()
 
 
 def _ntriples_statistics(path: Path) -> Statistics:
@@ -135,49 +169,51 @@ def _ntriples_statistics(path: Path) -> Statistics:
     so `subject predicate object .` splits at the first two spaces. Twice as fast as the parser
     (0.6 s against 1.3 s for the 405k triples of 10k curations: every incremental export pays
     it); tests compare every count with Oxigraph's parse of the other formats."""
-    subjects: set[bytes] = set()
-    objects: set[bytes] = set()
-    predicates: list[bytes] = []
-    pairs: set[tuple[bytes, bytes]] = set()
-    typed: list[bytes] = []
+    tally = _Tally()
     type_iri = f"<{RDF_TYPE}>".encode()
+    # `_Tally.add` inlined (and the object keeps its line's " .\n", the same on every line):
+    # this loop runs once per triple of every export.
+    subjects, objects, properties = tally.subjects, tally.objects, tally.properties
+    per_property = tally.property_objects
+    digest = hashlib.blake2b
     try:
         with path.open("rb") as handle:
             for line in handle:
                 subject, predicate, obj = line.split(b" ", 2)
                 subjects.add(subject)
-                objects.add(obj)
-                pairs.add((predicate, obj))
-                predicates.append(predicate)
+                key = obj if len(obj) <= _SHORT_TERM else b"\0" + digest(obj, digest_size=16).digest()
+                objects.add(key)
+                per = per_property.get(predicate)
+                if per is None:
+                    per = per_property[predicate] = set()
+                per.add(key)
+                properties[predicate] += 1
                 if predicate == type_iri and obj.startswith(b"<"):
-                    typed.append(obj)
+                    tally.classes[obj] += 1
     except (OSError, ValueError) as exc:
         raise DescriptionError(f"{path}: cannot be read to describe it: {exc}") from exc
-
-    def iri(term: bytes) -> str:  # `<...>` (then ` .\n` for an object)
-        return term[1 : term.index(b">")].decode("utf-8")
-
-    properties = Counter({iri(p): n for p, n in Counter(predicates).items()})
-    classes = Counter({iri(c): n for c, n in Counter(typed).items()})
-    distinct = Counter({iri(p): n for p, n in Counter(p for p, _ in pairs).items()})
-    return Statistics(
-        len(predicates), len(subjects), len(objects), properties, distinct, classes, properties[KGTerms.topic]
-    )
+    return tally.statistics()
 
 
 def _count(value: int) -> Lit:
     return Lit(str(value), XSD_INTEGER)
 
 
+#: Bytes hashed per read. Large, so that the hashing thread (hashlib releases the GIL while it
+#: hashes) asks for the GIL rarely while the statistics hold it; the earlier mmap of each whole
+#: file counted every output's pages in the export's resident memory (+~200 MB at 10k curations).
+_HASH_CHUNK = 16 * 1024 * 1024
+
+
 def _sha256(path: Path) -> str:
-    """The file's SHA-256, in one call over its mapped pages: hashlib holds no GIL meanwhile, so
-    a thread hashing the outputs runs beside the statistics instead of queueing for the GIL
-    once per chunk read (1 MB chunks made the two together slower than one after the other)."""
-    with path.open("rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return hashlib.sha256().hexdigest()
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as pages:
-            return hashlib.sha256(pages).hexdigest()
+    """The file's SHA-256, read in `_HASH_CHUNK` pieces into one buffer."""
+    digest = hashlib.sha256()
+    buffer = bytearray(_HASH_CHUNK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            digest.update(view[:size])
+    return digest.hexdigest()
 
 
 def _checksums(outputs: Mapping[str, Path]) -> Future[dict[str, str]]:
