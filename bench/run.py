@@ -547,62 +547,39 @@ def _validated(m: Measurement) -> bool:
     return m.stage("validate") is not None
 
 
-def extrapolated(run: Run, n: int, stage: str) -> tuple[float, int, int] | None:
-    """A lower bound for the baseline's `stage` at N when it was not run there: (seconds, n1, n2).
-
-    From the two largest smaller sizes where it ran, t(N) >= t(n2) + (N - n2) * (t(n2) - t(n1)) /
-    (n2 - n1): the measured cost per added curation, kept constant. A lower bound as long as that
-    cost does not fall as the graph grows (pySHACL checks every focus node against a graph that
-    grows; rdflib's Turtle serializer is worse than linear, see Notes).
-    """
-    points = sorted(
-        (m, row["seconds"])
-        for m in run.results
-        if m < n
-        and "baseline" in run.results[m]
-        and (row := _row(run.results[m]["baseline"], stage)) is not None
-        and "seconds" in row
-    )
-    if len(points) < 2:
-        return None
-    (n1, t1), (n2, t2) = points[-2], points[-1]
-    return t2 + max(0.0, (t2 - t1) / (n2 - n1)) * (n - n2), n1, n2
+#: The baseline's rdflib Turtle stage: not counted in the speed-up target (see `_speedup_row`).
+TURTLE_STAGE = "serialize turtle (rdflib)"
 
 
 def _speedup_row(run: Run, n: int) -> list[str]:
-    """kg export + validate (jobs=2) against the baseline at N; a baseline with stages not run
-    is a lower bound, so its ratio is too (it can PASS, never FAIL). Stages not run are
-    estimated from smaller sizes where possible (`extrapolated`), reported as an estimate."""
+    """kg export + validate (jobs=2) against the baseline at N, without the baseline's rdflib
+    Turtle stage: rdflib 7's Turtle serializer looks every IRI's namespace up by scanning every
+    namespace bound so far (`NamespaceManager.get_longest_namespace`), and kg's IRIs bind one per
+    curation, so the stage grows with N squared (5.2 s at 1k, 332 s at 10k): a ratio that counts
+    it measures that, not the pipeline. The stage is shown beside the ratio, not in it. A
+    baseline with other stages not run is a lower bound, so its ratio is too (it can PASS,
+    never FAIL)."""
     b, k = run.results[n]["baseline"], run.results[n]["kg_export_v_j2"]
-    ratio = b.seconds / k.seconds
-    lower = bool(b.skipped())
-    estimates = {r["stage"]: extrapolated(run, n, r["stage"]) for r in b.skipped()}
-    if lower and all(e is not None for e in estimates.values()):
-        bound = b.seconds + sum(e[0] for e in estimates.values() if e is not None)
-        how = "; ".join(
-            f"{stage} ≥ {e[0]:,.0f} s (cost per curation between N={e[1]:,} and {e[2]:,}, extended)"
-            for stage, e in estimates.items()
-            if e is not None
-        )
-        est = bound / k.seconds
-        return [
-            f"full pipeline >= {TARGET_SPEEDUP:g}x faster than the baseline (N={n:,})",
-            f"baseline measured {b.seconds:.1f} s + stages not run, estimated: {how}; "
-            f"total ≥ {bound:,.0f} s; {k.label} {k.seconds:.1f} s" + _load_note(b, k),
-            f"≥ {est:.0f}x (estimate; measured stages alone: ≥ {ratio:.1f}x)",
-            (_verdict(True) + " (on the estimated lower bound)") if est >= TARGET_SPEEDUP else _verdict(None),
-        ]
+    turtle = _row(b, TURTLE_STAGE)
+    turtle_s = float(turtle["seconds"]) if turtle and "seconds" in turtle else None
+    fair = b.seconds - (turtle_s or 0.0)
+    others = [r["stage"] for r in b.skipped() if r["stage"] != TURTLE_STAGE]
+    lower = bool(others)
+    ratio = fair / k.seconds
     ok: bool | None = ratio >= TARGET_SPEEDUP or (None if lower else False)
+    if turtle_s is not None:
+        aside = f"; its Turtle stage took {turtle_s:.1f} s more (with it: {b.seconds / k.seconds:.1f}x)"
+    else:
+        aside = "; its Turtle stage not run" if turtle else ""
     extra = ""
     inside = run.results[n].get("kg_export_s_j2")
     if inside is not None:
-        speedup = b.seconds / inside.seconds
-        extra = f"; with validation inside the pipeline {inside.seconds:.1f} s ({speedup:.1f}x)"
+        extra = f"; with validation inside the pipeline {inside.seconds:.1f} s ({fair / inside.seconds:.1f}x)"
     return [
         f"full pipeline >= {TARGET_SPEEDUP:g}x faster than the baseline (N={n:,})",
-        f"baseline {'≥ ' if lower else ''}{b.seconds:.1f} s"
-        + (f" ({'; '.join(r['stage'] for r in b.skipped())} not run)" if lower else "")
-        + f", {k.label} {k.seconds:.1f} s{extra}"
+        f"baseline without rdflib's Turtle stage {'≥ ' if lower else ''}{fair:.1f} s"
+        + (f" ({'; '.join(others)} not run)" if lower else "")
+        + f", {k.label} {k.seconds:.1f} s{extra}{aside}"
         + _load_note(b, k),
         f"{'≥ ' if lower else ''}{ratio:.1f}x",
         _verdict(ok) if ok is not None else "n/a (lower bound below the target)",
@@ -986,6 +963,11 @@ def _notes(run: Run) -> list[str]:
     out = [
         "- The baseline writes Turtle, JSON-LD and N-Triples (rdflib's serializers, as in the issue); kg's "
         "export writes Turtle, JSON-LD, N-Triples and N-Quads, so the comparison favours the baseline.",
+        "- The speed-up target leaves out the baseline's rdflib Turtle stage: rdflib 7's Turtle "
+        "serializer finds each IRI's namespace by scanning every namespace bound so far "
+        "(NamespaceManager.get_longest_namespace: 13 of its 18 s under cProfile at 1k), and kg's IRIs "
+        "bind one per curation, so the stage grows with N squared. The stage's time is shown beside "
+        "the ratio, not in it; above --baseline-turtle-max-n it is not run.",
         "- The baseline's pySHACL validates SHACL Core only: the shapes' SPARQL constraints are removed "
         "first (bench.baseline.split_sparql), because pySHACL runs each once per focus node and a ratio "
         "against that measures pySHACL's SPARQL handling, not the pipeline. Where they were timed apart "

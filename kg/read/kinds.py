@@ -15,6 +15,10 @@ location says which (see docs/export.md, "Which pages are curations"). A page sa
 4. **Anything else is not a curation** and is skipped with the reason. In particular an `id`
    alone marks nothing: recognitions (`id: hhs_2`), offerings and organisation profiles
    (`id: 5346`) carry ids of other systems.
+5. **An item a feed reader aggregated** is not a curation either, though it has an `mdName`:
+   it carries the `feed` it came from (a mapping with its `feed_url`; the site's 95 RSS items)
+   and nobody curated it. A page that also carries `owlType` or `openProjectWorkPackageType`
+   stays a curation.
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ def is_curation_source(value: Any) -> bool:
 def page_kind(data: dict[Any, Any]) -> tuple[Kind, str | None]:
     """(kind, reason): what the page with front matter `data` is; the reason says why a page is
     not a curation ("other"), and is None for the two kinds of curation."""
+    feed = data.get("feed")
+    if isinstance(feed, dict) and not any(key in data for key in CURATION_KEYS[1:]):
+        url = nz.show(feed.get("feed_url", "(no feed_url)"), 100)
+        return "other", f"not a curation: an item aggregated from the RSS feed {url}, not curated"
     if any(key in data for key in CURATION_KEYS):
         return "curation", None
     curation_source = is_curation_source(data.get("source"))

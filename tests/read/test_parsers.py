@@ -100,6 +100,13 @@ def test_featured_image_string_that_is_no_web_url_is_a_field_warning() -> None:
         ("title: T\nslug: s\nsource: WordPress-curations\n", "exported", None),
         ("title: T\nsource: Opsfolio-curations\n", "failed", "missing slug"),
         ("title: T\nid: 7\nsource: open-project-curations\n", "exported", None),
+        # an RSS item a feed reader aggregated (the site's feeds/ folder): an mdName, but nobody curated it
+        (
+            "title: T\nmdName: amia.org-news\nfeed:\n  feed_url: https://example.org/feed\n",
+            "skipped",
+            "an item aggregated from the RSS feed 'https://example.org/feed'",
+        ),
+        ("title: T\nmdName: m\nowlType: Communities\nfeed:\n  feed_url: https://e\n", "exported", None),
     ],
 )
 def test_which_pages_are_curations(front: str, status: str, reason: str | None) -> None:
