@@ -44,15 +44,15 @@ def _rendered(results: Results, fmt: str, width: int | None) -> bytes:
     return results.serialize(fmt)
 
 
-def _rows(results: Results, limit: int | None) -> str:
-    """`(N rows)`, and whether --limit may have cut them."""
+def _rows(results: Results, limit: int | None, why: str = "--limit") -> str:
+    """`(N rows)`, and whether a limit (`why`: --limit, or the query's default) may have cut them."""
     count = len(results.terms()) if results.kind == "solutions" else len(results.data.splitlines())
     noun = ("row" if results.kind == "solutions" else "triple") + ("s" if count != 1 else "")
-    cut = f", the first {limit}: --limit" if limit is not None and count == limit else ""
+    cut = f", the first {limit}: {why}" if limit is not None and count == limit else ""
     return f"({count} {noun}{cut})"
 
 
-def _emit(results: Results, fmt: str, output: Path | None, limit: int | None) -> None:
+def _emit(results: Results, fmt: str, output: Path | None, limit: int | None, why: str = "--limit") -> None:
     """Print the answer (a table fitted to the terminal when stdout is one), or write it to
     `output` atomically (a table there at its full width)."""
     counted = results.kind != "boolean"
@@ -60,13 +60,13 @@ def _emit(results: Results, fmt: str, output: Path | None, limit: int | None) ->
         data = _rendered(results, fmt, None)
         with worded(OSError, lambda exc: f"cannot write {output}: {exc}"), atomic_writer(output) as handle:
             handle.write(data)
-        click.echo(f"kg query: {_rows(results, limit) if counted else 'answer'} -> {output}", err=True)
+        click.echo(f"kg query: {_rows(results, limit, why) if counted else 'answer'} -> {output}", err=True)
         return
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
     out = _rendered(results, fmt, width)
     click.echo(out, nl=not out.endswith(b"\n"))
     if counted and (fmt == "table" or limit is not None):
-        click.echo(_rows(results, limit), err=True)
+        click.echo(_rows(results, limit, why), err=True)
 
 
 @click.command("query")
@@ -97,8 +97,17 @@ def _emit(results: Results, fmt: str, output: Path | None, limit: int | None) ->
     type=click.IntRange(min=0),
     default=None,
     metavar="N",
-    help="At most N rows (triples of a CONSTRUCT): reading stops there; the query text is not changed.",
+    help="At most N rows (triples of a CONSTRUCT): reading stops there; the query text is not changed. "
+    "Default: all rows, or the query's own default (topic-cooccurrence: 100).",
 )
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Skip the first N rows (with --limit: the next page), read and dropped as --limit reads.",
+)
+@click.option("--all", "every_row", is_flag=True, help="Every row, even of a query with a default limit.")
 @click.option("--list", "list_queries", is_flag=True, help="List the query library and exit.")
 @click.option(
     "--show", is_flag=True, help="Print the query as it would be sent (parameters bound), do not run it."
@@ -114,6 +123,8 @@ def command(
     sparql: str | None,
     output: Path | None,
     limit: int | None,
+    offset: int,
+    every_row: bool,
     list_queries: bool,
     show: bool,
     user: str | None,
@@ -133,6 +144,7 @@ def command(
     Example:
       kg query --list
       kg query topic-counts --limit 10
+      kg query topic-cooccurrence --limit 20 --offset 20
       kg query curations-by-topic --param topic=Telehealth --format csv
       kg query search -p text="symptom checker" --data outputs/curations.nq
       kg query brand-counts --format csv -o brands.csv
@@ -162,4 +174,9 @@ def command(
         target = list(data)
     else:
         target = lazy.load.open_store(store_dir, read_only=True)
-    _emit(lazy.query.execute(named, target, values, limit), fmt, output, limit)
+    if every_row and limit is not None:
+        raise click.UsageError("--all and --limit exclude each other")
+    shown = limit if limit is not None or every_row else named.default_limit
+    why = "--limit" if limit is not None else "the query's default limit; --limit N or --all for more"
+    results = lazy.query.execute(named, target, values, limit, offset, default_limit=not every_row)
+    _emit(results, fmt, output, shown, why)

@@ -76,6 +76,7 @@ class NamedQuery:
     path: Path | None = None
     declared: bool = False  # the header has a Parameters: block
     lookups: tuple[str, ...] = ()  # names of kg/sparql/queries/lookups/*.rq run first (Lookup: line)
+    default_limit: int | None = None  # rows returned unless the caller asks otherwise (Limit: line)
 
     def text(self) -> str:
         """The query as sent: the shared PREFIX lines, then the body."""
@@ -122,10 +123,13 @@ def parse_query_file(text: str, name: str, path: Path | None = None) -> NamedQue
     summary, notes, params = "", [], []
     columns: tuple[str, ...] = ()
     lookups: tuple[str, ...] = ()
+    default_limit: int | None = None
     declared = False
     section = "description"
     for line in header:
-        if line.startswith("Lookup:"):
+        if line.startswith("Limit:"):
+            default_limit = _limit_line(name, line)
+        elif line.startswith("Lookup:"):
             lookups = tuple(n.strip() for n in line.removeprefix("Lookup:").split(",") if n.strip())
             section = "lookup"
         elif line.startswith("Parameters:"):
@@ -161,7 +165,16 @@ def parse_query_file(text: str, name: str, path: Path | None = None) -> NamedQue
         path=path,
         declared=declared,
         lookups=lookups,
+        default_limit=default_limit,
     )
+
+
+def _limit_line(name: str, line: str) -> int:
+    """The rows of a `Limit: N` header line (the first word after the colon)."""
+    words = line.removeprefix("Limit:").split()
+    if not words or not words[0].isdigit() or int(words[0]) < 1:
+        raise QueryError(f"{name}: bad limit line {line!r}; expected 'Limit: N' with N a whole number from 1")
+    return int(words[0])
 
 
 @lru_cache(maxsize=1)

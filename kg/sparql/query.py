@@ -34,6 +34,9 @@ def execute(
     target: Target,
     params: Mapping[str, object] | None = None,
     limit: int | None = None,
+    offset: int = 0,
+    *,
+    default_limit: bool = False,
 ) -> Results:
     """Bind `params` into `query` and run it on `target`: a pyoxigraph `Store`, the folder of
     an embedded store (`kg load --store DIR`), an `Endpoint` or an http(s) URL (SPARQL 1.1
@@ -42,30 +45,35 @@ def execute(
 
     `limit`: at most that many rows (triples of a CONSTRUCT), by reading no further than them,
     never by editing the query text (`Results.first`): a local store stops evaluating there; an
-    endpoint still computes and sends the whole answer (put a LIMIT in the query to spare it)."""
-    if limit is not None and limit < 0:
-        raise QueryError(f"a limit of rows cannot be negative ({limit})")
+    endpoint still computes and sends the whole answer (put a LIMIT in the query to spare it).
+    `offset`: the rows skipped first, the same way. With `default_limit` (`kg query` without
+    --limit or --all) and no `limit`, a query whose header gives one (`Limit: N`, e.g.
+    topic-cooccurrence) returns that many rows; the Python API returns every row."""
+    if (limit is not None and limit < 0) or offset < 0:
+        raise QueryError(f"a limit or offset of rows cannot be negative ({limit}, {offset})")
     named = query if isinstance(query, NamedQuery) else adhoc(query)
+    if limit is None and default_limit:
+        limit = named.default_limit
     bindings = named.bindings(params or {})
     if query_form(bind(named.text(), bindings)) in UPDATE_OPERATIONS:
         raise QueryError("this is a SPARQL update; kg query is read-only (use kg load to change a store)")
     send = _sender(target)
     tables = [t for t in (_lookup_table(lookup(name), bindings, send) for name in named.lookups) if t]
-    return send(bind(named.text(), bindings, tables), limit)
+    return send(bind(named.text(), bindings, tables), limit, offset)
 
 
-#: Runs bound query text on a target, with a limit of rows or None.
-Sender = Callable[[str, "int | None"], Results]
+#: Runs bound query text on a target, with a limit of rows or None and an offset.
+Sender = Callable[[str, "int | None", int], Results]
 
 
 def _sender(target: Target) -> Sender:
     """A function that runs bound query text on `target` (a store or file target is opened once)."""
     if isinstance(target, Endpoint):
         endpoint = target
-        return lambda text, limit: _remote(endpoint, text, limit)
+        return lambda text, limit, offset: _remote(endpoint, text, limit, offset)
     if isinstance(target, str) and target.startswith(("http://", "https://")):
         endpoint = Endpoint.from_env(target)
-        return lambda text, limit: _remote(endpoint, text, limit)
+        return lambda text, limit, offset: _remote(endpoint, text, limit, offset)
     if isinstance(target, (str, os.PathLike)) and is_store_dir(Path(target)):
         target = open_store(Path(target), read_only=True)
     if not isinstance(target, pyoxigraph.Store):
@@ -79,7 +87,7 @@ def _sender(target: Target) -> Sender:
                 "(16 MiB in N-Triples, N-Quads and Turtle; 8 MiB for a JSON-LD string), or memory ran out"
             ) from None
     store = target
-    return lambda text, limit: _local(store, text, limit)
+    return lambda text, limit, offset: _local(store, text, limit, offset)
 
 
 def _lookup_table(
@@ -95,7 +103,7 @@ def _lookup_table(
             own[param.name] = param.term(param.default)
         elif param.required:
             raise QueryError(f"lookup {named.name} needs parameter {param.name}, which is not bound")
-    rows = send(bind(named.text(), own), None).terms()
+    rows = send(bind(named.text(), own), None, 0).terms()
     table: list[tuple[Term | None, ...]] = []
     for row in rows:
         cells = tuple(row.get(c) for c in named.columns)
@@ -123,7 +131,7 @@ def union_default_graph(text: str) -> bool:
     return not any(token == "FROM" for _, token in syntax_tokens(text))
 
 
-def _local(store: pyoxigraph.Store, text: str, limit: int | None = None) -> Results:
+def _local(store: pyoxigraph.Store, text: str, limit: int | None = None, offset: int = 0) -> Results:
     """Run bound query text on a local store (embedded or in memory): never over the network."""
     if uses_service(text):
         raise QueryError(
@@ -138,12 +146,14 @@ def _local(store: pyoxigraph.Store, text: str, limit: int | None = None) -> Resu
     except (OSError, RuntimeError) as exc:  # the store cannot be read, an evaluation error
         raise QueryError(f"the query failed: {exc}") from None
     try:
+        windowed = limit is not None or offset > 0
         if isinstance(answer, pyoxigraph.QueryTriples):
-            if limit is None:
+            if not windowed:
                 return Results("graph", answer.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES) or b"")
-            return Results("graph", "".join(f"{t} .\n" for t in itertools.islice(answer, limit)).encode())
-        if isinstance(answer, pyoxigraph.QuerySolutions) and limit is not None:
-            return Results("solutions", first_solutions(answer, limit))
+            window = itertools.islice(answer, offset, None if limit is None else offset + limit)
+            return Results("graph", "".join(f"{t} .\n" for t in window).encode())
+        if isinstance(answer, pyoxigraph.QuerySolutions) and windowed:
+            return Results("solutions", first_solutions(answer, limit, offset))
         data = answer.serialize(format=pyoxigraph.QueryResultsFormat.JSON) or b""
     except (OSError, RuntimeError) as exc:  # an evaluation error met while reading the answer
         raise QueryError(f"the query failed: {exc}") from None
@@ -208,9 +218,9 @@ def _has_service(tree: object) -> bool:
     return False
 
 
-def _remote(endpoint: Endpoint, text: str, limit: int | None = None) -> Results:
+def _remote(endpoint: Endpoint, text: str, limit: int | None = None, offset: int = 0) -> Results:
     answer = _remote_answer(endpoint, text)
-    return answer if limit is None else answer.first(limit)
+    return answer if limit is None and not offset else answer.first(limit, offset)
 
 
 def _remote_answer(endpoint: Endpoint, text: str) -> Results:

@@ -75,27 +75,29 @@ class Results:
         }
         return self.parsed().serialize(format=formats[fmt]) or b""
 
-    def first(self, limit: int) -> Results:
-        """The answer cut to its first `limit` rows (graph results: triples); a boolean as it is.
-
-        Reads the answer row by row and stops at `limit` (see `first_solutions`)."""
+    def first(self, limit: int | None, offset: int = 0) -> Results:
+        """The answer cut to `limit` rows (graph results: triples; None: all) after skipping
+        `offset`; a boolean as it is. Reads the answer row by row and stops at the window's end
+        (see `first_solutions`)."""
+        end = None if limit is None else offset + limit
         if self.kind == "graph":
             lines = self.data.splitlines(keepends=True)
-            return Results("graph", b"".join(lines[:limit])) if len(lines) > limit else self
+            return Results("graph", b"".join(lines[offset:end])) if (offset or end is not None) else self
         parsed = self.parsed()
         if isinstance(parsed, pyoxigraph.QueryBoolean):
             return self
-        return Results("solutions", first_solutions(parsed, limit))
+        return Results("solutions", first_solutions(parsed, limit, offset))
 
 
-def first_solutions(solutions: pyoxigraph.QuerySolutions, limit: int) -> bytes:
-    """The first `limit` solutions as SPARQL JSON results, reading no further: on a local store
-    the rest is never evaluated (Oxigraph evaluates as it is read), so `kg query --limit` on a
-    large graph stops early. The query text is not touched (no LIMIT pasted into it)."""
+def first_solutions(solutions: pyoxigraph.QuerySolutions, limit: int | None, offset: int = 0) -> bytes:
+    """`limit` solutions (None: all) after the first `offset`, as SPARQL JSON results, reading
+    no further: on a local store the rest is never evaluated (Oxigraph evaluates as it is read),
+    so `kg query --limit` on a large graph stops early. The query text is not touched (no LIMIT
+    or OFFSET pasted into it)."""
     names = [v.value for v in solutions.variables]
     bindings = [
         {name: term_json(term) for name, term in zip(names, solution, strict=True) if term is not None}
-        for solution in itertools.islice(solutions, limit)
+        for solution in itertools.islice(solutions, offset, None if limit is None else offset + limit)
     ]
     answer = {"head": {"vars": names}, "results": {"bindings": bindings}}
     return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

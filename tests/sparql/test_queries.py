@@ -12,9 +12,11 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kg.cli import main
 from kg.pipeline.export import build
 from kg.rdf.vocab import PREFIXES
 from kg.sparql import library as query_library
@@ -399,3 +401,40 @@ def test_curations_about_follows_narrower_topics(tmp_path: Path, facts: list[exp
     assert rows == curations_about(facts, path, "Virtual Care", "KLAS")
     assert {r["relation"] for r in rows} == {"narrower"}
     assert len(rows) == len(expect.curations_by_topic(facts, "Telehealth", "KLAS")) > 0
+
+
+@pytest.mark.corpus
+def test_cooccurrence_shows_the_strongest_pairs_by_default_and_pages_with_offset(
+    tmp_path: Path, corpus_dir: Path
+) -> None:
+    """`Limit: 100` in its header: `kg query` shows the first 100 rows unless --limit or --all
+    says otherwise, and --offset pages; the Python API returns every row."""
+    named = library()["topic-cooccurrence"]
+    assert named.default_limit == 100
+    nq = tmp_path / "c.nq"
+    nq.write_bytes(build([corpus_dir]).nquads())
+    pairs = expect.topic_cooccurrence(expect.curation_facts(nq.read_bytes()))
+    assert len(pairs) > 100
+    shown = query.execute(named, str(nq), {}, default_limit=True).rows()
+    assert shown == pairs[:100]
+    page = query.execute(named, str(nq), {}, 5, 10, default_limit=True).rows()
+    assert page == pairs[10:15]
+    assert query.execute(named, str(nq), {}, None, 60).rows() == pairs[60:]
+    assert run("topic-cooccurrence", str(nq)) == pairs  # the API: every row
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        r = CliRunner().invoke(main, ["query", "topic-cooccurrence", "--data", str(nq), "-f", "csv", *args])
+        return r.exit_code, r.stdout, r.stderr
+
+    code, out, err = cli("--limit", "3", "--offset", "1")
+    assert code == 0 and len(out.strip().splitlines()) == 1 + 3 and "(3 rows, the first 3: --limit)" in err
+    code, out, err = cli()
+    assert code == 0 and len(out.strip().splitlines()) == 1 + 100 and "the query's default limit" in err
+    code, out, err = cli("--all")
+    assert code == 0 and len(out.strip().splitlines()) == 1 + len(pairs)
+    assert cli("--all", "--limit", "3")[0] == 2
+
+
+def test_a_bad_limit_line_is_refused() -> None:
+    with pytest.raises(QueryError, match="bad limit line"):
+        query_library.parse_query_file("# Q\n# Limit: many\nSELECT * WHERE { ?s ?p ?o }", "q")
