@@ -165,18 +165,27 @@ def command(
     if show:
         click.echo(lazy.binding.bind(named.text(), named.bindings(values)))
         return
-    target: Target
-    if endpoint is not None:
-        target = lazy.http.Endpoint.from_env(
-            endpoint, user=user, password=password, timeout=timeout, retries=retries
-        )
-    elif data:
-        target = list(data)
-    else:
-        target = lazy.load.open_store(store_dir, read_only=True)
     if every_row and limit is not None:
         raise click.UsageError("--all and --limit exclude each other")
+    target = _target(store_dir, data, endpoint, user, password, timeout, retries)
     shown = limit if limit is not None or every_row else named.default_limit
     why = "--limit" if limit is not None else "the query's default limit; --limit N or --all for more"
     results = lazy.query.execute(named, target, values, limit, offset, default_limit=not every_row)
     _emit(results, fmt, output, shown, why)
+
+
+def _target(
+    store_dir: Path,
+    data: tuple[Path, ...],
+    endpoint: str | None,
+    user: str | None,
+    password: str | None,
+    timeout: float,
+    retries: int,
+) -> Target:
+    """What the query runs on: the endpoint, the files (--data) or the embedded store."""
+    if endpoint is not None:
+        return lazy.http.Endpoint.from_env(endpoint, user=user, password=password, timeout=timeout, retries=retries)
+    if data:
+        return list(data)
+    return lazy.load.open_store(store_dir, read_only=True)
