@@ -185,7 +185,9 @@ def _target(
 ) -> Target:
     """What the query runs on: the endpoint, the files (--data) or the embedded store."""
     if endpoint is not None:
-        return lazy.http.Endpoint.from_env(endpoint, user=user, password=password, timeout=timeout, retries=retries)
+        return lazy.http.Endpoint.from_env(
+            endpoint, user=user, password=password, timeout=timeout, retries=retries
+        )
     if data:
         return list(data)
     return lazy.load.open_store(store_dir, read_only=True)
