@@ -29,6 +29,7 @@ from kg.pipeline.export import export as _export_files
 from kg.publish import stats as _stats
 from kg.publish.stats import GraphStats
 from kg.rdf.namespaces import DEFAULT_BASE_IRI
+from kg.read.selection import Selection
 from kg.store import sync as _sync
 from kg.store.http import Endpoint
 from kg.store.load import LoadResult, collect, memory_store, open_store
@@ -56,6 +57,9 @@ def export(
     strict: bool = False,
     jobs: int | None = None,
     scheduler: str | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    taxonomy: PathLike | None = None,
 ) -> ExportReport:
     """Export curation sources (files or folders of `*.md`) to `out_dir`, as `kg export` does.
 
@@ -63,15 +67,27 @@ def export(
     in `out_dir` unless `full` (or `validate`: every curation is then validated in the workers
     with kg's shapes, and the report carries the results). `scheduler`: the address of a Dask
     scheduler whose workers do the per-file work instead of `jobs` local processes (the outputs
-    are the same bytes).
+    are the same bytes). `include`/`exclude`: globs choosing the source files, as `kg export
+    --include/--exclude` (exclude wins; files left out are listed in the report). `taxonomy`:
+    the site's taxonomy JSON, written beside the curations with their topics linked to it.
     """
     if scheduler is not None and jobs is not None:
         raise ValueError("jobs and scheduler exclude each other")
     shapes = _shape_files() if validate else ()
     workers = Cluster(scheduler) if scheduler is not None else jobs
     iris = IriScheme(base_iri)
+    select = Selection(tuple(include), tuple(exclude)) if include or exclude else None
     return _export_files(
-        _paths(sources), Path(out_dir), list(formats), iris, strict, workers, None, shapes, full
+        _paths(sources),
+        Path(out_dir),
+        list(formats),
+        iris,
+        strict=strict,
+        jobs=workers,
+        shapes=shapes,
+        full=full,
+        select=select,
+        taxonomy=Path(taxonomy) if taxonomy is not None else None,
     )
 
 

@@ -58,3 +58,24 @@ def test_the_api_is_small_and_documented() -> None:
     for name in kg.__all__:
         if name != "__version__":
             assert getattr(kg, name).__doc__, name
+
+
+def test_export_chooses_files_and_links_the_taxonomy_as_the_cli_does(tmp_path: Path) -> None:
+    """kg.export's include/exclude and taxonomy give the same outputs as `kg export --exclude
+    --taxonomy` (the CLI reaches the same pipeline through its own options)."""
+    from click.testing import CliRunner
+
+    from kg.cli import main
+    from tests.helpers.queries import TAXONOMY
+
+    exclude = ("*covid*", "*pandemic*")
+    report = kg.export([EXAMPLES], tmp_path / "api", exclude=exclude, taxonomy=TAXONOMY)
+    left_out = [row for row in report.files if "excluded" in str(row.get("reason"))]
+    assert left_out and report.count("exported") == 16 - len(left_out)
+    args = ["export", str(EXAMPLES), "-o", str(tmp_path / "cli"), "--taxonomy", str(TAXONOMY)]
+    for pattern in exclude:
+        args += ["--exclude", pattern]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    for name in ("curations.nq", "curations.ttl", "report.json", "void.ttl"):
+        assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    assert b"/graph/taxonomy>" in (tmp_path / "api" / "curations.nq").read_bytes()
