@@ -103,6 +103,13 @@ def file_graph(path: Path, iris: IriScheme) -> str:
     return iris.file_graph(path.name)
 
 
+def _rdf_without_sources(path: Path) -> list[str]:
+    """The RDF files directly in folder `path` when it holds no curation source (.md) at all."""
+    if not path.is_dir() or next(path.rglob("*.md"), None) is not None:
+        return []
+    return sorted(p.name for p in path.iterdir() if p.suffix.lower() in RDF_EXTENSIONS)
+
+
 def collect(
     paths: list[Path],
     iris: IriScheme | None = None,
@@ -114,6 +121,15 @@ def collect(
     iris = iris or IriScheme()
     out = Collected()
     sources = [p for p in paths if is_source(p)]
+    for folder in sources:
+        rdf = _rdf_without_sources(folder)
+        if rdf:  # e.g. an export folder copied without its manifest: loading it would load nothing
+            named = next((n for n in rdf if n.endswith((".nq", ".trig"))), rdf[0])  # keeps the graphs
+            raise DataError(
+                f"{folder}: holds RDF files ({', '.join(rdf)}) but no curation source (.md) and no "
+                "manifest of kg export (.kg-manifest.json), so it is neither sources nor an export "
+                f"folder kg can sync; load the files by name, e.g. {folder / named}"
+            )
     if sources:
         exported = build(sources, iris, jobs=jobs, select=select)
         out.reports.append(exported.report)

@@ -15,7 +15,7 @@ from kg.map.curation import IriScheme
 from kg.pipeline.export import export
 from kg.sparql.query import execute, run
 from kg.store.load import DataError, collect, file_graph, load_store, memory_store, open_store
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 from tests.helpers.store import CHANGED, CHANGED_IRI, EXAMPLE_QUADS, change_curation
 
 
@@ -194,3 +194,23 @@ def test_a_partly_written_graph_is_repaired_by_loading_again(tmp_path: Path) -> 
     load_store(store, collect([EXAMPLES]))
     assert counts(store) == (EXAMPLE_QUADS, 16)
     assert set(store) == set(memory_store([EXAMPLES]))
+
+
+def test_a_folder_of_rdf_files_without_sources_or_manifest_is_refused(tmp_path: Path) -> None:
+    """An export folder copied without its manifest (the committed outputs/ is one) once loaded
+    zero graphs with exit 0: it is neither sources nor an export kg can sync. Now exit 2, naming
+    the folder and the file to load instead; that file loads."""
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    folder = tmp_path / "copied"
+    folder.mkdir()
+    for name in ("curations.nq", "curations.ttl", "report.json"):
+        (folder / name).write_bytes((ROOT / "outputs" / name).read_bytes())
+    result = CliRunner().invoke(main, ["load", str(folder), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert f"{folder}: holds RDF files (curations.nq, curations.ttl)" in result.stderr
+    assert str(folder / "curations.nq") in result.stderr
+    loaded = CliRunner().invoke(main, ["load", str(folder / "curations.nq"), "--store", str(tmp_path / "s")])
+    assert loaded.exit_code == 0 and "16 graphs" in loaded.stderr
