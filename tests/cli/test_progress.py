@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -12,29 +10,11 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from tests.helpers.ci_sources import make_repository
-
-
-def run_with_stderr_on_a_terminal(*args: str) -> tuple[int, str]:
-    """Run `kg ARGS` in a process whose stderr is a pseudo-terminal; (exit code, what it drew)."""
-    master, slave = pty.openpty()
-    command = [sys.executable, "-m", "kg.cli", *args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    return process.wait(timeout=300), b"".join(chunks).decode("utf-8", "replace")
+from tests.helpers.terminal import run_on_a_terminal
 
 
 def test_validate_draws_progress_on_a_terminal_only(corpus_dir: Path, tmp_path: Path) -> None:
-    code, drawn = run_with_stderr_on_a_terminal("validate", str(corpus_dir), "-o", str(tmp_path / "r.txt"))
+    code, drawn = run_on_a_terminal(["validate", str(corpus_dir), "-o", str(tmp_path / "r.txt")], "stderr")
     assert code == 0
     assert "validating" in drawn and "100%" in drawn
     piped = subprocess.run(

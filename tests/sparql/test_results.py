@@ -5,9 +5,6 @@ terminal), results written atomically in the W3C formats."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +18,7 @@ from kg.sparql.library import resolve
 from kg.sparql.query import execute
 from kg.sparql.results import cut, display_width, fit_widths, format_table
 from tests.conftest import ROOT
+from tests.helpers.terminal import run_on_a_terminal
 
 DATA = ROOT / "outputs" / "curations.nq"
 TERMS = """
@@ -103,33 +101,10 @@ def test_cells_are_cut_by_the_columns_they_take() -> None:
     assert fit_widths([5, 5], 100) == [5, 5]
 
 
-def _in_a_terminal(args: list[str], columns: int) -> str:
-    """Run `kg ARGS` with its stdout on a pseudo terminal of `columns` columns; what it shows."""
-    leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", *args], stdout=follower, stderr=subprocess.DEVNULL, env=env
-    )
-    os.close(follower)
-    shown = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    assert proc.wait(timeout=60) == 0
-    return shown.decode("utf-8").replace("\r\n", "\n")
-
-
 def test_on_a_terminal_the_table_is_never_wider_than_it() -> None:
-    shown = _in_a_terminal(["query", "--data", str(DATA), "--sparql", WIDE, "--limit", "30"], 70)
+    args = ["query", "--data", str(DATA), "--sparql", WIDE, "--limit", "30"]
+    code, shown = run_on_a_terminal(args, "stdout", columns=70, timeout=60)
+    assert code == 0
     lines = shown.splitlines()
     assert len(lines) == 32 and all(display_width(line) <= 70 for line in lines)
     assert "…" in shown
