@@ -2,9 +2,11 @@
 through the SPARQL 1.1 Graph Store HTTP Protocol.
 
 Loading is idempotent: every graph is *replaced*, never appended to. A curation lives in its
-own self-contained named graph (see docs/graph-model.md, "One self-contained named graph per curation"),
-so loading the same data twice leaves the store as one load does, and loading a changed
-curation leaves only its new values. In the embedded store a graph already present is removed
+own named graph and each shared node it links to in one of its own (see docs/graph-model.md,
+"Named graphs"), so loading the same data twice leaves the store as one load does, and loading
+a changed curation leaves only its new values. Sources loaded this way describe the shared
+nodes they use from themselves; a node no curation uses any more keeps its graph until the
+store is synced with an export (`kg load OUTPUT_DIR`, `kg.store.sync`), which drops it. In the embedded store a graph already present is removed
 then loaded again (see `load_store`), graphs not yet present are bulk-loaded together; on a
 remote store each graph is one `PUT`. A failure midway raises `LoadError` naming the graphs that were and were
 not written; running the same load again completes it.
@@ -135,6 +137,8 @@ def collect(
         out.reports.append(exported.report)
         for g in exported.graphs:
             _add_quads(out, g.nquads.encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, g.graph, g.path)
+        for node in exported.nodes:  # described from these sources (kg.map.nodes)
+            _add_quads(out, node.nquads().encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, node.graph, node.graph)
     for path in paths:
         if is_source(path):
             continue
