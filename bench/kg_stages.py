@@ -302,10 +302,10 @@ def _values(store: Any, needed: list[tuple[str, str, str]]) -> dict[str, Any]:
 def _top_topic(store: Any) -> str:
     q = (
         sparql_prefix_header()
-        + "SELECT ?label (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?c kg:topic ?t . ?t skos:prefLabel ?label } }"
+        + "SELECT ?label (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c kg:topic ?t . ?t skos:prefLabel ?label }"
         " GROUP BY ?label ORDER BY DESC(?n) ?label LIMIT 1"
     )
-    return str(next(iter(store.query(q)))["label"].value)
+    return str(next(iter(store.query(q, use_default_graph_as_union=True)))["label"].value)
 
 
 def queries(root: Path, store_dir: Path, repeat: int) -> Stages:
