@@ -22,7 +22,9 @@ def test_a_session_through_the_public_api(tmp_path: Path) -> None:
     assert result.conforms() and result.count("Warning") > 0  # the examples carry warnings
 
     loaded = kg.load([out / "curations.nq"], store=store)
-    assert loaded.graphs == len(json.loads((out / ".kg-manifest.json").read_text())["graphs"])  # curations + nodes
+    assert loaded.graphs == len(
+        json.loads((out / ".kg-manifest.json").read_text())["graphs"]
+    )  # curations + nodes
 
     rows = kg.query("topic-counts", store)
     assert rows[0] == {"scheme": "KLAS", "topic": "Telehealth", "curations": 7}

@@ -48,7 +48,11 @@ class NodeGraph:
 
 
 def node_graphs(
-    shared: Iterable[Triple], graph_of: dict[str, str] | None = None, *, base: str, stated: Collection[Triple] = ()
+    shared: Iterable[Triple],
+    graph_of: dict[str, str] | None = None,
+    *,
+    base: str,
+    stated: Collection[Triple] = (),
 ) -> list[NodeGraph]:
     """The named graphs of the shared nodes described by `shared` (any order, duplicates
     allowed), less the triples in `stated` (the taxonomy's), sorted by graph IRI.

@@ -36,10 +36,6 @@ GRAPH = "https://w3id.org/medigy/kg/id/graph/curation/"
 NODE_GRAPH = "https://w3id.org/medigy/kg/id/graph/"
 
 
-
-
-
-
 def assert_same_as_full_export(src: Path, out: Path, fresh: Path, **kwargs: object) -> ExportReport:
     """Export incrementally into `out` and afresh into `fresh`; every output must match."""
     report = export([src], out, **kwargs)  # type: ignore[arg-type]
@@ -414,7 +410,9 @@ def test_a_previous_output_cut_short_while_copying_means_starting_again_in_full(
 
 def _one_piece_manifest(data: dict[str, Any]) -> bytes:
     """The manifest as kg encoded it in one piece before it was streamed (the reference bytes)."""
-    tail = tuple(k for k in ("graphs", "shared", "shared_refs", "files", "graph_blocks", "outputs") if k in data)
+    tail = tuple(
+        k for k in ("graphs", "shared", "shared_refs", "files", "graph_blocks", "outputs") if k in data
+    )
     head = {key: value for key, value in data.items() if key not in tail}
     text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
     for name in tail:
@@ -572,7 +570,6 @@ def test_a_manifest_that_is_a_fifo_is_not_opened(tmp_path: Path) -> None:
     """A FIFO in place of the manifest: `kg export` used to wait forever for a writer."""
     import subprocess
     import sys
-
 
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)

@@ -58,7 +58,9 @@ def expected(example_nq: Path) -> str:
         for label in {t[2] for t in facts.topics}:
             counts[label] = counts.get(label, 0) + 1
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([("topic", "curations"), *sorted(counts.items(), key=lambda r: (-r[1], r[0]))])
+    csv.writer(out, lineterminator="\n").writerows(
+        [("topic", "curations"), *sorted(counts.items(), key=lambda r: (-r[1], r[0]))]
+    )
     answer = out.getvalue()
     assert answer.splitlines()[1] == "Telehealth,7"
     return answer
