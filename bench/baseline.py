@@ -233,7 +233,26 @@ def build(posts: list[tuple[str, frontmatter.Post]]) -> Graph:
         g.bind(prefix, ns)
     for path, post in posts:
         add_curation(g, path, post.metadata, post.content)
+    # kg describes each shared node in a named graph of its own, which says it is one
+    nodes = {
+        str(s) for s in g.subjects() if str(s).startswith(BASE) and str(s)[len(BASE) :].startswith(_NODES)
+    }
+    for node in nodes:
+        g.add((URIRef(BASE + "graph/" + node[len(BASE) :]), RDF.type, KG.NodeGraph))
     return g
+
+
+#: The paths of the nodes curations share (topics, schemes, classes, communities, brands, people).
+_NODES = (
+    "topic/",
+    "scheme/",
+    "scheme-none",
+    "community/",
+    "brand/",
+    "person/",
+    "owl-type/",
+    "work-package-type/",
+)
 
 
 def shape_files(shapes_dir: Path | None) -> list[Path]:
@@ -278,8 +297,18 @@ def split_sparql(shapes: Graph) -> tuple[Graph, Graph, int]:
     return core, sparql, len(pairs)
 
 
-_HEADER = (RDF.type, SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target,
-           SH.path, SH.message, SH.severity, SH.deactivated)
+_HEADER = (
+    RDF.type,
+    SH.targetClass,
+    SH.targetNode,
+    SH.targetSubjectsOf,
+    SH.targetObjectsOf,
+    SH.target,
+    SH.path,
+    SH.message,
+    SH.severity,
+    SH.deactivated,
+)
 
 
 def _copy_header(src: Graph, dst: Graph, shape: Node) -> None:

@@ -176,7 +176,7 @@ def command(
     """Export curations (files or folders of *.md) to RDF files in OUTPUT.
 
     With no SOURCES, exports the bundled example curations. Writes curations.ttl,
-    curations.jsonld, curations.nt, curations.nq (one named graph per curation) and
+    curations.jsonld, curations.nt, curations.nq (a named graph per curation and per shared node) and
     report.json (every input file with its status). Exit 0: all exported; 1: some failed
     (the rest are still written); 2: usage or fatal error.
 

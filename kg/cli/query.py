@@ -148,7 +148,7 @@ def command(
       kg query curations-by-topic --param topic=Telehealth --format csv
       kg query search -p text="symptom checker" --data outputs/curations.nq
       kg query brand-counts --format csv -o brands.csv
-      kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }'
+      kg query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
       kg query brand-counts --endpoint http://localhost:7878/query
     """
     library = lazy.library

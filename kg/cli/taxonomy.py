@@ -79,7 +79,7 @@ def command(file: Path, output: Path | None, check: tuple[Path, ...], base_iri: 
     \b
     Example:
       kg taxonomy ../shared/corpus/taxonomy/category-whole-data.json -o taxonomy.nq
-      kg load outputs/curations.nq taxonomy.nq
+      kg load ../shared/corpus/curations taxonomy.nq   # sources beside it (or: kg export --taxonomy)
       kg taxonomy ../shared/corpus/taxonomy/category-whole-data.json --check ../shared/corpus/curations
     """
     tx = lazy.taxonomy

@@ -1,10 +1,9 @@
 """Map one normalised `Curation` to RDF triples. Pure: no file access, no global state.
 
-Every curation gets a named graph of its own holding its triples *and* the descriptions of the
-shared nodes it links to (its classes, topics and their schemes, community, brand, authors).
-Each graph is therefore self-contained: replacing one curation's graph in a store updates
-everything that curation says, and a shared node disappears when no graph mentions it.
-See docs/graph-model.md, "IRI scheme", for the minting rules.
+Every curation gets a named graph of its own holding its *own* triples; the shared nodes it links
+to (its classes, topics and their schemes, community, brand, authors) are described once each,
+in graphs of their own (`kg.map.nodes`). See docs/graph-model.md, "IRI scheme", for the minting
+rules, and "Named graphs" for the layout.
 """
 
 from __future__ import annotations

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from kg.map.curation import IriScheme
+from kg.map.nodes import NodeGraph, node_graphs
 from kg.pipeline.cluster import Cluster, process_on_cluster
 from kg.pipeline.commit import OutputError, StagedOutputs, output_folder
 from kg.pipeline.incremental import reuse
 from kg.pipeline.incremental.blocks import BlockWriter
-from kg.pipeline.incremental.digests import fingerprint
+from kg.pipeline.incremental.digests import fingerprint, graph_digest
 from kg.pipeline.incremental.manifest import MANIFEST_NAME, ManifestError
 from kg.pipeline.incremental.previous import Previous
 from kg.pipeline.incremental.recorder import Recorder
@@ -80,20 +81,23 @@ class CurationGraphData:
 
 @dataclass(slots=True)
 class InMemoryExport:
-    """The result of `build`: the report and every curation graph, nothing written to disk."""
+    """The result of `build`: the report, every curation graph and every shared node's graph
+    (`kg.map.nodes`), nothing written to disk."""
 
     report: ExportReport
     graphs: list[CurationGraphData]
     own_ntriples: list[str]
     shared: set[Triple]
+    nodes: list[NodeGraph]
 
     def nquads(self) -> bytes:
-        """All curation graphs, byte-identical to `curations.nq`."""
-        return "".join(g.nquads for g in self.graphs).encode("utf-8")
+        """All curation graphs, then the shared nodes' graphs: byte-identical to `curations.nq`."""
+        text = "".join(g.nquads for g in self.graphs) + "".join(n.nquads() for n in self.nodes)
+        return text.encode("utf-8")
 
     def ntriples(self) -> bytes:
         """The union graph, byte-identical to `curations.nt`."""
-        shared = ntriples_block(sort_triples(self.shared))
+        shared = ntriples_block(sort_triples(self.shared.union(n.typed for n in self.nodes)))
         return ("".join(self.own_ntriples) + shared).encode("utf-8")
 
 
@@ -142,8 +146,11 @@ def build(
     job = _job(iris or IriScheme(), ("nquads", "ntriples"), shapes)
     run = Run(sources, job, strict, progress, select)
     report = run.take(produce(run.files, job, jobs), keep)
+    nodes = node_graphs(run.shared, base=job.iris.base)
+    report.quads += sum(len(n.lines) for n in nodes)
+    report.triples += len(nodes)  # each node graph's type
     report.seconds = time.perf_counter() - started
-    return InMemoryExport(report, graphs, own_nt, run.shared)
+    return InMemoryExport(report, graphs, own_nt, run.shared, nodes)
 
 
 def export(
@@ -251,13 +258,18 @@ class _IntoFolder:
             if tax is not None:
                 report.taxonomy = tax.summary()
                 recorder.graphs[tax.graph.graph] = tax.digest()
+            nodes = node_graphs(run.shared, base=self.job.iris.base, stated=set(union))
+            for node in nodes:
+                recorder.graphs[node.graph] = graph_digest(node.graph, node.lines)
+            report.quads += sum(len(n.lines) for n in nodes)
+            report.triples += len(nodes)  # each node graph's type
             # the report and most of the manifest are written while the I/O threads finish the blocks
             report.write(staged.open(REPORT_NAME))
             manifest = staged.open(MANIFEST_NAME)
             recorder.write_manifest(manifest, self.parts, previous, why_full)
             blocks.wait()
-            extra = _write_taxonomy(tax, handles)
-            streams.finish(run.shared.union(union))
+            extra = _write_named_graphs(tax, nodes, handles)
+            streams.finish(run.shared.union(union, (n.typed for n in nodes)))
             for handle in handles.values():
                 handle.flush()
             recorder.finish_manifest(manifest, {FORMATS[n]: h for n, h in handles.items()}, extra)
@@ -266,17 +278,22 @@ class _IntoFolder:
         return report
 
 
-def _write_taxonomy(tax: ExportTaxonomy | None, handles: dict[str, IO[bytes]]) -> dict[str, Any]:
-    """Append the taxonomy's named graph to `curations.nq` (after every curation's block); returns
-    the manifest's `graph_blocks`, where it lies (the other formats get its triples with the
-    shared nodes: they hold the union graph)."""
-    if tax is None or "nquads" not in handles:
+def _write_named_graphs(
+    tax: ExportTaxonomy | None, nodes: list[NodeGraph], handles: dict[str, IO[bytes]]
+) -> dict[str, Any]:
+    """Append the taxonomy's named graph, then the shared nodes' graphs, to `curations.nq` (after
+    every curation's block); returns the manifest's `graph_blocks`, where each lies (the other
+    formats get their triples with the shared nodes: they hold the union graph)."""
+    if "nquads" not in handles:
         return {}
     handle = handles["nquads"]
-    data = tax.nquads().encode("utf-8")
-    at = handle.tell()
-    handle.write(data)
-    return {"graph_blocks": {tax.graph.graph: [at, len(data)]}}
+    blocks: dict[str, list[int]] = {}
+    graphs = [(tax.graph.graph, tax.nquads())] if tax is not None else []
+    for graph, text in graphs + [(n.graph, n.nquads()) for n in nodes]:
+        data = text.encode("utf-8")
+        blocks[graph] = [handle.tell(), len(data)]
+        handle.write(data)
+    return {"graph_blocks": blocks} if blocks else {}
 
 
 def _describe(staged: StagedOutputs, base_iri: str) -> None:

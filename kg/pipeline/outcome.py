@@ -38,14 +38,14 @@ class FileOutcome:
 
     result: ParseResult
     graph: str | None = None
-    nquads: str = ""  # the curation's whole named graph (own + shared triples)
+    nquads: str = ""  # the curation's named graph (its own triples; kg.map.nodes)
     blocks: dict[str, str] = field(default_factory=dict)  # own triples rendered per format
     own: int = 0  # number of distinct own triples
     shared: list[Triple] = field(default_factory=list)  # none when reused (see kg.pipeline.incremental)
     validation: LocalOutcome | None = None  # the worker's half of validation, when asked
     sha256: str | None = None  # of the bytes parsed; None when the file could not be read
     digest: str = ""  # of the curation's graph (see kg.pipeline.incremental.digests.graph_digest)
-    quads: int = 0  # quads in the curation's named graph (own + shared triples)
+    quads: int = 0  # quads in the curation's named graph (its own triples)
     reused: int | None = None  # reused: its row in the previous manifest; its blocks are copied
     stamp: Stamp = None  # the file's stamp (size, times, inode) when it was read
 

@@ -85,9 +85,10 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
         result.curation = None  # not needed by the parent; saves pickling the body
         own = sort_triples(dict.fromkeys(rdf.own))
         own_nt = [nt_line(t) for t in own]  # encoded once, reused for N-Triples and N-Quads
-        lines = own_nt + [nt_line(t) for t in rdf.shared]
         blocks = render_blocks(renderer(job.prefixes), own, job.formats, own_nt)
-        nquads = quads(lines, rdf.graph) if "nquads" in job.formats else ""
+        # the curation's graph holds its own triples; the shared nodes have graphs of their own
+        # (kg.map.nodes), written by the parent
+        nquads = quads(own_nt, rdf.graph) if "nquads" in job.formats else ""
         validation = None
         if job.shapes:
             from kg.shacl.fast import validate_curation
@@ -103,8 +104,8 @@ def process(source: SourceFile, job: Job) -> FileOutcome:
             rdf.shared,
             validation,
             sha256=sha256,
-            digest=graph_digest(rdf.graph, lines),
-            quads=len(lines),
+            digest=graph_digest(rdf.graph, own_nt),
+            quads=len(own_nt),
             stamp=stamp,
         )
     except Exception as exc:

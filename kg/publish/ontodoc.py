@@ -90,8 +90,11 @@ def graphs_diagram(iris: IriScheme | None = None) -> str:
     iris = iris or IriScheme()
     curation, work_package, legacy = iris.curation_graph_prefixes()
     graphs = [
-        ("curation", f"{curation}MDNAME", "one per curation: the curation, its source article, images, "
-         "and the topics, brand, community, people it links to, typed kg:CurationGraph"),
+        ("curation", f"{curation}MDNAME", "one per curation: what it says, the curation, its source "
+         "article, images, links to its topics, brand, community, people, typed kg:CurationGraph"),
+        ("node", f"{iris.graph_namespace()}topic/SOURCE/LABEL", "one per shared node (also scheme/, "
+         "community/, brand/, person/, owl-type/, work-package-type/): its description, once, "
+         "while a curation links to it, typed kg:NodeGraph"),
         ("workpackage", f"{work_package}ID", "the same, for a curation without an mdName"),
         ("legacy", f"{legacy}SLUG", "the same, for a legacy (WordPress, Opsfolio) curation, "
          "typed kg:LegacyCuration"),

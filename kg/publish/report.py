@@ -40,7 +40,8 @@ TOP_SCHEMES = 6
 #: Curations per owlType and per work-package type (the classes minted from those values).
 TYPE_COUNTS = """
 SELECT ?kind ?type (COUNT(DISTINCT ?c) AS ?curations) WHERE {
-  GRAPH ?g { ?c a kg:Curation, ?class . ?class a ?meta ; rdfs:label ?type }
+  ?c a kg:Curation, ?class .
+  { SELECT DISTINCT ?class ?meta ?type WHERE { ?class a ?meta ; rdfs:label ?type } }
   VALUES (?meta ?kind) { (kg:OwlTypeClass "owlType") (kg:WorkPackageTypeClass "work-package type") }
 } GROUP BY ?kind ?type ORDER BY ?kind DESC(?curations) ?type
 """

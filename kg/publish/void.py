@@ -11,7 +11,7 @@ clock, so the same export gives the same bytes.
 Statistics come from the union graph (`curations.nt`, else `curations.ttl`), streamed through
 pyoxigraph's parser: a distinct triple appears once there, as kg writes every shared node once.
 An export of only `curations.nq` or `curations.jsonld` is read as quads, each distinct triple
-counted once (a shared node's triples are in every curation graph that uses it).
+counted once.
 
 Every export writes its description as `void.ttl` (`kg.publish.DESCRIPTION_NAME`), staged and
 committed with the other outputs, describing them as they are committed.

@@ -36,6 +36,7 @@ class KGTerms:
     Community: Final = "https://w3id.org/medigy/kg#Community"
     SourceArticle: Final = "https://w3id.org/medigy/kg#SourceArticle"
     CurationGraph: Final = "https://w3id.org/medigy/kg#CurationGraph"
+    NodeGraph: Final = "https://w3id.org/medigy/kg#NodeGraph"
     SyncState: Final = "https://w3id.org/medigy/kg#SyncState"
     topic: Final = "https://w3id.org/medigy/kg#topic"
     community: Final = "https://w3id.org/medigy/kg#community"

@@ -76,6 +76,10 @@ class KG(DefinedNamespace):
     SourceArticle: URIRef
     #: The named graph holding one curation's triples, derived from one source file.
     CurationGraph: URIRef
+    #: The named graph describing, once, one node that curations share (a topic, concept scheme,
+    #: class, community, brand or person): every triple the curations state about it. It exists
+    #: while a curation links to the node.
+    NodeGraph: URIRef
     #: What `kg load` of an export folder last wrote to a store: kept in the store's graph
     #: {base}graph/kg-sync, so the next sync sends only the graphs that changed.
     SyncState: URIRef

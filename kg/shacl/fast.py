@@ -2,8 +2,9 @@
 
 Why: pySHACL evaluates node by node over one big rdflib graph and costs as much as the whole
 export; it cannot run in parallel. kg's graphs have a property that makes validation cheap:
-each curation's named graph is self-contained (it holds the curation, its own nodes and the
-descriptions of the shared nodes it links to). So:
+what a curation says about itself and its own nodes depends on that curation alone, and the
+shared nodes it links to are described the same way by every curation (kg.map.curation's own
+and shared triples). So:
 
 - focus nodes owned by a curation (its node, source article, images, graph) are validated in
   the worker that built the curation, against that curation's triples only

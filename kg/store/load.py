@@ -2,12 +2,17 @@
 through the SPARQL 1.1 Graph Store HTTP Protocol.
 
 Loading is idempotent: every graph is *replaced*, never appended to. A curation lives in its
-own self-contained named graph (see docs/graph-model.md, "One self-contained named graph per curation"),
-so loading the same data twice leaves the store as one load does, and loading a changed
-curation leaves only its new values. In the embedded store a graph already present is removed
-then loaded again (see `load_store`), graphs not yet present are bulk-loaded together; on a
-remote store each graph is one `PUT`. A failure midway raises `LoadError` naming the graphs that were and were
-not written; running the same load again completes it.
+own named graph and each shared node it links to in one of its own (see docs/graph-model.md,
+"Named graphs"), so loading the same data twice leaves the store as one load does, and loading
+a changed curation leaves only its new values. Sources loaded this way describe the shared
+nodes they use from themselves, less what a taxonomy graph loaded in the same call states
+(`kg load SOURCES TAXONOMY.nq` loads what `kg export SOURCES --taxonomy` writes); a node no
+curation uses any more keeps its graph until the store is synced with an export
+(`kg load OUTPUT_DIR`, `kg.store.sync`), which drops it. In the embedded store a graph
+already present is removed then loaded again (see `load_store`), graphs not yet present are
+bulk-loaded together; on a remote store each graph is one `PUT`. A failure midway raises
+`LoadError` naming the graphs that were and were not written; running the same load again
+completes it.
 
 What can be loaded (`collect`):
 - curation sources: `.md` files and folders (read recursively for `*.md`), exported in memory
@@ -28,7 +33,9 @@ import pyoxigraph
 
 from kg.errors import KgError
 from kg.map.curation import IriScheme
+from kg.map.nodes import NodeGraph
 from kg.pipeline.export import ExportReport, build
+from kg.rdf.namespaces import PREFIXES, KGTerms
 from kg.read.rdf import RDF_EXTENSIONS
 from kg.read.selection import Selection
 from kg.store.http import Endpoint, RemoteError
@@ -36,6 +43,9 @@ from kg.store.http import Endpoint, RemoteError
 #: Where `kg load` and `kg query` keep the embedded store unless told otherwise.
 DEFAULT_STORE = Path(".kg-store")
 
+
+_RDF_TYPE = pyoxigraph.NamedNode(PREFIXES["rdf"] + "type")
+_NODE_GRAPH = pyoxigraph.NamedNode(KGTerms.NodeGraph)
 
 #: What writing one graph can raise: the store's or server's refusal, I/O, unparsable data.
 WRITE_ERRORS = (RemoteError, OSError, SyntaxError, ValueError)
@@ -130,24 +140,48 @@ def collect(
                 "manifest of kg export (.kg-manifest.json), so it is neither sources nor an export "
                 f"folder kg can sync; load the files by name, e.g. {folder / named}"
             )
+    files = Collected()  # read first: a taxonomy among them shapes the node graphs
+    for path in paths:
+        if not is_source(path):
+            _add_file(files, path, iris)
     if sources:
         exported = build(sources, iris, jobs=jobs, select=select)
         out.reports.append(exported.report)
         for g in exported.graphs:
             _add_quads(out, g.nquads.encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, g.graph, g.path)
-    for path in paths:
-        if is_source(path):
-            continue
-        fmt = RDF_EXTENSIONS.get(path.suffix.lower())
-        if fmt is None:
-            known = ", ".join(RDF_EXTENSIONS)
-            raise DataError(f"{path}: not a curation source (.md or folder) nor an RDF file ({known})")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-        _add_quads(out, data, fmt, file_graph(path, iris), str(path))
+        stated = files.graphs.get(iris.taxonomy_graph(), {})
+        for node in exported.nodes:  # described from these sources (kg.map.nodes)
+            _add_node_graph(out, node, stated)
+    for graph, lines in files.graphs.items():
+        for line in lines:
+            out.add(graph, line)
     return out
+
+
+def _add_file(out: Collected, path: Path, iris: IriScheme) -> None:
+    """The graphs of one RDF file (see the module docstring); `DataError` if it cannot be."""
+    fmt = RDF_EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(RDF_EXTENSIONS)
+        raise DataError(f"{path}: not a curation source (.md or folder) nor an RDF file ({known})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    _add_quads(out, data, fmt, file_graph(path, iris), str(path))
+
+
+def _add_node_graph(out: Collected, node: NodeGraph, stated: dict[str, None]) -> None:
+    """A shared node's graph less the triples a taxonomy graph loaded beside it states (its
+    lines in `stated`), as `kg export --taxonomy` writes it: each fact in one graph. A node the
+    taxonomy describes whole gets no graph, as in such an export."""
+    node_only = Collected()
+    _add_quads(node_only, node.nquads().encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, node.graph, node.graph)
+    typed = f"{pyoxigraph.NamedNode(node.graph)} {_RDF_TYPE} {_NODE_GRAPH} .\n"  # (`NodeGraph.typed`)
+    lines = [line for line in node_only.graphs[node.graph] if line not in stated]
+    if any(line != typed for line in lines):
+        for line in lines:
+            out.add(node.graph, line)
 
 
 def _add_quads(out: Collected, data: bytes, fmt: pyoxigraph.RdfFormat, fallback: str, origin: str) -> None:

@@ -29,6 +29,7 @@ import pyoxigraph
 
 from kg.errors import bounded
 from kg.map.curation import IriScheme
+from kg.map.nodes import node_graph_prefixes
 from kg.rdf.vocab import KG
 
 #: The digest recorded for a graph while a write of it may be incomplete.
@@ -117,9 +118,11 @@ def _string(term: object) -> str | None:
 
 
 def owned_graphs(iris: IriScheme) -> tuple[str, ...]:
-    """The graphs a sync keeps equal to an export's, by prefix: the curation graphs and the
+    """The graphs a sync keeps equal to an export's, by prefix: the curation graphs, the shared
+    nodes' graphs (`kg.map.nodes`: a node no curation uses any more loses its graph) and the
     taxonomy graph an export written with `--taxonomy` holds (`{base}graph/taxonomy`)."""
-    return (*iris.curation_graph_prefixes(), iris.taxonomy_graph())
+    nodes = node_graph_prefixes(iris.base)
+    return (*iris.curation_graph_prefixes(), *nodes, iris.taxonomy_graph())
 
 
 def read_state(target: GraphStore, iris: IriScheme) -> tuple[State | None, str | None]:

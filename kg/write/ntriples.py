@@ -1,6 +1,7 @@
 """The N-Triples and N-Quads writers: one canonical line per triple (`kg.rdf.terms.nt_line`),
-no header, no prefixes. N-Quads holds only named graphs: each curation's graph, its own and
-shared triples, written by `quads` from lines the worker encoded once for both formats.
+no header, no prefixes. N-Quads holds only named graphs: each curation's graph (its own
+triples, written by `quads` from lines the worker encoded once for both formats), then each
+shared node's graph (`kg.map.nodes`).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ class NTriplesWriter:
 
 
 class NQuadsWriter(NTriplesWriter):
-    """N-Quads: named graphs only (`quads`). A block of triples outside any graph is empty:
-    the shared nodes written at the end are already in the graph of every curation using them."""
+    """N-Quads: named graphs only (`quads`). A block of triples outside any graph is empty: the
+    shared nodes are written in graphs of their own (`kg.map.nodes`), by the export."""
 
     def block(self, triples: list[Triple]) -> str:
         return ""

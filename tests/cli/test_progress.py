@@ -12,6 +12,19 @@ from kg.cli import main
 from tests.helpers.ci_sources import make_repository
 from tests.helpers.terminal import run_on_a_terminal
 
+#: The graphs of `make_repository`'s one exported curation (broken.md), under `{base}graph/`.
+BROKEN_GRAPHS = (
+    "curation/3f1c2b9e-0a4d-4e5b-9c6d-7e8f9a0b1c2d",
+    "topic/KLAS/Telehealth",
+    "topic/Medigy/Telemedicine",
+    "scheme/KLAS",
+    "scheme/Medigy",
+    "community/Chronic_Care_Management_%28CCM%29",
+    "brand/example.com",
+    "owl-type/Medigy_Communities",
+    "work-package-type/Curated_Content",
+)
+
 
 def test_validate_draws_progress_on_a_terminal_only(corpus_dir: Path, tmp_path: Path) -> None:
     code, drawn = run_on_a_terminal(["validate", str(corpus_dir), "-o", str(tmp_path / "r.txt")], "stderr")
@@ -31,7 +44,8 @@ def test_validate_draws_progress_on_a_terminal_only(corpus_dir: Path, tmp_path: 
 def test_load_draws_no_progress_when_not_a_terminal(corpus_dir: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["load", str(corpus_dir), "--store", str(tmp_path / "store")])
     assert result.exit_code == 0
-    assert result.stderr.startswith("kg load: 400 graphs") and "\r" not in result.stderr
+    # 400 curation graphs + 363 graphs of the shared nodes they link to (kg.map.nodes)
+    assert result.stderr.startswith("kg load: 763 graphs") and "\r" not in result.stderr
     assert "loading" not in result.stderr
 
 
@@ -72,8 +86,11 @@ def test_sync_says_each_graph_when_verbose_and_nothing_when_quiet(tmp_path: Path
     store = str(tmp_path / "store")
     verbose = CliRunner().invoke(main, ["load", str(out), "--store", store, "-v"])
     assert verbose.exit_code == 1  # the export has a failed file
-    [replaced] = [line for line in verbose.stderr.splitlines() if line.startswith("kg load: replaced ")]
-    assert replaced.endswith("graph/curation/3f1c2b9e-0a4d-4e5b-9c6d-7e8f9a0b1c2d")
+    replaced = [line for line in verbose.stderr.splitlines() if line.startswith("kg load: replaced ")]
+    # broken.md's graph and those of the 8 shared nodes it links to (its 2 topics and their 2
+    # schemes, its community, brand, owlType and work-package type), one line each
+    base = "kg load: replaced https://w3id.org/medigy/kg/id/graph/"
+    assert sorted(replaced) == [base + g for g in sorted(BROKEN_GRAPHS)]
     quiet = CliRunner().invoke(main, ["load", str(out), "--store", store, "--full", "-q"])
     assert quiet.exit_code == 1
     assert quiet.stderr == f"kg load: 1 source files failed to export (see {out}/report.json)\n"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import rdflib
-from rdflib import Dataset, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 KG = "https://w3id.org/medigy/kg#"
@@ -48,6 +48,7 @@ class Facts:
     article: bool = False
     topics: set[tuple[str, str, str]] = field(default_factory=set)  # (iri, scheme, label)
     graph: frozenset[tuple[object, object, object]] = frozenset()  # the triples of its graph (rdflib terms)
+    nodes: frozenset[tuple[object, object, object]] = frozenset()  # the triples of every kg:NodeGraph
 
 
 def curation_facts(nquads: bytes) -> list[Facts]:
@@ -59,6 +60,13 @@ def curation_facts(nquads: bytes) -> list[Facts]:
     finally:
         rdflib.NORMALIZE_LITERALS = normalize
     out = []
+    whole = Graph()  # the shared nodes are described in graphs of their own: read them in the union
+    node_triples: set[tuple[object, object, object]] = set()
+    for graph in ds.graphs():
+        whole += graph
+        if (graph.identifier, RDF.type, URIRef(KG + "NodeGraph")) in graph:
+            node_triples.update(graph.triples((None, None, None)))
+    nodes = frozenset(node_triples)
     for graph in ds.graphs():
         if (graph.identifier, RDF.type, URIRef(KG + "CurationGraph")) not in graph:
             continue
@@ -79,17 +87,18 @@ def curation_facts(nquads: bytes) -> list[Facts]:
                 source=source or "",
                 description=one(c, SCHEMA + "description"),
                 published=one(c, SCHEMA + "datePublished"),
-                brand=one(URIRef(brand), SCHEMA + "name") if brand else None,
+                brand=one(URIRef(brand), SCHEMA + "name", whole) if brand else None,
                 brand_iri=brand,
                 url=one(URIRef(article), SCHEMA + "url") if article else None,
-                community=one(URIRef(community), str(RDFS.label)) if community else None,
+                community=one(URIRef(community), str(RDFS.label), whole) if community else None,
                 image=one(c, SCHEMA + "image") is not None,
                 article=article is not None,
                 graph=frozenset(graph.triples((None, None, None))),
+                nodes=nodes,
             )
             for t in graph.objects(c, URIRef(KG + "topic")):
-                label = one(t, str(SKOS.prefLabel))
-                scheme = one(URIRef(str(one(t, str(SKOS.inScheme)))), str(SKOS.prefLabel))
+                label = one(t, str(SKOS.prefLabel), whole)
+                scheme = one(URIRef(str(one(t, str(SKOS.inScheme), whole))), str(SKOS.prefLabel), whole)
                 assert label is not None and scheme is not None
                 facts.topics.add((str(t), scheme, label))
             out.append(facts)
@@ -247,8 +256,8 @@ def quality_gaps(facts: list[Facts]) -> list[dict[str, object]]:
 
 
 def _union(facts: list[Facts]) -> set[tuple[object, object, object]]:
-    """The distinct triples of the curation graphs (shared nodes are in every graph using them)."""
-    return set().union(*(f.graph for f in facts))
+    """The distinct triples of the curation graphs and the shared nodes' graphs."""
+    return set().union(*(f.graph for f in facts), *(f.nodes for f in facts[:1]))
 
 
 def dataset_totals(facts: list[Facts]) -> list[dict[str, object]]:

@@ -27,7 +27,8 @@ from kg.model import Topic
 from kg.pipeline.export import build
 from kg.rdf.namespaces import PREFIXES
 from kg.read.taxonomy import TaxonomyError, parse_taxonomy, read_taxonomy
-from kg.store.load import collect, load_store
+from kg.sparql.query import execute
+from kg.store.load import collect, load_store, memory_store
 from kg.validation.validate import load_shapes, validate_inputs
 from tests.conftest import EXAMPLES, ROOT, SHARED, oxigraph_triples
 from tests.helpers import taxonomy_facts as tx
@@ -270,12 +271,23 @@ def test_kg_validate_on_the_site_taxonomy(tmp_path: Path, real_taxonomy: Path) -
 
 
 def test_kg_load_puts_it_beside_the_curations(tmp_path: Path) -> None:
+    """`kg load SOURCES TAXONOMY.nq` gives the store a load of `kg export SOURCES --taxonomy`
+    gives: the taxonomy graph beside the curation graphs, and the shared nodes' graphs without
+    the facts the taxonomy states (each fact in one graph: docs/graph-model.md, "Named graphs")."""
     out = tmp_path / "taxonomy.nq"
     assert _kg("taxonomy", str(FIXTURE), "-o", str(out)).exit_code == 0
     store = pyoxigraph.Store()
     load_store(store, collect([EXAMPLES, out]))
     graphs = {g.value for g in store.named_graphs()}
-    assert taxonomy_graph(IRIS) in graphs and len(graphs) == 17
+    # 16 curation graphs + the taxonomy's + 58 node graphs: 20 of the examples' 78 shared nodes
+    # (13 topics, 7 schemes) are described by the taxonomy alone.
+    assert taxonomy_graph(IRIS) in graphs and len(graphs) == 16 + 1 + 58
+    exported = tmp_path / "export"
+    assert _kg("export", str(EXAMPLES), "-o", str(exported), "--taxonomy", str(FIXTURE)).exit_code == 0
+    assert set(store) == set(memory_store([exported / "curations.nq"]))
+    concepts = execute("SELECT ?t ?l WHERE { ?t a skos:Concept ; skos:prefLabel ?l }", store).rows()
+    rows = [(r["t"], r["l"]) for r in concepts]
+    assert len(rows) == len(set(rows)) == 35  # over the union, no row twice (74 rows before the fix)
 
 
 # --- the site's taxonomy ---------------------------------------------------------------------

@@ -33,10 +33,7 @@ from tests.helpers.trees import curation, write_tree
 
 OUTPUTS = [*FORMATS.values(), DESCRIPTION_NAME, REPORT_NAME]
 GRAPH = "https://w3id.org/medigy/kg/id/graph/curation/"
-
-
-
-
+NODE_GRAPH = "https://w3id.org/medigy/kg/id/graph/"
 
 
 def assert_same_as_full_export(src: Path, out: Path, fresh: Path, **kwargs: object) -> ExportReport:
@@ -50,9 +47,13 @@ def assert_same_as_full_export(src: Path, out: Path, fresh: Path, **kwargs: obje
     return report
 
 
-def changes(out: Path) -> dict[str, list[str]]:
+def changes(out: Path, prefix: str = GRAPH) -> dict[str, list[str]]:
+    """The change record's graphs under `prefix` (default: the curation graphs), without it."""
     record = Manifest(out).changes
-    return {key: [g.removeprefix(GRAPH) for g in record[key]] for key in ("added", "changed", "removed")}
+    return {
+        key: [g.removeprefix(prefix) for g in record[key] if g.startswith(prefix)]
+        for key in ("added", "changed", "removed")
+    }
 
 
 @pytest.mark.parametrize("margin", [recorder.TRUST_MARGIN_NS, 0], ids=["hashed", "stamps-trusted"])
@@ -68,6 +69,7 @@ def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(
     first = assert_same_as_full_export(src, out, fresh)
     assert first.why_full == "no manifest of a previous export"
     assert len(changes(out)["added"]) == 22 and Manifest(out).changes["from"] is None
+    assert len(Manifest(out).changes["added"]) == len(Manifest(out).graphs)  # and every node graph
 
     steps: list[tuple[str, Callable[[], None], int, dict[str, list[str]]]] = [
         ("nothing", lambda: None, 0, {"added": [], "changed": [], "removed": []}),
@@ -132,6 +134,8 @@ def test_edit_sequence_reuses_unchanged_files_and_matches_a_full_export(
         assert report.why_full is None, name
         assert report.reuse is not None and report.reuse.processed == processed, name
         assert changes(out) == expected, name
+        if name == "change a title and a topic":  # a topic no curation had before: its graph is new
+            assert changes(out, NODE_GRAPH)["added"] == ["topic/Gartner/AI"]
         manifest = Manifest(out)
         assert manifest.current() and manifest.changes["to"] == manifest.export, name
 
@@ -406,7 +410,9 @@ def test_a_previous_output_cut_short_while_copying_means_starting_again_in_full(
 
 def _one_piece_manifest(data: dict[str, Any]) -> bytes:
     """The manifest as kg encoded it in one piece before it was streamed (the reference bytes)."""
-    tail = ("graphs", "shared", "shared_refs", "files", "outputs")
+    tail = tuple(
+        k for k in ("graphs", "shared", "shared_refs", "files", "graph_blocks", "outputs") if k in data
+    )
     head = {key: value for key, value in data.items() if key not in tail}
     text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
     for name in tail:
@@ -564,7 +570,6 @@ def test_a_manifest_that_is_a_fifo_is_not_opened(tmp_path: Path) -> None:
     """A FIFO in place of the manifest: `kg export` used to wait forever for a writer."""
     import subprocess
     import sys
-
 
     src, out = tmp_path / "src", tmp_path / "out"
     shutil.copytree(EXAMPLES, src)

@@ -45,7 +45,7 @@ def test_every_target_gives_the_numbers_of_the_export(
     assert _stats("--store", str(store)) == from_void  # only the curation graphs are counted
     if which == "examples":
         assert {k: from_void[k] for k in stats.TOTALS} == {
-            "triples": 882, "curations": 16, "topics": 33, "brands": 9, "communities": 5,
+            "triples": 960, "curations": 16, "topics": 33, "brands": 9, "communities": 5,
         }  # fmt: skip
         classes = {row["class"]: row["instances"] for row in from_void["classes"]}  # type: ignore[attr-defined]
         assert classes["https://w3id.org/medigy/kg#Curation"] == 16
@@ -59,7 +59,7 @@ def test_the_table_for_people(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["triples", "882"] and lines[1].split() == ["curations", "16"]
+    assert lines[0].split() == ["triples", "960"] and lines[1].split() == ["curations", "16"]
     assert "kg:Curation  " in result.stdout and "kg:topic  " in result.stdout
     topic = next(line for line in lines if line.startswith("kg:topic "))
     assert topic.split() == ["kg:topic", "53", "33"]  # triples, distinct objects (topics)

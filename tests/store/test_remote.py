@@ -2,8 +2,10 @@
 
 The same library query must give the same rows on the embedded store, on files and on the
 server. Oxigraph's server is started in its default configuration, whose default graph is NOT
-the union of the named graphs; Virtuoso's default graph IS the union. The queries' `GRAPH ?g`
-patterns make that difference irrelevant, which these tests check.
+the union of the named graphs; Virtuoso's default graph IS the union. The library queries are
+plain SPARQL over the union (each fact is in one graph: docs/graph-model.md, "Named graphs"),
+and kg asks Oxigraph's server for its union default graph, which makes that difference
+irrelevant, as these tests check.
 """
 
 from __future__ import annotations
@@ -37,14 +39,19 @@ from kg.store.sync import is_export_folder
 from tests.conftest import EXAMPLES
 from tests.helpers.queries import CASES, HOSTILE
 from tests.helpers.servers import FakeServer, Forward, Recorded, Reply, Server, Stream, Trickle, slow_reader
-from tests.helpers.store import CHANGED, CHANGED_IRI, EXAMPLE_QUADS, change_curation, endpoints
+from tests.helpers.store import (
+    CHANGED,
+    CHANGED_IRI,
+    EXAMPLE_GRAPHS,
+    EXAMPLE_QUADS,
+    change_curation,
+    endpoints,
+)
 
 SECRET = "s3cr3t-PaSs"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 COUNT_DEFAULT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 CURATION_IN_DEFAULT_GRAPH = "ASK { ?c a kg:Curation }"
-
-
 
 
 def count(query_endpoint: Endpoint, text: str = COUNT_ALL) -> int:
@@ -91,7 +98,7 @@ def test_load_query_and_reload_on_a_real_server(
 ) -> None:
     store_ep, query_ep = endpoints(oxigraph_server)
     result = load_endpoint(store_ep, collect([example_nq]))
-    assert (result.graphs, result.triples) == (16, EXAMPLE_QUADS)
+    assert (result.graphs, result.triples) == (EXAMPLE_GRAPHS, EXAMPLE_QUADS)
     assert count(query_ep) == EXAMPLE_QUADS
     # Oxigraph's default graph is not the union, but kg asks for it (union-default-graph): plain
     # SPARQL answers as on Virtuoso (issue 15; tests/test_union.py).
@@ -125,7 +132,10 @@ def test_the_cli_against_a_real_server(oxigraph_server: Server, example_nq: Path
     runner = CliRunner()
     result = runner.invoke(main, ["load", str(example_nq), "--endpoint", oxigraph_server.store_url])
     assert result.exit_code == 0, result.output
-    assert f"16 graphs ({EXAMPLE_QUADS} triples) PUT to {oxigraph_server.store_url}" in result.stderr
+    assert (
+        f"{EXAMPLE_GRAPHS} graphs ({EXAMPLE_QUADS} triples) PUT to {oxigraph_server.store_url}"
+        in result.stderr
+    )
     local = runner.invoke(main, ["query", "topic-counts", "--data", str(example_nq), "-f", "csv"])
     remote = runner.invoke(
         main, ["query", "topic-counts", "--endpoint", oxigraph_server.query_url, "-f", "csv"]
@@ -228,7 +238,10 @@ def test_a_failure_midway_says_which_graphs_were_written(fake_server: FakeServer
     assert info.value.not_written == names[3:]
     assert "HTTP 500" in info.value.cause and "store is full" in info.value.cause
     details = info.value.details()
-    assert "3 of 16 graphs written; 13 not written" in details and names[3] in details
+    assert (
+        f"3 of {EXAMPLE_GRAPHS} graphs written; {EXAMPLE_GRAPHS - 3} not written" in details
+        and names[3] in details
+    )
 
 
 def test_the_cli_reports_a_partial_load(fake_server: FakeServer) -> None:
@@ -241,7 +254,8 @@ def test_the_cli_reports_a_partial_load(fake_server: FakeServer) -> None:
     fake_server.script = script
     result = CliRunner().invoke(main, ["load", "--endpoint", fake_server.url + "/store", "--retries", "0"])
     assert result.exit_code == 2
-    assert "HTTP 503" in result.stderr and "5 of 16 graphs written; 11 not written" in result.stderr
+    n = EXAMPLE_GRAPHS  # the examples' 16 curation graphs + 78 node graphs
+    assert "HTTP 503" in result.stderr and f"5 of {n} graphs written; {n - 5} not written" in result.stderr
 
 
 # --- credentials never leak -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from kg.pipeline.export import export
 from kg.sparql.query import execute, run
 from kg.store.load import DataError, collect, file_graph, load_store, memory_store, open_store
 from tests.conftest import EXAMPLES, ROOT
-from tests.helpers.store import CHANGED, CHANGED_IRI, EXAMPLE_QUADS, change_curation
+from tests.helpers.store import CHANGED, CHANGED_IRI, EXAMPLE_GRAPHS, EXAMPLE_QUADS, change_curation
 
 
 def counts(store: pyoxigraph.Store) -> tuple[int, int]:
@@ -27,8 +27,6 @@ def copy_examples(tmp_path: Path) -> Path:
     src = tmp_path / "curations"
     shutil.copytree(EXAMPLES, src)
     return src
-
-
 
 
 def topic_count(store: pyoxigraph.Store, scheme: str, topic: str) -> int:
@@ -44,10 +42,10 @@ def title_of(store: pyoxigraph.Store, iri: str) -> list[object]:
 def test_loading_twice_changes_nothing(tmp_path: Path) -> None:
     store = open_store(tmp_path / "store")
     first = load_store(store, collect([EXAMPLES]))
-    assert (first.graphs, first.triples) == (16, EXAMPLE_QUADS)
-    assert counts(store) == (EXAMPLE_QUADS, 16)
+    assert (first.graphs, first.triples) == (EXAMPLE_GRAPHS, EXAMPLE_QUADS)
+    assert counts(store) == (EXAMPLE_QUADS, EXAMPLE_GRAPHS)
     load_store(store, collect([EXAMPLES]))
-    assert counts(store) == (EXAMPLE_QUADS, 16)
+    assert counts(store) == (EXAMPLE_QUADS, EXAMPLE_GRAPHS)
 
 
 def test_a_changed_curation_shows_only_its_new_values(tmp_path: Path) -> None:
@@ -59,7 +57,7 @@ def test_a_changed_curation_shows_only_its_new_values(tmp_path: Path) -> None:
     load_store(store, collect([src / CHANGED]))  # reload just the changed file
     assert title_of(store, CHANGED_IRI) == ["A Retitled Curation"]
     assert topic_count(store, "Symplur", "COVID-19") == 3
-    assert len(list(store.named_graphs())) == 16
+    assert len(list(store.named_graphs())) == EXAMPLE_GRAPHS  # COVID-19 has 3 curations left: its graph stays
     # The same as loading the changed sources into an empty store.
     fresh = memory_store([src])
     assert set(store) == set(fresh)
@@ -71,7 +69,7 @@ def test_the_store_persists_on_disk(tmp_path: Path) -> None:
     load_store(store, collect([EXAMPLES]))
     del store
     reopened = open_store(location, read_only=True)
-    assert counts(reopened) == (EXAMPLE_QUADS, 16)
+    assert counts(reopened) == (EXAMPLE_QUADS, EXAMPLE_GRAPHS)
     # The API takes the folder too; a source folder is not mistaken for a store.
     assert run("brand-counts", location) == run("brand-counts", reopened) == run("brand-counts", EXAMPLES)
 
@@ -83,7 +81,7 @@ def test_rdf_files_keep_their_graphs_or_get_one_named_after_the_file(tmp_path: P
     load_store(store, collect([out / "curations.nq", out / "curations.ttl"]))
     ttl_graph = pyoxigraph.NamedNode(file_graph(out / "curations.ttl", IriScheme()))
     assert ttl_graph.value == "https://w3id.org/medigy/kg/id/graph/file/curations.ttl"
-    assert len(list(store.named_graphs())) == 17
+    assert len(list(store.named_graphs())) == EXAMPLE_GRAPHS + 1  # the .nq's graphs, and the .ttl's
     union_triples = len(list(store.quads_for_pattern(None, None, None, ttl_graph)))
     assert union_triples == json.loads((out / "report.json").read_text())["totals"]["triples"]
     before = len(store)
@@ -120,7 +118,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_cli_load_then_query(tmp_path: Path) -> None:
     store = str(tmp_path / "store")
     code, _, err = invoke("load", str(EXAMPLES), "--store", store)
-    assert code == 0 and "16 graphs (1170 triples)" in err
+    assert code == 0 and f"{EXAMPLE_GRAPHS} graphs ({EXAMPLE_QUADS} triples)" in err
     code, _, err = invoke("load", "--store", store)  # no DATA: the bundled examples again
     assert code == 0
     code, out, err = invoke("query", "topic-counts", "--store", store)
@@ -175,7 +173,7 @@ def test_cli_load_reports_failed_sources_and_still_loads_the_rest(tmp_path: Path
     src = copy_examples(tmp_path)
     (src / "bad.md").write_bytes(b"---\ntitle: x\nmdName: y\nbad: [\n---\n")
     code, _, err = invoke("load", str(src), "--store", str(tmp_path / "store"))
-    assert code == 1 and "1 failed" in err and "16 graphs" in err
+    assert code == 1 and "1 failed" in err and f" {EXAMPLE_GRAPHS} graphs ({EXAMPLE_QUADS} triples)" in err
 
 
 def test_a_partly_written_graph_is_repaired_by_loading_again(tmp_path: Path) -> None:
@@ -192,7 +190,7 @@ def test_a_partly_written_graph_is_repaired_by_loading_again(tmp_path: Path) -> 
     store.remove_graph(other)
     assert len(store) < EXAMPLE_QUADS
     load_store(store, collect([EXAMPLES]))
-    assert counts(store) == (EXAMPLE_QUADS, 16)
+    assert counts(store) == (EXAMPLE_QUADS, EXAMPLE_GRAPHS)
     assert set(store) == set(memory_store([EXAMPLES]))
 
 
@@ -213,4 +211,4 @@ def test_a_folder_of_rdf_files_without_sources_or_manifest_is_refused(tmp_path: 
     assert f"{folder}: holds RDF files (curations.nq, curations.ttl)" in result.stderr
     assert str(folder / "curations.nq") in result.stderr
     loaded = CliRunner().invoke(main, ["load", str(folder / "curations.nq"), "--store", str(tmp_path / "s")])
-    assert loaded.exit_code == 0 and "16 graphs" in loaded.stderr
+    assert loaded.exit_code == 0 and f" {EXAMPLE_GRAPHS} graphs ({EXAMPLE_QUADS} triples)" in loaded.stderr

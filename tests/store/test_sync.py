@@ -39,10 +39,17 @@ from tests.helpers.trees import curation, write_tree
 
 STATE = IriScheme(DEFAULT_BASE_IRI).sync_state_graph()
 CHECK = f"{DEFAULT_BASE_IRI}graph/kg-sync-check"
-CURATION_GRAPHS = (f"{DEFAULT_BASE_IRI}graph/curation/", f"{DEFAULT_BASE_IRI}graph/work-package/")
 ALL_QUADS = "SELECT ?g ?s ?p ?o (DATATYPE(?o) AS ?t) (LANG(?o) AS ?l) WHERE { GRAPH ?g { ?s ?p ?o } }"
 Quads = set[tuple[str, ...]]
 NO_GRAPHS = b'{"head": {"vars": ["g"]}, "results": {"bindings": []}}'
+#: `start_tree`'s graphs: its 5 curations' and the graphs of the 5 shared nodes they link to
+#: (kg.map.nodes: their two topics, the topics' scheme, the brand and the author).
+START_CURATIONS = tuple(f"{DEFAULT_BASE_IRI}graph/curation/c{i}" for i in range(5))
+START_NODES = tuple(
+    f"{DEFAULT_BASE_IRI}graph/{node}"
+    for node in ("brand/example.org", "person/Jane_Doe", "scheme/KLAS", "topic/KLAS/T0", "topic/KLAS/T1")
+)
+START_GRAPHS = len(START_CURATIONS) + len(START_NODES)
 
 
 def quads_of(target: pyoxigraph.Store | Endpoint, text: str = ALL_QUADS) -> Quads:
@@ -120,6 +127,11 @@ def edit_steps(src: Path) -> list[tuple[str, Callable[[], None], bool]]:
             lambda: write_tree(src, {"c4.md": curation("c4", topics=("KLAS: EHR",))}),
             True,
         ),
+        (
+            "the last curation of a topic leaves it",  # (EHR's graph is dropped)
+            lambda: write_tree(src, {"c4.md": curation("c4", topics=("KLAS: T0",))}),
+            True,
+        ),
         ("nothing changed", lambda: None, True),
     ]
 
@@ -135,7 +147,7 @@ def test_embedded_store_equals_a_fresh_load_after_every_sync(tmp_path: Path) -> 
     src, out = start_tree(tmp_path)
     store = pyoxigraph.Store()
     first = sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
-    assert (len(first.plan.added), first.plan.had_state) == (5, False)
+    assert (first.plan.added, first.plan.had_state) == (sorted(START_CURATIONS + START_NODES), False)
     synced_graphs = Manifest(out).graphs
     for name, edit, then_sync in edit_steps(src):
         edit()
@@ -170,9 +182,11 @@ def test_a_plain_load_in_between_is_not_trusted(tmp_path: Path) -> None:
     export([src], out)
     sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
     load_store(store, collect([old_nq]))  # what `kg load old.nq` does, minus the state marks
-    assert sync.forget(sync.EmbeddedTarget(store, "store"), DEFAULT_BASE_IRI, collect([old_nq]).graphs) == 5
+    # Every graph of old.nq (curations and shared nodes alike) was synced, so each is forgotten.
+    marked = sync.forget(sync.EmbeddedTarget(store, "store"), DEFAULT_BASE_IRI, collect([old_nq]).graphs)
+    assert marked == START_GRAPHS
     again = sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
-    assert len(again.plan.changed) == 5
+    assert again.plan.changed == sorted(START_CURATIONS + START_NODES)
     assert terms(store) == terms(fresh_sync(src, tmp_path)[0])
 
 
@@ -186,16 +200,19 @@ def test_cli_sync_dry_run_full_and_a_plain_load_marking_graphs_pending(tmp_path:
         assert result.exit_code == 0, result.stderr
         return result.stderr
 
-    assert "5 graphs replaced (5 added, 0 changed), 0 dropped, 0 unchanged" in load(str(out))
-    assert "0 graphs replaced (0 added, 0 changed), 0 dropped, 5 unchanged" in load(str(out))
-    write_tree(src, {"c1.md": curation("c1", "New title")})
+    n = START_GRAPHS  # 5 curation graphs + 5 node graphs
+    assert f"{n} graphs replaced ({n} added, 0 changed), 0 dropped, 0 unchanged" in load(str(out))
+    assert f"0 graphs replaced (0 added, 0 changed), 0 dropped, {n} unchanged" in load(str(out))
+    # c1 retitled, and moved from topic T1 (still c3's) to Telehealth (a new node graph); c2
+    # removed (its topic T0 is still c0's and c4's: that graph stays, unchanged).
+    write_tree(src, {"c1.md": curation("c1", "New title", topics=("KLAS: Telehealth",))})
     (src / "c2.md").unlink()
     export([src], out)
     assert "would sync" in load(str(out), "--dry-run")
-    assert "1 graphs replaced (0 added, 1 changed), 1 dropped, 3 unchanged" in load(str(out))
-    assert "4 graphs replaced (0 added, 4 changed), 0 dropped, 0 unchanged" in load(str(out), "--full")
+    assert f"2 graphs replaced (1 added, 1 changed), 1 dropped, {n - 2} unchanged" in load(str(out))
+    assert f"{n} graphs replaced (0 added, {n} changed), 0 dropped, 0 unchanged" in load(str(out), "--full")
     load(str(out / "curations.nq"))  # a plain load: its graphs are pending for the next sync
-    assert "4 graphs replaced (0 added, 4 changed)" in load(str(out))
+    assert f"{n} graphs replaced (0 added, {n} changed)" in load(str(out))
 
     usage = runner.invoke(main, ["load", str(out), str(src), "--store", store])
     assert usage.exit_code == 2 and "export folder" in usage.stderr
@@ -219,6 +236,41 @@ def test_failed_source_files_exit_1_after_a_sync(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "1 source files failed to export" in result.stderr
 
 
+@pytest.mark.parametrize("how", ["removed", "changes its topic"])
+def test_a_topic_whose_last_curation_goes_loses_its_graph(tmp_path: Path, how: str) -> None:
+    """A node no curation uses has no graph in the export (kg.map.nodes): the next sync drops
+    the one the store holds, and nothing else, and the store equals a fresh load."""
+    src, out = start_tree(tmp_path)  # topic T1: c1 and c3
+    store = pyoxigraph.Store()
+    sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
+    _, c1, _, c3, _ = START_CURATIONS
+    t1 = f"{DEFAULT_BASE_IRI}graph/topic/KLAS/T1"
+
+    def sync_counted() -> tuple[list[str], list[str]]:
+        export([src], out)
+        target = Counting(sync.EmbeddedTarget(store, "store"))
+        sync.sync(target, Manifest(out))
+        return sorted(target.puts), sorted(target.drops)
+
+    (src / "c3.md").unlink()  # T1 is c1's alone now: its graph stays, unchanged
+    assert sync_counted() == ([], [c3])
+    assert t1 in {g.value for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode)}
+    if how == "removed":
+        (src / "c1.md").unlink()
+    else:
+        write_tree(src, {"c1.md": curation("c1", topics=("KLAS: T0",))})
+    assert sync_counted() == (([], [c1, t1]) if how == "removed" else ([c1], [t1]))
+
+    assert t1 not in {g.value for g in store.named_graphs() if isinstance(g, pyoxigraph.NamedNode)}
+    topic = pyoxigraph.NamedNode(f"{DEFAULT_BASE_IRI}topic/KLAS/T1")
+    assert [*store.quads_for_pattern(topic, None, None), *store.quads_for_pattern(None, None, topic)] == []
+    fresh, fresh_out = fresh_sync(src, tmp_path)
+    assert terms(store) == terms(fresh)
+    plain = pyoxigraph.Store()
+    load_store(plain, collect([fresh_out / "curations.nq"]))
+    assert without_state(terms(store)) == terms(plain)
+
+
 # --- a real Oxigraph server, stopped midway ---------------------------------------------------
 
 
@@ -230,11 +282,15 @@ def test_server_sync_survives_a_store_going_down_midway(oxigraph_server: Server,
     sync.sync(sync.RemoteTarget(gsp), Manifest(out))
     assert quads_of(query) == quads_of(fresh_sync(src, tmp_path)[0])
 
-    # Change three curations and remove one, then stop the server after the second write.
+    # Change three curations and remove one, then stop the server after the second write. The
+    # changed ones move to the topic Telehealth, so T0 loses its last curations (c0, c2, c4):
+    # the writes are two drops (c2's graph, T0's), then c0, c1, c4 and Telehealth's new graph.
     for i in (0, 1, 4):
         write_tree(src, {f"c{i}.md": curation(f"c{i}", f"Changed {i}")})
     (src / "c2.md").unlink()
     export([src], out)
+    c0, c1, c2, _, c4 = START_CURATIONS
+    t0, telehealth = (f"{DEFAULT_BASE_IRI}graph/topic/KLAS/{t}" for t in ("T0", "Telehealth"))
     assert oxigraph_server.process is not None
 
     def stop_after_two(done: int, total: int) -> None:
@@ -244,9 +300,9 @@ def test_server_sync_survives_a_store_going_down_midway(oxigraph_server: Server,
     with pytest.raises(sync.SyncError) as info:
         sync.sync(sync.RemoteTarget(gsp), Manifest(out), progress=stop_after_two)
     error = info.value
-    assert len(error.written) == 2 and len(error.not_written) == 2
+    assert (error.written, error.not_written) == ([c2, t0], [c0, c1, c4, telehealth])
     assert "cannot connect after 3 attempts" in error.cause
-    assert "2 of 4 graphs written; 2 not written" in error.details()
+    assert "2 of 6 graphs written; 4 not written" in error.details()
     assert error.not_written[0] in error.details() and "running the same kg load again" in error.details()
 
     # The server comes back (same data, same port); running the sync again completes it.
@@ -254,9 +310,10 @@ def test_server_sync_survives_a_store_going_down_midway(oxigraph_server: Server,
         result = CliRunner().invoke(main, ["load", str(out), "--endpoint", oxigraph_server.store_url])
         assert result.exit_code == 0, result.stderr
         # The state could not be recorded while the server was down, so the pending marks
-        # stand for all four writes: the three puts are made again (harmless: whole graphs);
-        # the graph dropped before the server went down is not in the store's list any more.
-        assert "3 graphs replaced (0 added, 3 changed), 0 dropped, 1 unchanged" in result.stderr
+        # stand for all six writes: the three puts are made again (harmless: whole graphs),
+        # Telehealth's graph is still missing; the graphs dropped before the server went down
+        # are not in the store's list any more. Unchanged: c3 and the 4 other node graphs.
+        assert "4 graphs replaced (1 added, 3 changed), 0 dropped, 5 unchanged" in result.stderr
         assert quads_of(query) == quads_of(fresh_sync(src, tmp_path)[0])
 
 
@@ -301,11 +358,12 @@ def test_a_500_midway_is_retried_then_reported_and_nothing_is_claimed(
     )
     assert result.exit_code == 2
     assert "HTTP 500" in result.stderr and "disk full" in result.stderr
-    assert "3 of 5 graphs written; 2 not written" in result.stderr
+    n = START_GRAPHS  # 5 curation graphs + 5 node graphs
+    assert f"3 of {n} graphs written; {n - 3} not written" in result.stderr
     # Before any graph: every graph pending. After the failure: the 3 written have digests.
     first, last = state_puts[0].decode(), state_puts[-1].decode()
-    assert first.count('"pending"') == 5
-    assert last.count('"pending"') == 2 and last.count(KG.graphDigest) == 5
+    assert first.count('"pending"') == n
+    assert last.count('"pending"') == n - 3 and last.count(KG.graphDigest) == n
 
 
 @pytest.mark.server
@@ -344,11 +402,12 @@ def test_a_bulk_load_that_fails_halfway_is_repaired_by_the_next_sync(
     monkeypatch.setattr(sync.EmbeddedTarget, "add_new", half_then_fail)
     with pytest.raises(sync.SyncError) as info:
         sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
-    assert info.value.written == [] and len(info.value.not_written) == 5
+    every = sorted(START_CURATIONS + START_NODES)
+    assert info.value.written == [] and sorted(info.value.not_written) == every
     assert len(store) > 0  # half of the quads made it in
     monkeypatch.setattr(sync.EmbeddedTarget, "add_new", real)
     again = sync.sync(sync.EmbeddedTarget(store, "store"), Manifest(out))
-    assert again.plan.had_state and len(again.plan.replaced) == 5
+    assert again.plan.had_state and again.plan.replaced == every
     assert terms(store) == terms(fresh_sync(src, tmp_path)[0])
 
 
@@ -418,14 +477,17 @@ def put_ntriples(target: sync.EmbeddedTarget | sync.RemoteTarget, graph: str, tr
 
 
 def assert_equals_a_clean_load(store: Store, src: Path, tmp_path: Path, out: Path) -> None:
-    """kg's curation graphs: those of a plain load of the export; kg's state graphs: those of
-    a fresh sync (so the next sync trusts them); the graph that is not kg's: untouched."""
+    """kg's data graphs (the curations' and the shared nodes'): those of a plain load of the
+    export; kg's state graphs: those of a fresh sync (so the next sync trusts them); the graph
+    that is not kg's: untouched."""
     fresh, _ = fresh_sync(src, tmp_path)
     plain = pyoxigraph.Store()
     load_store(plain, collect([out / "curations.nq"]))
     got = store.quads()
-    assert {q for q in got if q[0].startswith(CURATION_GRAPHS)} == quads_of(plain)
     kg_graphs = {q for q in got if q[0].startswith(f"{DEFAULT_BASE_IRI}graph/")}
+    data = {q for q in kg_graphs if q[0] not in (STATE, CHECK)}
+    assert data == quads_of(plain)
+    assert {q[0] for q in data} == set(Manifest(out).graphs)  # no graph of a node no curation uses
     assert kg_graphs == quads_of(fresh)
     assert [q[:4] for q in got - kg_graphs] == [(OTHER_GRAPH, "http://x/s", "http://x/p", "kept")]
     assert " 0 graphs replaced (0 added, 0 changed), 0 dropped" in kg_load(store, out)
@@ -451,8 +513,10 @@ def lost_or_stale(store: Store, tmp_path: Path, how: str) -> None:
         tamper(store, lambda t: put_ntriples(t, CHECK, [f'<{STATE}> <{KG}stateDigest> "{"0" * 64}"']))
     else:  # stale: the state of the first sync put back
         tamper(store, lambda t: put_ntriples(t, STATE, [str(x) for x in old]))
+    # Back to what the old state says; c5 and the retitled c1 were topic Telehealth's only
+    # curations, so its graph goes too.
     (src / "c5.md").unlink()
-    write_tree(src, {"c1.md": curation("c1", topics=("KLAS: T1",))})  # back to what the old state says
+    write_tree(src, {"c1.md": curation("c1", topics=("KLAS: T1",))})
     export([src], out)
     export([src], out)
     kg_load(store, out)

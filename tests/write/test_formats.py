@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from rdflib import Dataset, Graph
+from rdflib import RDF, Dataset, Graph, URIRef
 
 from kg.pipeline.export import export
+from kg.rdf.namespaces import PREFIXES
 from tests.conftest import EXAMPLES, assert_same_graph, oxigraph_triples
+
+KG = PREFIXES["kg"]
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +41,23 @@ def test_turtle_and_jsonld_agree_under_rdflib_too(exported: Path) -> None:
     assert_same_graph(nt, Graph().parse(exported / "curations.jsonld", format="json-ld"))
 
 
-def test_nquads_has_one_named_graph_per_curation(exported: Path) -> None:
+def test_nquads_has_one_named_graph_per_curation_and_per_shared_node(exported: Path) -> None:
     ds = Dataset()
     ds.parse(exported / "curations.nq", format="nquads")
-    graphs = {str(g.identifier) for g in ds.graphs() if len(g) and "graph/" in str(g.identifier)}
+    typed: dict[str, set[str]] = {}
+    for g in ds.graphs():
+        for kind in ("CurationGraph", "NodeGraph"):
+            if (g.identifier, RDF.type, URIRef(KG + kind)) in g:
+                typed.setdefault(kind, set()).add(str(g.identifier))
+    named = {str(g.identifier) for g in ds.graphs() if len(g)}
     report = json.loads((exported / "report.json").read_text())
-    assert len(graphs) == report["totals"]["exported"]
+    assert len(typed["CurationGraph"]) == report["totals"]["exported"]
+    assert named == typed["CurationGraph"] | typed["NodeGraph"]  # every graph is one or the other
+    # a node graph describes its node (subject: the graph IRI without "graph/"), and nothing else
+    for graph in typed["NodeGraph"]:
+        node = graph.replace("/graph/", "/", 1)
+        subjects = {str(s) for s in ds.graph(URIRef(graph)).subjects()}
+        assert subjects == {node, graph}, graph
     quads = list(
         pyoxigraph.parse((exported / "curations.nq").read_bytes(), format=pyoxigraph.RdfFormat.N_QUADS)
     )

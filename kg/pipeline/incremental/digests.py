@@ -55,7 +55,7 @@ def fingerprint(settings: Mapping[str, object]) -> dict[str, Any]:
 
 
 def graph_digest(graph: str, lines: list[str]) -> str:
-    """sha256 of one file's graph: its IRI and its N-Triples lines (own, then shared)."""
+    """sha256 of one file's graph: its IRI and its N-Triples lines."""
     digest = hashlib.sha256(graph.encode("utf-8") + b"\n")
     digest.update("".join(lines).encode("utf-8"))
     return digest.hexdigest()
