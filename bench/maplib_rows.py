@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import yaml
@@ -85,16 +85,20 @@ class Tables:
         """Append another worker's rows (the shared tables keep the first description)."""
         for key, column in other.curations.items():
             self.curations[key].extend(column)
-        for mine, theirs in (
-            (self.topics, other.topics),
-            (self.schemes, other.schemes),
-            (self.people, other.people),
-            (self.communities, other.communities),
-            (self.brands, other.brands),
-            (self.classes, other.classes),
-        ):
-            for k, v in theirs.items():
-                mine.setdefault(k, v)  # type: ignore[attr-defined]
+        _keep_first(self.topics, other.topics)
+        _keep_first(self.schemes, other.schemes)
+        _keep_first(self.people, other.people)
+        _keep_first(self.communities, other.communities)
+        _keep_first(self.brands, other.brands)
+        _keep_first(self.classes, other.classes)
+
+
+_V = TypeVar("_V")
+
+
+def _keep_first(mine: dict[str, _V], theirs: dict[str, _V]) -> None:
+    for key, value in theirs.items():
+        mine.setdefault(key, value)
 
 
 def _text(value: Any) -> str | None:

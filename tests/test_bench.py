@@ -191,6 +191,8 @@ def test_maplib_peer_maps_the_same_graph_as_kg_but_for_datetime_spelling(
     assert len(parsed) == len(set(parsed)) == triples > 30 * 20
     ttl = pyoxigraph.parse(path=tmp_path / "maplib" / "curations.ttl", format=pyoxigraph.RdfFormat.TURTLE)
     assert set(ttl) == set(parsed)
+    maplib_map.run(corpus, tmp_path / "jobs2", ["ntriples"], jobs=2)  # parsed in 2 processes, merged
+    assert set(pyoxigraph.parse(path=tmp_path / "jobs2" / "curations.nt")) == set(parsed)
 
     known = list_files(corpus)[0]
     fm = yaml.load(front_matter(known.read_bytes()), Loader=yaml.CSafeLoader)
