@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -114,26 +115,39 @@ class ChildRun:
     tree_peak_pss_mb: float
     stdout: str
     stderr: str
+    #: High-water RSS of the largest single process of the tree (the child or a waited-for
+    #: descendant), from wait4's rusage: exact, where the sampled PSS can miss a short peak.
+    max_rss_mb: float = 0.0
+    #: User + system CPU seconds of the child and its waited-for descendants (wait4's rusage):
+    #: the work done, which other load on a shared machine disturbs less than the wall time.
+    cpu_seconds: float = 0.0
 
 
 def run_child(cmd: list[str], env: dict[str, str], cwd: Path, interval: float = 0.2) -> ChildRun:
     """Run `cmd` to completion, sampling the peak PSS of its whole process tree."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    stop = threading.Event()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err, text=True)
+        peak = 0
+        stop = threading.Event()
 
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, _tree_pss_bytes(proc.pid))
-            stop.wait(interval)
+        def sample() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                peak = max(peak, _tree_pss_bytes(proc.pid))
+                stop.wait(interval)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        stdout, stderr = proc.communicate()
-    finally:
-        stop.set()
-        sampler.join()
-    return ChildRun(proc.returncode, time.perf_counter() - started, peak / 2**20, stdout, stderr)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            stop.set()
+            sampler.join()
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(proc.returncode, seconds, peak / 2**20, stdout, stderr, usage.ru_maxrss / 1024, cpu)

@@ -169,3 +169,58 @@ def test_baseline_core_and_sparql_halves_find_what_the_whole_shapes_find(corpus:
     assert core_results and sparql_results
     assert core_results | sparql_results == results(shapes)
     assert not core_results & sparql_results
+
+
+def test_maplib_peer_maps_the_same_graph_as_kg_but_for_datetime_spelling(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """bench/maplib_map.py (the peer of issue 17) maps the fields kg maps: its N-Triples and
+    Turtle parse, hold the triples kg writes for a known curation, and the whole graph equals
+    kg's once `xsd:dateTime` values are compared by value (maplib writes `+00:00` for `Z`) and
+    naive event times are read as UTC, as maplib writes them."""
+    pytest.importorskip("maplib", reason="maplib (the bench extra) is not installed")
+    import pyoxigraph
+    import yaml
+
+    from bench import maplib_map
+    from bench.floor import front_matter, list_files
+
+    _, triples = maplib_map.run(corpus, tmp_path / "maplib", ["ntriples", "turtle"])
+    nt = (tmp_path / "maplib" / "curations.nt").read_text(encoding="utf-8")
+    parsed = list(pyoxigraph.parse(nt, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    assert len(parsed) == len(set(parsed)) == triples > 30 * 20
+    ttl = pyoxigraph.parse(path=tmp_path / "maplib" / "curations.ttl", format=pyoxigraph.RdfFormat.TURTLE)
+    assert set(ttl) == set(parsed)
+    maplib_map.run(corpus, tmp_path / "jobs2", ["ntriples"], jobs=2)  # parsed in 2 processes, merged
+    assert set(pyoxigraph.parse(path=tmp_path / "jobs2" / "curations.nt")) == set(parsed)
+
+    known = list_files(corpus)[0]
+    fm = yaml.load(front_matter(known.read_bytes()), Loader=yaml.CSafeLoader)
+    c = pyoxigraph.NamedNode(f"https://w3id.org/medigy/kg/id/curation/{fm['mdName']}")
+    about = {(t.predicate.value, t.object) for t in parsed if t.subject == c}
+    schema, kgns, xsd = (
+        "https://schema.org/",
+        "https://w3id.org/medigy/kg#",
+        "http://www.w3.org/2001/XMLSchema#",
+    )
+    assert (schema + "name", pyoxigraph.Literal(fm["title"])) in about
+    assert (kgns + "mdName", pyoxigraph.Literal(fm["mdName"])) in about
+    assert (
+        kgns + "workPackageId",
+        pyoxigraph.Literal(str(fm["id"]), datatype=pyoxigraph.NamedNode(xsd + "integer")),
+    ) in about
+    assert (kgns + "slug", pyoxigraph.Literal(fm["slug"])) in about
+    assert {o.value for p, o in about if p == schema + "keywords"} == set(fm["tags"])
+    assert len({o for p, o in about if p == kgns + "topic"}) == len(fm["communityTopics"])
+    kg_lines = build([corpus], jobs=1).ntriples().decode("utf-8").splitlines()
+    assert {line for line in _canonical(kg_lines) if line.startswith(f"<{c.value}")} == {
+        line for line in _canonical(nt.splitlines()) if line.startswith(f"<{c.value}")
+    }
+    # maplib has no naive xsd:dateTime (a Polars datetime without a zone is written as UTC): the
+    # generated events' unquoted `2021-04-20 09:00:00` are its only lossy difference from kg.
+    ours, theirs = _canonical(nt.splitlines()), _canonical(kg_lines)
+    assert all(re.search(r"/(start|end)Date> ", line) for line in theirs - ours)
+    assert {_NAIVE.sub(r'"\1+00:00"^^<dt>', line) for line in theirs} == ours
+
+
+_NAIVE = re.compile(r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)"\^\^<dt>')
