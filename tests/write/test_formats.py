@@ -64,7 +64,7 @@ def test_nquads_has_one_named_graph_per_curation_and_per_shared_node(exported: P
     assert len(quads) == report["totals"]["quads"]
     assert all(isinstance(q.graph_name, pyoxigraph.NamedNode) for q in quads)
     # each fact in one graph only: the union of the graphs is curations.nt, with no triple twice
-    union = oxigraph_triples(exported / "curations.nt", pyoxigraph.RdfFormat.N_TRIPLES)
+    union = oxigraph_triples((exported / "curations.nt").read_bytes(), pyoxigraph.RdfFormat.N_TRIPLES)
     assert len(quads) == len({q.triple for q in quads}) == len(union)
 
 
