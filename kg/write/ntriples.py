@@ -33,8 +33,8 @@ class NTriplesWriter:
     def header(self) -> str:
         return ""
 
-    def block(self, triples: list[Triple]) -> str:
-        return ntriples_block(triples)
+    def block(self, triples: list[Triple], nt_lines: list[str] | None = None) -> str:
+        return ntriples_block(triples) if nt_lines is None else "".join(nt_lines)
 
     def footer(self) -> str:
         return ""
@@ -44,5 +44,5 @@ class NQuadsWriter(NTriplesWriter):
     """N-Quads: named graphs only (`quads`). A block of triples outside any graph is empty:
     the shared nodes written at the end are already in the graph of every curation using them."""
 
-    def block(self, triples: list[Triple]) -> str:
+    def block(self, triples: list[Triple], nt_lines: list[str] | None = None) -> str:
         return ""
