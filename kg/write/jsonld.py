@@ -58,8 +58,8 @@ class JsonLdWriter:
             nodes.append(_dump_node(node))
         return nodes
 
-    def block(self, triples: list[Triple]) -> str:
-        return SEPARATOR.join(self.nodes(triples))
+    def block(self, triples: list[Triple], nt_lines: list[str] | None = None) -> str:
+        return SEPARATOR.join(self.nodes(triples))  # (JSON escapes differ from N-Triples')
 
     def context(self) -> dict[str, Any]:
         """The local context (`ontology/context.jsonld`) with the instance prefixes added."""

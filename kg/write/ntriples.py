@@ -34,8 +34,8 @@ class NTriplesWriter:
     def header(self) -> str:
         return ""
 
-    def block(self, triples: list[Triple]) -> str:
-        return ntriples_block(triples)
+    def block(self, triples: list[Triple], nt_lines: list[str] | None = None) -> str:
+        return ntriples_block(triples) if nt_lines is None else "".join(nt_lines)
 
     def footer(self) -> str:
         return ""
@@ -45,5 +45,5 @@ class NQuadsWriter(NTriplesWriter):
     """N-Quads: named graphs only (`quads`). A block of triples outside any graph is empty: the
     shared nodes are written in graphs of their own (`kg.map.nodes`), by the export."""
 
-    def block(self, triples: list[Triple]) -> str:
+    def block(self, triples: list[Triple], nt_lines: list[str] | None = None) -> str:
         return ""

@@ -31,8 +31,12 @@ class Writer(Protocol):
         """The text before the first block (prefixes, an opening bracket, or nothing)."""
         ...
 
-    def block(self, triples: list[Triple]) -> str:
-        """`triples`, sorted by `sort_triples`, as text of this format ("" for none)."""
+    def block(self, triples: list[Triple], nt_lines: list[str] | None = None) -> str:
+        """`triples`, sorted by `sort_triples`, as text of this format ("" for none).
+
+        `nt_lines`, when the caller has them, are the triples' N-Triples lines (`nt_line`), in
+        the same order: a writer may take text already escaped from them.
+        """
         ...
 
     def footer(self) -> str:

@@ -56,12 +56,7 @@ def render_blocks(
     """Render sorted `triples` in each of `formats` (N-Quads: empty, its blocks are named
     graphs, `kg.write.ntriples.quads`).
 
-    `nt_lines`, when given, are the triples' N-Triples lines already encoded by the caller.
+    `nt_lines`, when given, are the triples' N-Triples lines already encoded by the caller
+    (N-Triples is their concatenation; Turtle takes its escaped literals from them).
     """
-    blocks: dict[str, str] = {}
-    for name in formats:
-        if name == "ntriples" and nt_lines is not None:
-            blocks[name] = "".join(nt_lines)
-        else:
-            blocks[name] = writers[name].block(triples)
-    return blocks
+    return {name: writers[name].block(triples, nt_lines) for name in formats}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pyoxigraph
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph
 
 from kg.rdf.namespaces import Prefixes
-from kg.rdf.terms import XSD_DATETIME, XSD_INTEGER, Lit
+from kg.rdf.terms import XSD_DATETIME, XSD_INTEGER, XSD_STRING, Lit, Triple, nt_line
 from kg.write.jsonld import JsonLdWriter
-from kg.write.protocol import sort_triples
+from kg.write.ntriples import NTriplesWriter
+from kg.write.protocol import RDF_TYPE, sort_triples
 from kg.write.turtle import TurtleWriter
 
 NS = "https://example.org/id/"
@@ -61,3 +64,33 @@ def test_jsonld_never_compacts_into_an_absolute_looking_iri() -> None:
     assert JSONLD.iri(NS + "//x") == NS + "//x"
     assert JSONLD.iri(NS + "x") == "ex:x"
     assert JSONLD.iri("https://other.org/x") == "https://other.org/x"
+
+
+_TEXT = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"]) | st.sampled_from('"\\\n\r\t\x00\x7f'), max_size=12
+)
+_OBJECTS = (
+    st.builds(Lit, _TEXT)
+    | st.builds(Lit, _TEXT, st.just(XSD_STRING), st.sampled_from(["en", "fr-CA"]))
+    | st.builds(Lit, st.sampled_from(["12", "007", "-3", "x"]), st.just(XSD_INTEGER))
+    | st.builds(Lit, _TEXT, st.just(XSD_DATETIME))
+    | st.sampled_from([NS + "T", NS + "a.", "https://schema.org/x"])
+)
+_TRIPLES = st.lists(
+    st.tuples(
+        st.sampled_from([NS + "a", NS + "b/c", "https://other.org/s"]),
+        st.sampled_from(["https://schema.org/name", NS + "p", RDF_TYPE]),
+        _OBJECTS,
+    ),
+    max_size=12,
+).map(lambda triples: sort_triples(dict.fromkeys(triples)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TRIPLES)
+def test_blocks_cut_from_the_ntriples_lines_equal_blocks_rendered_alone(triples: list[Triple]) -> None:
+    """Turtle takes its escaped literals from the N-Triples lines when it has them (and the
+    N-Triples writer joins them): the text is the same as rendered from the triples alone."""
+    lines = [nt_line(t) for t in triples]
+    for writer in (TURTLE, JSONLD, NTriplesWriter(PREFIXES)):
+        assert writer.block(triples, lines) == writer.block(triples)
