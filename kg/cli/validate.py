@@ -67,6 +67,13 @@ if TYPE_CHECKING:  # the validation modules are imported lazily (kg.cli.lazy)
     default=None,
     help="Folder (or file) of SHACL shapes to use instead of the packaged ones.",
 )
+@click.option(
+    "--taxonomy",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Sources: the site's topic taxonomy (category-whole-data.json), exported with them as "
+    "kg export --taxonomy does: a warning for each topic not in it, with its file, key and line.",
+)
 @base_iri_option
 @click.option(
     "--engine",
@@ -85,6 +92,7 @@ def command(
     output: Path | None,
     fail_on: str,
     shapes: Path | None,
+    taxonomy: Path | None,
     base_iri: str,
     engine: str,
     quiet: bool,
@@ -123,6 +131,7 @@ def command(
             engine=engine_named(engine),
             progress=progress,
             select=select,
+            taxonomy=taxonomy,
         )
     _say_per_file(report, threshold, verbosity)
     show = threshold if verbosity == "quiet" else "Info"
