@@ -72,9 +72,7 @@ class _Where:
         return lazy.sync.EmbeddedTarget(lazy.load.open_store(self.store_dir), str(self.store_dir))
 
 
-def _paths(
-    data: tuple[Path, ...], where: _Where, full: bool, dry_run: bool, taxonomy: Path | None = None
-) -> tuple[list[Path], list[Path]]:
+def _paths(data: tuple[Path, ...], where: _Where, full: bool, dry_run: bool) -> tuple[list[Path], list[Path]]:
     """DATA (default: the examples) and the export folders among them; usage errors (exit 2)."""
     if where.endpoint is not None and given("store_dir"):
         raise click.UsageError("choose one of --store, --endpoint")
@@ -89,14 +87,19 @@ def _paths(
         raise click.UsageError("--full and --dry-run apply to an export folder (written by kg export)")
     if where.query_endpoint is not None and (where.endpoint is None or not exports):
         raise click.UsageError("--query-endpoint applies to an export folder synced to an --endpoint")
-    if taxonomy is not None:
-        _taxonomy_applies(paths, exports)
     return paths, exports
 
 
-def _taxonomy_applies(paths: list[Path], exports: list[Path]) -> None:
-    """--taxonomy links the topics of sources exported in memory: a usage error (exit 2) for an
-    export folder (it carries the taxonomy it was exported with) or RDF files only."""
+def _sources_only(paths: list[Path], exports: list[Path], selecting: bool, taxonomy: Path | None) -> None:
+    """--include/--exclude and --taxonomy apply to sources exported in memory: a usage error
+    (exit 2) for an export folder (synced as exported, with the taxonomy it was exported with),
+    and --taxonomy with RDF files only."""
+    if exports and selecting:
+        raise click.UsageError(
+            "--include/--exclude choose source files; an export folder is synced as exported"
+        )
+    if taxonomy is None:
+        return
     if exports:
         raise click.UsageError(
             f"--taxonomy applies to curation sources; {exports[0]} is an export folder, which already "
@@ -273,11 +276,8 @@ def command(
     verbosity = verbosity_of(quiet, verbose)
     select = selection(config_file, include, exclude)  # sources only: an export folder is as exported
     where = _Where(store_dir, endpoint, query_endpoint, user, password, timeout, retries)
-    paths, exports = _paths(data, where, full, dry_run, taxonomy)
-    if exports and (include or exclude):
-        raise click.UsageError(
-            "--include/--exclude choose source files; an export folder is synced as exported"
-        )
+    paths, exports = _paths(data, where, full, dry_run)
+    _sources_only(paths, exports, bool(include or exclude), taxonomy)
     if exports:
         _sync_export(exports[0], where.open, full, dry_run, verbosity)
     _load(paths, where.open, base_iri, jobs, verbosity, select, taxonomy)
