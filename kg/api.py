@@ -91,10 +91,16 @@ def export(
     )
 
 
-def build(sources: PathLike | Iterable[PathLike], *, base_iri: str = DEFAULT_BASE_IRI) -> pyoxigraph.Store:
+def build(
+    sources: PathLike | Iterable[PathLike],
+    *,
+    base_iri: str = DEFAULT_BASE_IRI,
+    taxonomy: PathLike | None = None,
+) -> pyoxigraph.Store:
     """The graph of curation sources and/or RDF files, in memory (one named graph per curation),
-    as `kg load` would store it: query it with `kg.query(name, store)` or pyoxigraph directly."""
-    return memory_store(_paths(sources), IriScheme(base_iri))
+    as `kg load` would store it: query it with `kg.query(name, store)` or pyoxigraph directly.
+    `taxonomy`: the site's taxonomy JSON, loaded too, the sources' topics linked to it."""
+    return memory_store(_paths(sources), IriScheme(base_iri), _optional(taxonomy))
 
 
 def validate(
@@ -103,15 +109,20 @@ def validate(
     shapes: PathLike | None = None,
     engine: EngineName = "auto",
     base_iri: str = DEFAULT_BASE_IRI,
+    taxonomy: PathLike | None = None,
 ) -> ValidationReport:
     """Validate RDF files or curation sources against kg's shapes (or `shapes`), as `kg validate`:
-    every result traced to its source file and front-matter key; `.conforms()` for a gate."""
+    every result traced to its source file and front-matter key; `.conforms()` for a gate.
+    `taxonomy`: the site's taxonomy JSON, exported with the sources: each topic not exact in it
+    is a Warning of its file and key (as `kg validate --taxonomy`)."""
     from kg.shacl.fast import auto_engine, fast_engine  # lazy: pySHACL and the engines load only here
     from kg.shacl.reference import pyshacl_engine
 
     engines = {"auto": auto_engine, "fast": fast_engine, "pyshacl": pyshacl_engine}
     graph = load_shapes(Path(shapes) if shapes is not None else None)
-    return validate_inputs(_paths(data), graph, iris=IriScheme(base_iri), engine=engines[engine])
+    return validate_inputs(
+        _paths(data), graph, iris=IriScheme(base_iri), engine=engines[engine], taxonomy=_optional(taxonomy)
+    )
 
 
 def load(
@@ -121,10 +132,13 @@ def load(
     endpoint: str | None = None,
     base_iri: str = DEFAULT_BASE_IRI,
     jobs: int | None = None,
+    taxonomy: PathLike | None = None,
 ) -> LoadResult:
     """Replace the graphs of `data` (sources or RDF files) in an embedded store (`store`, a folder
-    or a pyoxigraph Store; default `.kg-store`) or on a Graph Store Protocol `endpoint`."""
-    collected = collect(_paths(data), IriScheme(base_iri), jobs=jobs)
+    or a pyoxigraph Store; default `.kg-store`) or on a Graph Store Protocol `endpoint`.
+    `taxonomy`: the site's taxonomy JSON, loaded as its own graph with the sources' topics linked
+    to it, as `kg load SOURCES --taxonomy FILE` (`kg.store.load.DataError` without sources)."""
+    collected = collect(_paths(data), IriScheme(base_iri), jobs=jobs, taxonomy=_optional(taxonomy))
     target = _target(store, endpoint)
     try:
         return _sync.load(target, base_iri, collected)
@@ -175,6 +189,10 @@ def stats(target: PathLike | Iterable[PathLike] | pyoxigraph.Store | Endpoint) -
     if isinstance(target, (str, os.PathLike)) and _stats.is_export_folder(Path(target)):
         return _stats.of_export(Path(target))
     return _stats.of_store(target)  # type: ignore[arg-type]
+
+
+def _optional(path: PathLike | None) -> Path | None:
+    return Path(path) if path is not None else None
 
 
 def _shape_files() -> list[Path]:

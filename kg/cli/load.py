@@ -1,7 +1,8 @@
 """`kg load`: curations into the embedded store or a remote one (kg.store.load), and the sync
 of an export folder (kg.store.sync); a thin call into those modules.
 
-May touch: kg.store and kg.pipeline.incremental (the store modules through kg.cli.lazy).
+May touch: kg.store and kg.pipeline.incremental (the store modules through kg.cli.lazy), and
+kg.read.taxonomy's error (--taxonomy).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import click
 
@@ -30,9 +31,11 @@ from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_opt
 from kg.map.curation import IriScheme
 from kg.pipeline.incremental import Manifest
 from kg.read.selection import Selection
+from kg.read.taxonomy import TaxonomyError
 from kg.resources import examples_dir
 
 if TYPE_CHECKING:
+    from kg.pipeline.report import ExportReport
     from kg.store.http import Endpoint
     from kg.store.load import LoadError
     from kg.store.sync import EmbeddedTarget, RemoteTarget
@@ -87,6 +90,25 @@ def _paths(data: tuple[Path, ...], where: _Where, full: bool, dry_run: bool) -> 
     return paths, exports
 
 
+def _sources_only(paths: list[Path], exports: list[Path], selecting: bool, taxonomy: Path | None) -> None:
+    """--include/--exclude and --taxonomy apply to sources exported in memory: a usage error
+    (exit 2) for an export folder (synced as exported, with the taxonomy it was exported with),
+    and --taxonomy with RDF files only."""
+    if exports and selecting:
+        raise click.UsageError(
+            "--include/--exclude choose source files; an export folder is synced as exported"
+        )
+    if taxonomy is None:
+        return
+    if exports:
+        raise click.UsageError(
+            f"--taxonomy applies to curation sources; {exports[0]} is an export folder, which already "
+            "carries its taxonomy (export it with kg export --taxonomy FILE, then load the folder)"
+        )
+    if not any(lazy.load.is_source(p) for p in paths):
+        raise click.UsageError(lazy.load.NO_SOURCES_FOR_TAXONOMY)
+
+
 def _sync_export(
     folder: Path, open_target: Callable[[], Target], full: bool, dry_run: bool, verbosity: Verbosity
 ) -> NoReturn:
@@ -126,17 +148,13 @@ def _load(
     jobs: int | None,
     verbosity: Verbosity,
     select: Selection | None = None,
+    taxonomy: Path | None = None,
 ) -> NoReturn:
     """`kg load DATA`: replace the graphs of DATA in the store, then exit."""
     store = lazy.load
-    collected = store.collect(paths, IriScheme(base_iri), jobs=jobs, select=select)
-    for report in collected.reports:
-        if verbosity == "verbose":
-            for row in report.files:
-                reason = f": {row['reason']}" if row.get("reason") else ""
-                click.echo(f"kg load: {row['path']}: {row['status']}{reason}", err=True)
-        if report.count("failed"):
-            click.echo(report.summary(None), err=True)
+    with worded(TaxonomyError, lambda exc: f"--taxonomy: {exc}; nothing was loaded"):
+        collected = store.collect(paths, IriScheme(base_iri), jobs=jobs, select=select, taxonomy=taxonomy)
+    _say_reports(collected.reports, verbosity)
     with worded(store.LoadError, stopped_at):
         target = open_target()
         try:
@@ -151,7 +169,27 @@ def _load(
             f"kg load: {result.graphs} graphs ({result.triples} triples) {where} in {result.seconds:.2f} s",
             err=True,
         )
-    sys.exit(1 if collected.failed_files() else 0)
+    sys.exit(max((r.exit_code() for r in collected.reports), default=0))
+
+
+def _say_reports(reports: list[ExportReport], verbosity: Verbosity) -> None:
+    """What exporting the sources found: with --verbose each file and its field problems (the
+    topics --taxonomy does not know among them); the summary when a file failed."""
+    for report in reports:
+        if verbosity == "verbose":
+            for row in report.files:
+                reason = f": {row['reason']}" if row.get("reason") else ""
+                click.echo(f"kg load: {row['path']}: {row['status']}{reason}", err=True)
+                problems = cast("list[dict[str, object]]", row.get("problems") or [])
+                for p in problems:
+                    click.echo(f"kg load: {row['path']}: {p['field']}: {p['message']}", err=True)
+        if report.count("failed"):
+            click.echo(report.summary(None), err=True)
+        errors = (report.taxonomy or {}).get("errors")
+        if errors:
+            click.echo(
+                f"kg load: --taxonomy: {errors} records could not be used (kg taxonomy FILE)", err=True
+            )
 
 
 @click.command("load")
@@ -175,6 +213,13 @@ def _load(
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
 @click.option("--full", is_flag=True, help="Export folder: replace every graph, not only the changed ones.")
 @click.option("--dry-run", is_flag=True, help="Export folder: say what a sync would send, send nothing.")
+@click.option(
+    "--taxonomy",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Sources: the site's topic taxonomy (category-whole-data.json), loaded as its own graph "
+    "with topics linked to its concepts, as kg export --taxonomy writes them.",
+)
 @verbosity_options
 @selection_options
 def command(
@@ -190,6 +235,7 @@ def command(
     jobs: int | None,
     full: bool,
     dry_run: bool,
+    taxonomy: Path | None,
     quiet: bool,
     verbose: bool,
     include: tuple[str, ...],
@@ -207,6 +253,10 @@ def command(
     replaced, graphs of removed curations are dropped, and the store ends equal to a fresh
     load of the export (state kept in the store's graph {base}graph/kg-sync; an interrupted
     sync is completed by running it again).
+
+    Sources with --taxonomy FILE are loaded as kg export --taxonomy writes them: the taxonomy's
+    graph too, each topic linked to its concept, a warning for each topic not in it (listed
+    with --verbose).
 
     The store is the embedded one in --store, or a remote one with --endpoint (SPARQL 1.1
     Graph Store HTTP Protocol: one PUT or DELETE per graph; e.g. Oxigraph's /store, Fuseki's
@@ -227,10 +277,7 @@ def command(
     select = selection(config_file, include, exclude)  # sources only: an export folder is as exported
     where = _Where(store_dir, endpoint, query_endpoint, user, password, timeout, retries)
     paths, exports = _paths(data, where, full, dry_run)
-    if exports and (include or exclude):
-        raise click.UsageError(
-            "--include/--exclude choose source files; an export folder is synced as exported"
-        )
+    _sources_only(paths, exports, bool(include or exclude), taxonomy)
     if exports:
         _sync_export(exports[0], where.open, full, dry_run, verbosity)
-    _load(paths, where.open, base_iri, jobs, verbosity, select)
+    _load(paths, where.open, base_iri, jobs, verbosity, select, taxonomy)

@@ -7,6 +7,7 @@ May touch: kg.validation (through kg.cli.lazy), kg.write.files.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,13 @@ from kg.cli.errors import worded
 from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named, selection, selection_options
 from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
+from kg.read.selection import Selection
 from kg.resources import examples_dir
 from kg.write.files import atomic_writer
 
 if TYPE_CHECKING:  # the validation modules are imported lazily (kg.cli.lazy)
+    from rdflib import Graph
+
     from kg.validation.model import Severity, ValidationReport
 
 
@@ -67,6 +71,13 @@ if TYPE_CHECKING:  # the validation modules are imported lazily (kg.cli.lazy)
     default=None,
     help="Folder (or file) of SHACL shapes to use instead of the packaged ones.",
 )
+@click.option(
+    "--taxonomy",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Sources: the site's topic taxonomy (category-whole-data.json), exported with them as "
+    "kg export --taxonomy does: a warning for each topic not in it, with its file, key and line.",
+)
 @base_iri_option
 @click.option(
     "--engine",
@@ -85,6 +96,7 @@ def command(
     output: Path | None,
     fail_on: str,
     shapes: Path | None,
+    taxonomy: Path | None,
     base_iri: str,
     engine: str,
     quiet: bool,
@@ -103,7 +115,9 @@ def command(
 
     A progress bar shows on stderr when it is a terminal. --quiet lists only the results at or
     above --fail-on in the text report and says nothing on stderr unless the data does not
-    conform; --verbose adds a line per source file on stderr.
+    conform; --verbose adds a line per source file on stderr. With --taxonomy FILE, sources are
+    exported with the site's taxonomy (as kg export --taxonomy does): its graph is validated too,
+    and each topic not in it is a warning at its file, key and line.
 
     \b
     Example:
@@ -115,15 +129,9 @@ def command(
     verbosity = verbosity_of(quiet, verbose)
     select = selection(config_file, include, exclude)
     shapes_graph = lazy.validate.load_shapes(shapes)
-    with progress_bar("validating", verbosity) as progress:
-        report = lazy.validate.validate_inputs(
-            list(data) or [examples_dir()],
-            shapes_graph,
-            iris=IriScheme(base_iri),
-            engine=engine_named(engine),
-            progress=progress,
-            select=select,
-        )
+    report = _validate(
+        list(data) or [examples_dir()], shapes_graph, _How(base_iri, engine, select, taxonomy), verbosity
+    )
     _say_per_file(report, threshold, verbosity)
     show = threshold if verbosity == "quiet" else "Info"
     text = lazy.reports.render(
@@ -137,6 +145,30 @@ def command(
         if verbosity != "quiet" or not conforms:
             click.echo(lazy.reports.summary(report, threshold) + f" -> {output}", err=True)
     sys.exit(0 if conforms else 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _How:
+    """How the sources are exported in memory: options of the command."""
+
+    base_iri: str
+    engine: str
+    select: Selection | None
+    taxonomy: Path | None
+
+
+def _validate(paths: list[Path], shapes_graph: Graph, how: _How, verbosity: Verbosity) -> ValidationReport:
+    """The report on `paths`, a progress bar following the export of the sources."""
+    with progress_bar("validating", verbosity) as progress:
+        return lazy.validate.validate_inputs(
+            paths,
+            shapes_graph,
+            iris=IriScheme(how.base_iri),
+            engine=engine_named(how.engine),
+            progress=progress,
+            select=how.select,
+            taxonomy=how.taxonomy,
+        )
 
 
 def _say_per_file(report: ValidationReport, threshold: Severity, verbosity: Verbosity) -> None:

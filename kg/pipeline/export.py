@@ -81,23 +81,28 @@ class CurationGraphData:
 
 @dataclass(slots=True)
 class InMemoryExport:
-    """The result of `build`: the report, every curation graph and every shared node's graph
-    (`kg.map.nodes`), nothing written to disk."""
+    """The result of `build`: the report, every curation graph, the taxonomy's graph (when
+    given one) and every shared node's graph (`kg.map.nodes`), nothing written to disk."""
 
     report: ExportReport
     graphs: list[CurationGraphData]
     own_ntriples: list[str]
     shared: set[Triple]
     nodes: list[NodeGraph]
+    taxonomy: ExportTaxonomy | None = None
 
     def nquads(self) -> bytes:
-        """All curation graphs, then the shared nodes' graphs: byte-identical to `curations.nq`."""
-        text = "".join(g.nquads for g in self.graphs) + "".join(n.nquads() for n in self.nodes)
+        """All curation graphs, the taxonomy's, then the shared nodes' graphs: byte-identical to
+        `curations.nq` (see `_write_named_graphs`)."""
+        tax = self.taxonomy.nquads() if self.taxonomy is not None else ""
+        text = "".join(g.nquads for g in self.graphs) + tax + "".join(n.nquads() for n in self.nodes)
         return text.encode("utf-8")
 
     def ntriples(self) -> bytes:
-        """The union graph, byte-identical to `curations.nt`."""
-        shared = ntriples_block(sort_triples(self.shared.union(n.typed for n in self.nodes)))
+        """The union graph (the taxonomy's triples among the shared ones), byte-identical to
+        `curations.nt`."""
+        stated = self.taxonomy.graph.triples if self.taxonomy is not None else ()
+        shared = ntriples_block(sort_triples(self.shared.union(stated, (n.typed for n in self.nodes))))
         return ("".join(self.own_ntriples) + shared).encode("utf-8")
 
 
@@ -129,11 +134,17 @@ def build(
     shapes: Iterable[Path] = (),
     progress: Progress | None = None,
     select: Selection | None = None,
+    taxonomy: Path | None = None,
 ) -> InMemoryExport:
     """Run the export pipeline in memory (for `kg validate` and `kg load` on sources);
     `progress(done, total)` is called as files are done; `select` leaves files out
-    (--include/--exclude)."""
+    (--include/--exclude). With a `taxonomy` (the site's JSON) it does what `export` does with
+    one: topics matched against it in the workers (a warning per topic not exact), its graph
+    kept beside the curations', the node graphs without the triples it states, and
+    `report.taxonomy`; `kg.read.taxonomy.TaxonomyError` when it cannot be read."""
     started = time.perf_counter()
+    iris = iris or IriScheme()
+    tax = load_taxonomy(taxonomy, iris) if taxonomy is not None else None
     graphs: list[CurationGraphData] = []
     own_nt: list[str] = []
 
@@ -143,14 +154,17 @@ def build(
         graphs.append(CurationGraphData(outcome.result.path, outcome.graph, outcome.nquads))
         own_nt.append(outcome.blocks.get("ntriples", ""))
 
-    job = _job(iris or IriScheme(), ("nquads", "ntriples"), shapes)
-    run = Run(sources, job, strict, progress, select)
+    job = _job(iris, ("nquads", "ntriples"), shapes, tax)
+    union = tax.graph.triples if tax is not None else ()
+    run = Run(sources, job, strict, progress, select, union)
     report = run.take(produce(run.files, job, jobs), keep)
-    nodes = node_graphs(run.shared, base=job.iris.base)
+    if tax is not None:
+        report.taxonomy = tax.summary()
+    nodes = node_graphs(run.shared, base=job.iris.base, stated=set(union))
     report.quads += sum(len(n.lines) for n in nodes)
     report.triples += len(nodes)  # each node graph's type
     report.seconds = time.perf_counter() - started
-    return InMemoryExport(report, graphs, own_nt, run.shared, nodes)
+    return InMemoryExport(report, graphs, own_nt, run.shared, nodes, tax)
 
 
 def export(

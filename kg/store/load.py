@@ -6,7 +6,8 @@ own named graph and each shared node it links to in one of its own (see docs/gra
 "Named graphs"), so loading the same data twice leaves the store as one load does, and loading
 a changed curation leaves only its new values. Sources loaded this way describe the shared
 nodes they use from themselves, less what a taxonomy graph loaded in the same call states
-(`kg load SOURCES TAXONOMY.nq` loads what `kg export SOURCES --taxonomy` writes); a node no
+(`kg load SOURCES --taxonomy FILE`, or `kg load SOURCES TAXONOMY.nq`, loads what `kg export
+SOURCES --taxonomy FILE` writes); a node no
 curation uses any more keeps its graph until the store is synced with an export
 (`kg load OUTPUT_DIR`, `kg.store.sync`), which drops it. In the embedded store a graph
 already present is removed then loaded again (see `load_store`), graphs not yet present are
@@ -46,6 +47,12 @@ DEFAULT_STORE = Path(".kg-store")
 
 _RDF_TYPE = pyoxigraph.NamedNode(PREFIXES["rdf"] + "type")
 _NODE_GRAPH = pyoxigraph.NamedNode(KGTerms.NodeGraph)
+
+#: Why `--taxonomy` needs curation sources: it links their topics as they are exported.
+NO_SOURCES_FOR_TAXONOMY = (
+    "--taxonomy links the topics of curation sources (.md files, folders) as they are exported; "
+    "RDF files are loaded as they are: load a taxonomy graph by name (kg taxonomy FILE -o taxonomy.nq)"
+)
 
 #: What writing one graph can raise: the store's or server's refusal, I/O, unparsable data.
 WRITE_ERRORS = (RemoteError, OSError, SyntaxError, ValueError)
@@ -125,12 +132,18 @@ def collect(
     iris: IriScheme | None = None,
     jobs: int | None = None,
     select: Selection | None = None,
+    taxonomy: Path | None = None,
 ) -> Collected:
     """Read sources and RDF files into graphs (see the module docstring); `select` chooses
-    among the source files (--include/--exclude)."""
+    among the source files (--include/--exclude). With a `taxonomy` (the site's JSON), the
+    sources are exported with it as `kg export --taxonomy` does: topics linked to its concepts,
+    its graph collected too, the node graphs without what it states. `DataError` when there are
+    no sources to link, `kg.read.taxonomy.TaxonomyError` when it cannot be read."""
     iris = iris or IriScheme()
     out = Collected()
     sources = [p for p in paths if is_source(p)]
+    if taxonomy is not None and not sources:
+        raise DataError(NO_SOURCES_FOR_TAXONOMY)
     for folder in sources:
         rdf = _rdf_without_sources(folder)
         if rdf:  # e.g. an export folder copied without its manifest: loading it would load nothing
@@ -145,10 +158,15 @@ def collect(
         if not is_source(path):
             _add_file(files, path, iris)
     if sources:
-        exported = build(sources, iris, jobs=jobs, select=select)
+        exported = build(sources, iris, jobs=jobs, select=select, taxonomy=taxonomy)
         out.reports.append(exported.report)
         for g in exported.graphs:
             _add_quads(out, g.nquads.encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, g.graph, g.path)
+        if exported.taxonomy is not None:  # its node graphs are without what it states already
+            tax = exported.taxonomy
+            _add_quads(
+                out, tax.nquads().encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, tax.graph.graph, tax.path
+            )
         stated = files.graphs.get(iris.taxonomy_graph(), {})
         for node in exported.nodes:  # described from these sources (kg.map.nodes)
             _add_node_graph(out, node, stated)
@@ -204,10 +222,12 @@ def _add_quads(out: Collected, data: bytes, fmt: pyoxigraph.RdfFormat, fallback:
         ) from None
 
 
-def memory_store(paths: list[Path], iris: IriScheme | None = None) -> pyoxigraph.Store:
+def memory_store(
+    paths: list[Path], iris: IriScheme | None = None, taxonomy: Path | None = None
+) -> pyoxigraph.Store:
     """An in-memory store holding `paths` loaded as `kg load` would (for `kg query --data`)."""
     store = pyoxigraph.Store()
-    load_store(store, collect(paths, iris))
+    load_store(store, collect(paths, iris, taxonomy=taxonomy))
     return store
 
 

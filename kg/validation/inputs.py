@@ -18,6 +18,7 @@ from kg.rdf.vocab import KG, RDF
 from kg.read.rdf import RDF_EXTENSIONS, InputData, InputError, read_rdf
 from kg.read.selection import Selection
 from kg.read.sources import SourceError
+from kg.read.taxonomy import TaxonomyError
 from kg.validation.model import ValidationResult
 
 #: The message of a file the exporter could not export starts so (SARIF gives it a rule of its own).
@@ -48,15 +49,26 @@ def read_inputs(
     jobs: int | None = None,
     progress: Progress | None = None,
     select: Selection | None = None,
+    taxonomy: Path | None = None,
 ) -> InputData:
     """RDF files and curation sources (exported in memory, `progress(done, total)` called as
-    files are done; `select`: --include/--exclude), as one union graph."""
+    files are done; `select`: --include/--exclude), as one union graph. With a `taxonomy` (the
+    site's JSON) the sources are exported with it (`kg export --taxonomy`): its graph is in the
+    union, and each topic not exact in it is a field problem of its file; InputError when there
+    are no sources or it cannot be read."""
     rdf_files, sources = split_inputs(paths)
+    if taxonomy is not None and not sources:
+        raise InputError(
+            "--taxonomy links the topics of curation sources (.md files, folders) as they are "
+            "exported; RDF files are validated as they are"
+        )
     out = read_rdf(rdf_files)
     if sources:
         try:
-            exported = build(sources, iris or IriScheme(), jobs=jobs, progress=progress, select=select)
-        except SourceError as exc:
+            exported = build(
+                sources, iris or IriScheme(), jobs=jobs, progress=progress, select=select, taxonomy=taxonomy
+            )
+        except (SourceError, TaxonomyError) as exc:
             raise InputError(str(exc)) from None
         out.ntriples += exported.ntriples().decode("utf-8")
         out.export_rows = exported.report.files

@@ -73,10 +73,12 @@ def validate_inputs(
     engine: Engine = pyshacl_engine,
     progress: Progress | None = None,
     select: Selection | None = None,
+    taxonomy: Path | None = None,
 ) -> ValidationReport:
     """Validate RDF files and curation sources together (`kg validate DATA...`); `progress`
     follows the export of the sources, file by file; `select` chooses among the source files
-    (--include/--exclude).
+    (--include/--exclude); `taxonomy` (the site's JSON) is exported with the sources, its graph
+    validated with them and each topic not exact in it a Warning of its file and key.
 
     Sources are exported in memory first; a file the exporter could not export at all is a
     Violation of its own (SHACL never sees it), and a per-field problem a Warning, both with
@@ -86,7 +88,7 @@ def validate_inputs(
     """
     iris = iris or IriScheme()
     try:
-        data = read_inputs(paths, iris, progress=progress, select=select)
+        data = read_inputs(paths, iris, progress=progress, select=select, taxonomy=taxonomy)
         graph = QueryCachingGraph.from_ntriples(data.ntriples)
     except InputError as exc:
         raise ValidationError(str(exc)) from None
