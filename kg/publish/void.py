@@ -30,6 +30,7 @@ import pyoxigraph
 
 from kg.errors import KgError
 from kg.map.curation import IriScheme
+from kg.publish.distinct import Distinct
 from kg.rdf.iri import segment
 from kg.rdf.namespaces import PREFIXES, KGTerms, Prefixes, instance_prefixes
 from kg.rdf.terms import XSD_INTEGER, Lit, Triple
@@ -96,16 +97,29 @@ def _key(term: bytes) -> bytes:
     return term if len(term) <= _SHORT_TERM else b"\0" + hashlib.blake2b(term, digest_size=16).digest()
 
 
+#: Triples read between two looks at the size of the distinct-key sets (`Distinct.check`).
+_CHECK_EVERY = 0xFFFF
+
+
 @dataclass
 class _Tally:
-    """What `statistics` counts while it reads: bounded by the distinct subjects, objects and
-    (property, object) pairs (terms kept short by `_key`), not by the triples."""
+    """What `statistics` counts while it reads: the distinct subjects, objects and (property,
+    object) pairs in sets (terms kept short by `_key`) that `distinct` moves to disk when they
+    grow past its limit, so what is held is bounded, not by the export."""
 
     subjects: set[bytes] = field(default_factory=set)
     objects: set[bytes] = field(default_factory=set)
     property_objects: dict[bytes, set[bytes]] = field(default_factory=dict)  # -> object keys
     properties: Counter[bytes] = field(default_factory=Counter)  # property -> triples
     classes: Counter[bytes] = field(default_factory=Counter)
+    distinct: Distinct = field(default_factory=Distinct)  # where the sets go when they grow
+
+    def groups(self) -> dict[int, set[bytes]]:
+        """The sets as `Distinct` numbers them: subjects 0, objects 1, then each property's
+        objects in the order the properties were met (a dict keeps it)."""
+        groups = {0: self.subjects, 1: self.objects}
+        groups.update((2 + i, keys) for i, keys in enumerate(self.property_objects.values()))
+        return groups
 
     def add(self, subject: bytes, predicate: bytes, obj: bytes, is_type: bool) -> None:
         self.subjects.add(subject)
@@ -121,12 +135,12 @@ class _Tally:
 
     def statistics(self) -> Statistics:
         """The counts, with properties and classes named by their IRIs."""
+        counts = self.distinct.counts(self.groups())
         properties = Counter({_iri(p): n for p, n in self.properties.items()})
-        distinct = Counter({_iri(p): len(keys) for p, keys in self.property_objects.items()})
+        distinct = Counter({_iri(p): counts[2 + i] for i, p in enumerate(self.property_objects)})
         classes = Counter({_iri(c): n for c, n in self.classes.items()})
         triples, links = sum(properties.values()), properties[KGTerms.topic]
-        subjects, objects = len(self.subjects), len(self.objects)
-        return Statistics(triples, subjects, objects, properties, distinct, classes, links)
+        return Statistics(triples, counts[0], counts[1], properties, distinct, classes, links)
 
 
 def _iri(term: bytes) -> str:
@@ -144,7 +158,9 @@ def statistics(path: Path, fmt: pyoxigraph.RdfFormat) -> Statistics:
     # checks that curations.nq's quads are distinct triples), so every quad counts. That set of
     # 12-byte digests held every triple: 76 -> 159 MB peak describing a 10k N-Quads-only export.
     try:
-        for item in pyoxigraph.parse(path=str(path), format=fmt):
+        for n, item in enumerate(pyoxigraph.parse(path=str(path), format=fmt)):
+            if not n & _CHECK_EVERY:
+                tally.distinct.check(tally.groups())
             triple = item.triple
             obj = triple.object
             is_type = triple.predicate.value == RDF_TYPE and isinstance(obj, pyoxigraph.NamedNode)
@@ -170,7 +186,9 @@ def _ntriples_statistics(path: Path) -> Statistics:
     digest = hashlib.blake2b
     try:
         with path.open("rb") as handle:
-            for line in handle:
+            for n, line in enumerate(handle):
+                if not n & _CHECK_EVERY:
+                    tally.distinct.check(tally.groups())
                 subject, predicate, obj = line.split(b" ", 2)
                 subjects.add(subject)
                 key = obj if len(obj) <= _SHORT_TERM else b"\0" + digest(obj, digest_size=16).digest()
