@@ -160,9 +160,7 @@ def build(
     report = run.take(produce(run.files, job, jobs), keep)
     if tax is not None:
         report.taxonomy = tax.summary()
-    nodes = node_graphs(run.shared, base=job.iris.base, stated=set(union))
-    report.quads += sum(len(n.lines) for n in nodes)
-    report.triples += len(nodes)  # each node graph's type
+    nodes = _node_graphs(run.shared, job.iris.base, union, report)
     report.seconds = time.perf_counter() - started
     return InMemoryExport(report, graphs, own_nt, run.shared, nodes, tax)
 
@@ -272,11 +270,9 @@ class _IntoFolder:
             if tax is not None:
                 report.taxonomy = tax.summary()
                 recorder.graphs[tax.graph.graph] = tax.digest()
-            nodes = node_graphs(run.shared, base=self.job.iris.base, stated=set(union))
+            nodes = _node_graphs(run.shared, self.job.iris.base, union, report)
             for node in nodes:
                 recorder.graphs[node.graph] = graph_digest(node.graph, node.lines)
-            report.quads += sum(len(n.lines) for n in nodes)
-            report.triples += len(nodes)  # each node graph's type
             # the report and most of the manifest are written while the I/O threads finish the blocks
             report.write(staged.open(REPORT_NAME))
             manifest = staged.open(MANIFEST_NAME)
@@ -290,6 +286,17 @@ class _IntoFolder:
             _describe(staged, self.job.iris.base)
         report.reuse, report.why_full = counts, why_full
         return report
+
+
+def _node_graphs(
+    shared: set[Triple], base: str, stated: Iterable[Triple], report: ExportReport
+) -> list[NodeGraph]:
+    """The shared nodes' graphs (less what the taxonomy states), counted in `report`: their
+    quads, and each graph's type among the triples."""
+    nodes = node_graphs(shared, base=base, stated=set(stated))
+    report.quads += sum(len(n.lines) for n in nodes)
+    report.triples += len(nodes)
+    return nodes
 
 
 def _write_named_graphs(
