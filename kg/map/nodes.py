@@ -29,6 +29,10 @@ from kg.write.ntriples import quads
 A = PREFIXES["rdf"] + "type"
 
 
+def _typed(graph: str) -> Triple:
+    return (graph, A, KGTerms.NodeGraph)
+
+
 @dataclass(frozen=True, slots=True)
 class NodeGraph:
     """One shared node's named graph: its IRI and its N-Triples lines, sorted (`typed` among them)."""
@@ -40,43 +44,32 @@ class NodeGraph:
     def typed(self) -> Triple:
         """`<graph> a kg:NodeGraph`, held in the graph itself (as a curation's graph says it is a
         kg:CurationGraph), so a query finds kg's data graphs by type, whatever the base IRI."""
-        return (self.graph, A, KGTerms.NodeGraph)
+        return _typed(self.graph)
 
     def nquads(self) -> str:
         """The graph's N-Quads lines."""
         return quads(self.lines, self.graph)
 
 
-def node_graphs(
-    shared: Iterable[Triple],
-    graph_of: dict[str, str] | None = None,
-    *,
-    base: str,
-    stated: Collection[Triple] = (),
-) -> list[NodeGraph]:
+def node_graphs(shared: Iterable[Triple], *, base: str, stated: Collection[Triple] = ()) -> list[NodeGraph]:
     """The named graphs of the shared nodes described by `shared` (any order, duplicates
     allowed), less the triples in `stated` (the taxonomy's), sorted by graph IRI.
 
     A triple belongs to the graph of its subject: `{base}graph/` + the subject's path under
-    `base`. `graph_of` caches subject -> graph IRI across calls. A subject not minted under
-    `base` is a ValueError: kg mints every shared node there.
+    `base`. A subject not minted under `base` is a ValueError: kg mints every shared node there.
     """
-    graph_of = {} if graph_of is None else graph_of
-    prefix = base + "graph/"
-    by_graph: dict[str, set[str]] = {}
+    by_subject: dict[str, set[str]] = {}
     for triple in shared:
-        if triple in stated:
-            continue
-        subject = triple[0]
-        graph = graph_of.get(subject)
-        if graph is None:
-            if not subject.startswith(base):
-                raise ValueError(f"a shared node outside the base IRI {base}: {subject}")
-            graph = graph_of[subject] = prefix + subject[len(base) :]
-        by_graph.setdefault(graph, set()).add(nt_line(triple))
-    for graph, lines in by_graph.items():
-        lines.add(nt_line((graph, A, KGTerms.NodeGraph)))
-    return [NodeGraph(graph, sorted(by_graph[graph])) for graph in sorted(by_graph)]
+        if triple not in stated:
+            by_subject.setdefault(triple[0], set()).add(nt_line(triple))
+    nodes = []
+    for subject, lines in by_subject.items():
+        if not subject.startswith(base):
+            raise ValueError(f"a shared node outside the base IRI {base}: {subject}")
+        graph = f"{base}graph/{subject[len(base) :]}"
+        lines.add(nt_line(_typed(graph)))
+        nodes.append(NodeGraph(graph, sorted(lines)))
+    return sorted(nodes, key=lambda node: node.graph)
 
 
 #: The paths under the base IRI of every kind of node kg shares between curations (as

@@ -36,17 +36,13 @@ from kg.errors import KgError
 from kg.map.curation import IriScheme
 from kg.map.nodes import NodeGraph
 from kg.pipeline.export import ExportReport, build
-from kg.rdf.namespaces import PREFIXES, KGTerms
+from kg.rdf.terms import nt_line
 from kg.read.rdf import RDF_EXTENSIONS
 from kg.read.selection import Selection
 from kg.store.http import Endpoint, RemoteError
 
 #: Where `kg load` and `kg query` keep the embedded store unless told otherwise.
 DEFAULT_STORE = Path(".kg-store")
-
-
-_RDF_TYPE = pyoxigraph.NamedNode(PREFIXES["rdf"] + "type")
-_NODE_GRAPH = pyoxigraph.NamedNode(KGTerms.NodeGraph)
 
 #: Why `--taxonomy` needs curation sources: it links their topics as they are exported.
 NO_SOURCES_FOR_TAXONOMY = (
@@ -195,7 +191,7 @@ def _add_node_graph(out: Collected, node: NodeGraph, stated: dict[str, None]) ->
     taxonomy describes whole gets no graph, as in such an export."""
     node_only = Collected()
     _add_quads(node_only, node.nquads().encode("utf-8"), pyoxigraph.RdfFormat.N_QUADS, node.graph, node.graph)
-    typed = f"{pyoxigraph.NamedNode(node.graph)} {_RDF_TYPE} {_NODE_GRAPH} .\n"  # (`NodeGraph.typed`)
+    typed = nt_line(node.typed)  # (an IRI triple: the same line as pyoxigraph's)
     lines = [line for line in node_only.graphs[node.graph] if line not in stated]
     if any(line != typed for line in lines):
         for line in lines:
