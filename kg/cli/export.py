@@ -16,7 +16,7 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import CommandError, interrupted
-from kg.cli.options import asset_base_option, base_iri_option, selection, selection_options
+from kg.cli.options import asset_base_option, base_iri_option, selection, selection_options, taxonomy_option
 from kg.cli.progress import progress_bar
 from kg.errors import KgError
 from kg.map.curation import IriScheme
@@ -127,12 +127,9 @@ def _report_validation(report: ExportReport) -> int:
     is_flag=True,
     help="Process every file again instead of reusing those unchanged since the last export in OUTPUT.",
 )
-@click.option(
-    "--taxonomy",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The site's topic taxonomy (category-whole-data.json): also write it as a SKOS graph "
-    "(its own named graph in curations.nq), link topics to its concepts, warn about topics not in it.",
+@taxonomy_option(
+    "also write it as a SKOS graph (its own named graph in curations.nq), link topics to its "
+    "concepts, warn about topics not in it."
 )
 @click.option(
     "-j",

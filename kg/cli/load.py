@@ -26,6 +26,7 @@ from kg.cli.options import (
     selection,
     selection_options,
     store_option,
+    taxonomy_option,
 )
 from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
@@ -213,12 +214,9 @@ def _say_reports(reports: list[ExportReport], verbosity: Verbosity) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for sources.")
 @click.option("--full", is_flag=True, help="Export folder: replace every graph, not only the changed ones.")
 @click.option("--dry-run", is_flag=True, help="Export folder: say what a sync would send, send nothing.")
-@click.option(
-    "--taxonomy",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Sources: the site's topic taxonomy (category-whole-data.json), loaded as its own graph "
-    "with topics linked to its concepts, as kg export --taxonomy writes them.",
+@taxonomy_option(
+    "sources only; loaded as its own graph with topics linked to its concepts, as kg export "
+    "--taxonomy writes them."
 )
 @verbosity_options
 @selection_options

@@ -69,6 +69,17 @@ asset_base_option = click.option(
 )
 
 
+def taxonomy_option(does: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--taxonomy FILE, the site's category-whole-data.json (kg export, and load and validate on
+    sources); `does` says what the command does with it."""
+    return click.option(
+        "--taxonomy",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=f"The site's topic taxonomy (category-whole-data.json): {does}",
+    )
+
+
 def selection_options(command: Callable[..., None]) -> Callable[..., None]:
     """--include/--exclude GLOB (repeatable) and --config FILE, shared by the commands that read
     curation sources; `selection` turns them into one `Selection`."""

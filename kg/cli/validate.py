@@ -15,7 +15,14 @@ import click
 
 from kg.cli import lazy
 from kg.cli.errors import worded
-from kg.cli.options import ENGINE_NAMES, base_iri_option, engine_named, selection, selection_options
+from kg.cli.options import (
+    ENGINE_NAMES,
+    base_iri_option,
+    engine_named,
+    selection,
+    selection_options,
+    taxonomy_option,
+)
 from kg.cli.progress import Verbosity, progress_bar, verbosity_of, verbosity_options
 from kg.map.curation import IriScheme
 from kg.read.selection import Selection
@@ -71,12 +78,9 @@ if TYPE_CHECKING:  # the validation modules are imported lazily (kg.cli.lazy)
     default=None,
     help="Folder (or file) of SHACL shapes to use instead of the packaged ones.",
 )
-@click.option(
-    "--taxonomy",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Sources: the site's topic taxonomy (category-whole-data.json), exported with them as "
-    "kg export --taxonomy does: a warning for each topic not in it, with its file, key and line.",
+@taxonomy_option(
+    "sources only; exported with them as kg export --taxonomy does: a warning for each topic not "
+    "in it, with its file, key and line."
 )
 @base_iri_option
 @click.option(
